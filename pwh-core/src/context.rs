@@ -1,0 +1,42 @@
+//! What a handler is given: one event, its webhook, and the dispatcher's state.
+
+use crate::{Event, Webhook};
+
+/// One event being handed to a handler, with its webhook and the dispatcher's state.
+///
+/// Extractors ([`FromEvent`](crate::FromEvent)) read handler parameters from it.
+#[derive(Debug, Clone, Copy)]
+pub struct EventContext<'r> {
+    pub(crate) webhook: &'r Webhook<'r>,
+    pub(crate) event: &'r Event<'r>,
+    pub(crate) index: usize,
+    pub(crate) key: &'r str,
+    pub(crate) state: &'r http::Extensions,
+}
+
+impl<'r> EventContext<'r> {
+    /// The event.
+    pub fn event(&self) -> &'r Event<'r> {
+        self.event
+    }
+
+    /// The webhook the event came in.
+    pub fn webhook(&self) -> &'r Webhook<'r> {
+        self.webhook
+    }
+
+    /// The event's position in the webhook body, from 0.
+    pub fn index(&self) -> usize {
+        self.index
+    }
+
+    /// The key of the token that signed the webhook.
+    pub fn key(&self) -> &'r str {
+        self.key
+    }
+
+    /// State of type `T` registered on the dispatcher, if any.
+    pub fn state<T: Send + Sync + 'static>(&self) -> Option<&'r T> {
+        self.state.get::<T>()
+    }
+}

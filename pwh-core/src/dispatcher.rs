@@ -1,0 +1,537 @@
+//! The dispatcher: verify, parse, check freshness, and run each event's handlers.
+
+use std::collections::HashMap;
+use std::future::Future;
+use std::panic::AssertUnwindSafe;
+use std::pin::pin;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use futures_util::future::{select, Either};
+use futures_util::stream::{FuturesUnordered, StreamExt};
+use futures_util::FutureExt;
+use tracing::Instrument;
+
+use crate::headers::{KEY, SIGNATURE};
+use crate::redelivery::{DeliveryId, DeliveryLog, MemoryLog, Progress};
+use crate::{
+    registry, Clock, EventContext, Handler, HandlerInfo, HandlerRun, Headers, KeyRing, Outcome,
+    Rejection, Response, Route, RunResult, SystemClock, Webhook,
+};
+
+/// Verifies webhooks and hands each event to the handlers that want it.
+///
+/// Cheap to clone (an `Arc` inside); build one with [`Dispatcher::builder`] and give it to an
+/// adapter (`pwh-axum`, `pwh-rocket`), or call [`Dispatcher::handle`] yourself.
+///
+/// For each request it:
+/// 1. refuses other methods than `POST` (405) and bodies over the limit (413);
+/// 2. verifies the signature over the raw body with the token named by `X-Pusher-Key` (401),
+///    before any parsing;
+/// 3. parses the body once (400 if it is not a webhook) and refuses a `time_ms` older than the
+///    max age (401);
+/// 4. runs, event after event in body order, the handlers of each event's kind and the
+///    catch-all handlers, concurrently, within the deadline, catching panics;
+/// 5. answers 200 when all succeeded, else 500 so that Pusher retries; the retry runs only the
+///    handlers that did not succeed, and a replayed body runs nothing.
+///
+/// ```
+/// use pwh_core::{Dispatcher, KeyRing, Token};
+///
+/// # #[tokio::main(flavor = "current_thread")] async fn main() {
+/// let keys = KeyRing::new([Token::new("app-key", "app-secret")]);
+/// let dispatcher = Dispatcher::builder(keys).build();
+///
+/// let response = dispatcher.handle("GET", &[("X-Pusher-Key", "app-key")], b"").await;
+/// assert_eq!(response.status(), 405);
+/// # }
+/// ```
+#[derive(Clone)]
+pub struct Dispatcher {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    keys: KeyRing,
+    handlers: Vec<Slot>,
+    /// Kind → indices into `handlers`: that kind's handlers, then the catch-all ones.
+    routes: HashMap<Box<str>, Vec<usize>>,
+    catch_all: Vec<usize>,
+    state: http::Extensions,
+    clock: Box<dyn Clock>,
+    max_age_ms: Option<u64>,
+    body_limit: usize,
+    deadline: Option<Duration>,
+    log: Option<Box<dyn DeliveryLog>>,
+}
+
+struct Slot {
+    handler: HandlerRef,
+    name: Arc<str>,
+}
+
+enum HandlerRef {
+    Registered(&'static dyn Handler),
+    Added(Box<dyn Handler>),
+}
+
+impl HandlerRef {
+    fn get(&self) -> &dyn Handler {
+        match self {
+            Self::Registered(h) => *h,
+            Self::Added(h) => h.as_ref(),
+        }
+    }
+}
+
+impl std::fmt::Debug for Dispatcher {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Dispatcher")
+            .field("keys", &self.inner.keys)
+            .field("handlers", &self.inner.handlers.len())
+            .field("max_age_ms", &self.inner.max_age_ms)
+            .field("body_limit", &self.inner.body_limit)
+            .field("deadline", &self.inner.deadline)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Configures a [`Dispatcher`]; start with [`Dispatcher::builder`].
+#[must_use]
+pub struct DispatcherBuilder {
+    keys: KeyRing,
+    registered: bool,
+    added: Vec<Box<dyn Handler>>,
+    state: http::Extensions,
+    clock: Box<dyn Clock>,
+    max_age: Option<Duration>,
+    body_limit: usize,
+    deadline: Option<Duration>,
+    log: Option<Box<dyn DeliveryLog>>,
+}
+
+impl Dispatcher {
+    /// The default maximum age of a webhook: 10 minutes, which covers Pusher's 5 minutes of
+    /// retries.
+    pub const DEFAULT_MAX_AGE: Duration = Duration::from_secs(600);
+    /// The default body limit: 1 MiB.
+    pub const DEFAULT_BODY_LIMIT: usize = 1 << 20;
+    /// The default deadline for a whole webhook: 3 seconds, under Pusher's 4.
+    pub const DEFAULT_DEADLINE: Duration = Duration::from_secs(3);
+
+    /// A builder accepting webhooks signed by `keys`, with every `#[on_event]` handler of the
+    /// binary and the defaults: 10 minute max age, 1 MiB body limit, 3 s deadline, in-memory
+    /// redelivery memory of 100,000 bodies.
+    pub fn builder(keys: KeyRing) -> DispatcherBuilder {
+        DispatcherBuilder {
+            keys,
+            registered: true,
+            added: Vec::new(),
+            state: http::Extensions::new(),
+            clock: Box::new(SystemClock),
+            max_age: Some(Self::DEFAULT_MAX_AGE),
+            body_limit: Self::DEFAULT_BODY_LIMIT,
+            deadline: Some(Self::DEFAULT_DEADLINE),
+            log: Some(Box::new(MemoryLog::default())),
+        }
+    }
+
+    /// The handlers this dispatcher runs, in order.
+    pub fn handlers(&self) -> Vec<HandlerInfo> {
+        self.inner.handlers.iter().map(|s| s.handler.get().info()).collect()
+    }
+
+    /// The key ring.
+    pub fn keys(&self) -> &KeyRing {
+        &self.inner.keys
+    }
+
+    /// The body size limit, in bytes: adapters stop reading past it.
+    pub fn body_limit(&self) -> usize {
+        self.inner.body_limit
+    }
+
+    /// Handles one request: `method`, its headers and its raw body, as received.
+    ///
+    /// Never panics on any input; the [`Response`] says which status to answer with. Needs a
+    /// Tokio runtime when a deadline is set (the default).
+    pub async fn handle<H>(&self, method: &str, headers: &H, body: &[u8]) -> Response
+    where
+        H: Headers + Sync + ?Sized,
+    {
+        let key = headers.header(KEY);
+        let signature = headers.header(SIGNATURE);
+        match self.check(method, key, signature, body) {
+            Ok((key, id, hook, now_ms)) => {
+                let response = Response::handled(self.dispatch(key, id, hook, now_ms).await);
+                if let Some(outcome) = response.outcome().filter(|o| !o.is_success()) {
+                    tracing::warn!(
+                        status = response.status().as_u16(),
+                        failed = outcome.failures().count(),
+                        "Pusher webhook handlers failed; answering 500 so that Pusher retries"
+                    );
+                }
+                response
+            }
+            Err(rejection) => {
+                tracing::warn!(
+                    status = rejection.status().as_u16(),
+                    reason = %rejection,
+                    "rejected Pusher webhook"
+                );
+                Response::rejected(rejection)
+            }
+        }
+    }
+
+    /// Everything before the handlers: method, size, signature, parse, freshness.
+    fn check<'b>(
+        &'b self,
+        method: &str,
+        key: Option<&str>,
+        signature: Option<&str>,
+        body: &'b [u8],
+    ) -> Result<(&'b str, DeliveryId, Webhook<'b>, u64), Rejection> {
+        let inner = &*self.inner;
+        if method != "POST" {
+            return Err(Rejection::MethodNotAllowed {
+                method: method.chars().take(16).collect(),
+            });
+        }
+        if body.len() > inner.body_limit {
+            return Err(Rejection::PayloadTooLarge {
+                limit: inner.body_limit,
+            });
+        }
+        let verified = inner.keys.verify(key, signature, body)?;
+        let hook = Webhook::parse(body)?;
+        let now_ms = inner.clock.now_ms();
+        if let Some(max_age_ms) = inner.max_age_ms {
+            let age_ms = now_ms.saturating_sub(hook.time_ms());
+            if age_ms > max_age_ms {
+                return Err(Rejection::Stale { age_ms, max_age_ms });
+            }
+        }
+        Ok((
+            verified.token().key(),
+            DeliveryId(*verified.signature()),
+            hook,
+            now_ms,
+        ))
+    }
+
+    async fn dispatch(
+        &self,
+        key: &str,
+        id: DeliveryId,
+        mut hook: Webhook<'_>,
+        now_ms: u64,
+    ) -> Outcome {
+        hook.set_received_ms(now_ms);
+        let inner = &*self.inner;
+        let mut outcome = Outcome {
+            runs: Vec::new(),
+            events: hook.events().len(),
+            time_ms: hook.time_ms(),
+            elapsed: Duration::ZERO,
+            replayed: false,
+        };
+        let span = tracing::info_span!(
+            "pusher_webhook",
+            key,
+            time_ms = hook.time_ms(),
+            age_ms = now_ms.saturating_sub(hook.time_ms()),
+            events = outcome.events,
+        );
+        let progress = inner.log.as_ref().and_then(|log| log.recall(&id, now_ms));
+        if progress == Some(Progress::Complete) {
+            outcome.replayed = true;
+            span.in_scope(|| tracing::info!("already handled: a redelivery or replay runs nothing"));
+            return outcome;
+        }
+        let started = Instant::now();
+        self.run_events(key, &hook, progress.as_ref(), &mut outcome.runs)
+            .instrument(span)
+            .await;
+        outcome.elapsed = started.elapsed();
+        if let Some(log) = &inner.log {
+            let progress = if outcome.is_success() {
+                Progress::Complete
+            } else {
+                Progress::Partial(
+                    outcome
+                        .runs
+                        .iter()
+                        .filter(|r| r.result.is_success())
+                        .filter_map(|r| Some((u32::try_from(r.event).ok()?, (*r.handler).into())))
+                        .collect(),
+                )
+            };
+            let expires_ms = hook
+                .time_ms()
+                .saturating_add(inner.max_age_ms.unwrap_or(Self::DEFAULT_MAX_AGE.as_millis() as u64))
+                .max(now_ms);
+            log.record(&id, progress, expires_ms, now_ms);
+        }
+        outcome
+    }
+
+    /// Runs each event's handlers, events in body order, until the deadline.
+    async fn run_events(
+        &self,
+        key: &str,
+        hook: &Webhook<'_>,
+        progress: Option<&Progress>,
+        runs: &mut Vec<HandlerRun>,
+    ) {
+        let inner = &*self.inner;
+        let deadline = inner.deadline;
+        let mut deadline = pin!(async move {
+            match deadline {
+                Some(d) => tokio::time::sleep(d).await,
+                None => std::future::pending().await,
+            }
+        });
+        let mut expired = false;
+        for (index, event) in hook.events().iter().enumerate() {
+            let targets = inner
+                .routes
+                .get(event.name())
+                .unwrap_or(&inner.catch_all);
+            if targets.is_empty() {
+                continue;
+            }
+            let cx = EventContext {
+                webhook: hook,
+                event,
+                index,
+                key,
+                state: &inner.state,
+            };
+            let mut pending = FuturesUnordered::new();
+            for &h in targets {
+                let Some(slot) = inner.handlers.get(h) else {
+                    continue;
+                };
+                let result = if expired {
+                    Some(RunResult::NotStarted)
+                } else if progress.is_some_and(|p| p.is_done(index, &slot.name)) {
+                    Some(RunResult::AlreadyDone)
+                } else {
+                    None
+                };
+                match result {
+                    Some(result) => runs.push(HandlerRun {
+                        event: index,
+                        handler: Arc::clone(&slot.name),
+                        result,
+                        elapsed: Duration::ZERO,
+                    }),
+                    None => pending.push(run_one(slot, cx)),
+                }
+            }
+            let mut waiting: Vec<&Slot> = Vec::new();
+            if !pending.is_empty() {
+                waiting.extend(targets.iter().filter_map(|&h| inner.handlers.get(h)));
+            }
+            while !pending.is_empty() {
+                match select(pending.next(), deadline.as_mut()).await {
+                    Either::Left((Some(run), _)) => {
+                        waiting.retain(|s| !Arc::ptr_eq(&s.name, &run.handler));
+                        runs.push(run);
+                    }
+                    Either::Left((None, _)) => break,
+                    Either::Right(((), _)) => {
+                        expired = true;
+                        break;
+                    }
+                }
+            }
+            if expired {
+                drop(pending);
+                for slot in waiting {
+                    let already = runs
+                        .iter()
+                        .any(|r| r.event == index && Arc::ptr_eq(&r.handler, &slot.name));
+                    if !already {
+                        tracing::warn!(handler = %slot.name, event = index, "handler still running at the deadline");
+                        runs.push(HandlerRun {
+                            event: index,
+                            handler: Arc::clone(&slot.name),
+                            result: RunResult::TimedOut,
+                            elapsed: inner.deadline.unwrap_or_default(),
+                        });
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Runs one handler on one event, catching panics and timing it.
+fn run_one<'a>(slot: &'a Slot, cx: EventContext<'a>) -> impl Future<Output = HandlerRun> + 'a {
+    let span = tracing::debug_span!("pusher_handler", handler = %slot.name, event = cx.index);
+    async move {
+        let started = Instant::now();
+        let handler = slot.handler.get();
+        let call = std::panic::catch_unwind(AssertUnwindSafe(|| handler.call(&cx)));
+        let result = match call {
+            Ok(future) => AssertUnwindSafe(future).catch_unwind().await,
+            Err(panic) => Err(panic),
+        };
+        let elapsed = started.elapsed();
+        let result = match result {
+            Ok(Ok(())) => {
+                tracing::debug!(?elapsed, "handler succeeded");
+                RunResult::Succeeded
+            }
+            Ok(Err(e)) => {
+                tracing::warn!(?elapsed, error = %e, "handler failed");
+                RunResult::Failed(e.to_string())
+            }
+            Err(panic) => {
+                let message = panic_message(panic.as_ref());
+                tracing::error!(?elapsed, panic = %message, "handler panicked");
+                RunResult::Panicked(message)
+            }
+        };
+        HandlerRun {
+            event: cx.index,
+            handler: Arc::clone(&slot.name),
+            result,
+            elapsed,
+        }
+    }
+    .instrument(span)
+}
+
+fn panic_message(panic: &(dyn std::any::Any + Send)) -> String {
+    panic
+        .downcast_ref::<&str>()
+        .map(|s| (*s).to_owned())
+        .or_else(|| panic.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "a panic with a non-text payload".to_owned())
+}
+
+impl DispatcherBuilder {
+    /// Adds a handler by hand: an `#[on_event]` handle (`pwh_core::handler!(my_fn)`) or your
+    /// own [`Handler`]. A handler whose name is already present is ignored.
+    pub fn handler(mut self, handler: impl Handler) -> Self {
+        self.added.push(Box::new(handler));
+        self
+    }
+
+    /// Whether to include every `#[on_event]` handler the binary registered (the default).
+    /// Turn it off to run only handlers added with [`handler`](Self::handler).
+    pub fn registered_handlers(mut self, include: bool) -> Self {
+        self.registered = include;
+        self
+    }
+
+    /// Makes `state` available to handlers as [`State<T>`](crate::State). One value per type.
+    pub fn state<T: Clone + Send + Sync + 'static>(mut self, state: T) -> Self {
+        self.state.insert(state);
+        self
+    }
+
+    /// Reads "now" from `clock` instead of the system clock (for tests).
+    pub fn clock(mut self, clock: impl Clock) -> Self {
+        self.clock = Box::new(clock);
+        self
+    }
+
+    /// Refuses webhooks whose `time_ms` is older than `max_age` (default 10 minutes); `None`
+    /// turns the check off.
+    pub fn max_age(mut self, max_age: Option<Duration>) -> Self {
+        self.max_age = max_age;
+        self
+    }
+
+    /// Refuses bodies larger than `bytes` with 413 (default 1 MiB).
+    pub fn body_limit(mut self, bytes: usize) -> Self {
+        self.body_limit = bytes;
+        self
+    }
+
+    /// Bounds the time all handlers of one webhook may take (default 3 s); past it the
+    /// answer is 500 and the unfinished handlers run again on Pusher's retry. `None` lets
+    /// handlers run as long as they like (Pusher gives up after about 4 s).
+    pub fn deadline(mut self, deadline: Option<Duration>) -> Self {
+        self.deadline = deadline;
+        self
+    }
+
+    /// Remembers deliveries in `log` instead of the default [`MemoryLog`].
+    pub fn delivery_log(mut self, log: impl DeliveryLog) -> Self {
+        self.log = Some(Box::new(log));
+        self
+    }
+
+    /// Forgets deliveries: every delivery runs every handler, retries and replays included.
+    pub fn without_delivery_log(mut self) -> Self {
+        self.log = None;
+        self
+    }
+
+    /// Builds the dispatcher and logs its handlers at `info`.
+    pub fn build(self) -> Dispatcher {
+        let mut slots: Vec<Slot> = Vec::new();
+        let mut infos: Vec<HandlerInfo> = Vec::new();
+        let registered = if self.registered {
+            registry::registered()
+        } else {
+            Vec::new()
+        };
+        let all = registered
+            .into_iter()
+            .map(HandlerRef::Registered)
+            .chain(self.added.into_iter().map(HandlerRef::Added));
+        let mut names = std::collections::HashSet::new();
+        for handler in all {
+            let info = handler.get().info();
+            if !names.insert(info.name().to_owned()) {
+                tracing::warn!(handler = %info, "a handler with this name is already present; ignoring it");
+                continue;
+            }
+            slots.push(Slot {
+                handler,
+                name: Arc::from(info.name()),
+            });
+            infos.push(info);
+        }
+        let catch_all: Vec<usize> = infos
+            .iter()
+            .enumerate()
+            .filter(|(_, info)| *info.route() == Route::Any)
+            .map(|(i, _)| i)
+            .collect();
+        let mut routes: HashMap<Box<str>, Vec<usize>> = HashMap::new();
+        for (i, info) in infos.iter().enumerate() {
+            if let Route::Kind(kind) = info.route() {
+                routes.entry(kind.as_ref().into()).or_default().push(i);
+            }
+        }
+        for targets in routes.values_mut() {
+            targets.extend_from_slice(&catch_all);
+        }
+        for info in &infos {
+            tracing::info!(handler = %info, "Pusher webhook handler");
+        }
+        Dispatcher {
+            inner: Arc::new(Inner {
+                keys: self.keys,
+                handlers: slots,
+                routes,
+                catch_all,
+                state: self.state,
+                clock: self.clock,
+                max_age_ms: self
+                    .max_age
+                    .map(|d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX)),
+                body_limit: self.body_limit,
+                deadline: self.deadline,
+                log: self.log,
+            }),
+        }
+    }
+}

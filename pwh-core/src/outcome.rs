@@ -1,0 +1,125 @@
+//! What happened to one webhook: every handler run, its result and its time.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use http::StatusCode;
+
+/// The result of one handler on one event.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum RunResult {
+    /// It succeeded.
+    Succeeded,
+    /// It already succeeded on an earlier delivery of the same body, so it was not run again.
+    AlreadyDone,
+    /// It returned an error (or a parameter could not be read): the message.
+    Failed(String),
+    /// It panicked: the panic message.
+    Panicked(String),
+    /// It was still running when the webhook's deadline passed.
+    TimedOut,
+    /// The deadline passed before it started.
+    NotStarted,
+}
+
+impl RunResult {
+    /// Whether the handler's work is done (now or on an earlier delivery).
+    pub fn is_success(&self) -> bool {
+        matches!(self, Self::Succeeded | Self::AlreadyDone)
+    }
+}
+
+/// One handler's run on one event.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HandlerRun {
+    pub(crate) event: usize,
+    pub(crate) handler: Arc<str>,
+    pub(crate) result: RunResult,
+    pub(crate) elapsed: Duration,
+}
+
+impl HandlerRun {
+    /// The event's position in the body, from 0.
+    pub fn event(&self) -> usize {
+        self.event
+    }
+
+    /// The handler's name (for `#[on_event]`, the function's path).
+    pub fn handler(&self) -> &str {
+        &self.handler
+    }
+
+    /// What came of it.
+    pub fn result(&self) -> &RunResult {
+        &self.result
+    }
+
+    /// How long it ran.
+    pub fn elapsed(&self) -> Duration {
+        self.elapsed
+    }
+}
+
+/// What happened to one verified webhook: every handler run, in the order they finished
+/// within each event, events in body order.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Outcome {
+    pub(crate) runs: Vec<HandlerRun>,
+    pub(crate) events: usize,
+    pub(crate) time_ms: u64,
+    pub(crate) elapsed: Duration,
+    pub(crate) replayed: bool,
+}
+
+impl Outcome {
+    /// Every handler run.
+    pub fn runs(&self) -> &[HandlerRun] {
+        &self.runs
+    }
+
+    /// The runs that did not succeed.
+    pub fn failures(&self) -> impl Iterator<Item = &HandlerRun> {
+        self.runs.iter().filter(|r| !r.result.is_success())
+    }
+
+    /// Whether every handler succeeded (or had on an earlier delivery).
+    pub fn is_success(&self) -> bool {
+        self.failures().next().is_none()
+    }
+
+    /// How many events the webhook held.
+    pub fn events(&self) -> usize {
+        self.events
+    }
+
+    /// The webhook's `time_ms`.
+    pub fn time_ms(&self) -> u64 {
+        self.time_ms
+    }
+
+    /// How long the handlers took, all together.
+    pub fn elapsed(&self) -> Duration {
+        self.elapsed
+    }
+
+    /// Whether every handler had already succeeded on an earlier delivery of this body, so
+    /// nothing ran.
+    pub fn is_replay(&self) -> bool {
+        self.replayed
+    }
+
+    /// The runs of the handler named `handler`.
+    pub fn runs_of<'s>(&'s self, handler: &'s str) -> impl Iterator<Item = &'s HandlerRun> {
+        self.runs.iter().filter(move |r| &*r.handler == handler)
+    }
+
+    /// 200 when every handler succeeded, else 500 so that Pusher retries.
+    pub fn status(&self) -> StatusCode {
+        if self.is_success() {
+            StatusCode::OK
+        } else {
+            StatusCode::INTERNAL_SERVER_ERROR
+        }
+    }
+}

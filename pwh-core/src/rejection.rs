@@ -1,0 +1,79 @@
+//! Why a request was refused before any handler ran.
+
+use http::StatusCode;
+
+/// Why a request was refused before any handler ran, with the status code it is answered with.
+///
+/// The messages say what is wrong and never contain the body or a secret, so they are safe to
+/// log (the dispatcher logs them at `warn`).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum Rejection {
+    /// The method is not `POST` (405).
+    #[error("method {method} not allowed: Pusher webhooks are POSTed")]
+    MethodNotAllowed {
+        /// The method received.
+        method: String,
+    },
+    /// The body is larger than the configured limit (413).
+    #[error("body larger than the {limit}-byte limit")]
+    PayloadTooLarge {
+        /// The configured limit, in bytes.
+        limit: usize,
+    },
+    /// No `X-Pusher-Key` header (401).
+    #[error("missing X-Pusher-Key header")]
+    MissingKey,
+    /// `X-Pusher-Key` names no configured token (401).
+    #[error("X-Pusher-Key names no configured token")]
+    UnknownKey,
+    /// No or an empty `X-Pusher-Signature` header (401).
+    #[error("missing X-Pusher-Signature header")]
+    MissingSignature,
+    /// `X-Pusher-Signature` is not a 64-digit hex HMAC-SHA256 (401).
+    #[error("malformed X-Pusher-Signature: {reason}")]
+    MalformedSignature {
+        /// What is wrong with it.
+        reason: &'static str,
+    },
+    /// The signature does not match the body under the named token's secret (401).
+    #[error("X-Pusher-Signature does not match the body")]
+    SignatureMismatch,
+    /// `time_ms` is older than the maximum age (401): a replay or a very late delivery.
+    #[error("webhook is {age_ms} ms old, more than the {max_age_ms} ms allowed")]
+    Stale {
+        /// How old the webhook is.
+        age_ms: u64,
+        /// The configured maximum age.
+        max_age_ms: u64,
+    },
+    /// Authenticated, but the body is not a Pusher webhook (400).
+    #[error("not a Pusher webhook: {reason}")]
+    Malformed {
+        /// Which part is wrong (never the body's content).
+        reason: String,
+    },
+}
+
+impl Rejection {
+    /// The HTTP status this rejection is answered with.
+    pub fn status(&self) -> StatusCode {
+        match self {
+            Self::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
+            Self::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::Malformed { .. } => StatusCode::BAD_REQUEST,
+            Self::MissingKey
+            | Self::UnknownKey
+            | Self::MissingSignature
+            | Self::MalformedSignature { .. }
+            | Self::SignatureMismatch
+            | Self::Stale { .. } => StatusCode::UNAUTHORIZED,
+        }
+    }
+
+    pub(crate) fn malformed(reason: impl Into<String>) -> Self {
+        Self::Malformed {
+            reason: reason.into(),
+        }
+    }
+}

@@ -1,0 +1,64 @@
+//! The answer to one request: a status code, and what happened.
+
+use http::StatusCode;
+
+use crate::{Outcome, Rejection};
+
+/// The answer to one webhook request: its status code and either the [`Rejection`] or the
+/// handlers' [`Outcome`]. Adapters turn it into their framework's response.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Response {
+    status: StatusCode,
+    result: Result<Outcome, Rejection>,
+}
+
+impl Response {
+    pub(crate) fn rejected(rejection: Rejection) -> Self {
+        Self {
+            status: rejection.status(),
+            result: Err(rejection),
+        }
+    }
+
+    pub(crate) fn handled(outcome: Outcome) -> Self {
+        Self {
+            status: outcome.status(),
+            result: Ok(outcome),
+        }
+    }
+
+    /// The status code: 200 when every handler succeeded, 500 when one failed, 4xx when the
+    /// request was refused.
+    pub fn status(&self) -> StatusCode {
+        self.status
+    }
+
+    /// What the handlers did, when the webhook was accepted.
+    pub fn outcome(&self) -> Option<&Outcome> {
+        self.result.as_ref().ok()
+    }
+
+    /// Why the request was refused, if it was.
+    pub fn rejection(&self) -> Option<&Rejection> {
+        self.result.as_ref().err()
+    }
+
+    /// The outcome or the rejection, by value.
+    ///
+    /// # Errors
+    ///
+    /// The [`Rejection`] when the request was refused.
+    pub fn into_result(self) -> Result<Outcome, Rejection> {
+        self.result
+    }
+
+    /// A short plain-text body for the answer. It never names handlers or their errors, which
+    /// stay in the logs.
+    pub fn body(&self) -> String {
+        match &self.result {
+            Ok(outcome) if outcome.is_success() => "ok".to_owned(),
+            Ok(_) => "a handler failed; deliver again".to_owned(),
+            Err(rejection) => rejection.to_string(),
+        }
+    }
+}

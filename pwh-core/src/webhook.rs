@@ -1,0 +1,218 @@
+//! A verified webhook: when Pusher created it and its events, parsed once from the body.
+
+use std::fmt;
+
+use serde::de::{self, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
+
+use crate::value::Key;
+use crate::{Event, Rejection};
+
+/// A webhook: `time_ms` (when Pusher created it) and its events in body order.
+///
+/// Parsed once from the verified body, borrowing strings from it. Handlers can take
+/// `&Webhook` to read `time_ms` or the webhook's age.
+///
+/// ```
+/// use pwh_core::Webhook;
+///
+/// let hook = Webhook::parse(br#"{"time_ms":1327078148132,"events":[{"name":"channel_vacated","channel":"c"}]}"#)?;
+/// assert_eq!(hook.time_ms(), 1327078148132);
+/// assert_eq!(hook.events()[0].str("channel"), Some("c"));
+/// # Ok::<(), pwh_core::Rejection>(())
+/// ```
+#[derive(Debug, Clone, PartialEq)]
+pub struct Webhook<'a> {
+    time_ms: u64,
+    events: Vec<Event<'a>>,
+    received_ms: Option<u64>,
+}
+
+impl<'a> Webhook<'a> {
+    /// A webhook created at `time_ms` holding `events`.
+    pub fn new(time_ms: u64, events: Vec<Event<'a>>) -> Self {
+        Self {
+            time_ms,
+            events,
+            received_ms: None,
+        }
+    }
+
+    /// Parses a webhook body. Call it only on a body whose signature was verified: the
+    /// [`Dispatcher`](crate::Dispatcher) does.
+    ///
+    /// # Errors
+    ///
+    /// [`Rejection::Malformed`] naming what is wrong: not UTF-8, not JSON, not an object,
+    /// `time_ms` missing or not a non-negative integer, `events` missing or not an array, an
+    /// event that is not an object or has no string `name`.
+    pub fn parse(body: &'a [u8]) -> Result<Self, Rejection> {
+        let mut de = serde_json::Deserializer::from_slice(body);
+        let parsed = de
+            .deserialize_any(WebhookVisitor)
+            .and_then(|hook| de.end().map(|()| hook));
+        parsed.map_err(|e| {
+            if std::str::from_utf8(body).is_err() {
+                Rejection::malformed("the body is not UTF-8")
+            } else {
+                Rejection::malformed(e.to_string())
+            }
+        })
+    }
+
+    /// When Pusher created the webhook, in Unix milliseconds.
+    pub fn time_ms(&self) -> u64 {
+        self.time_ms
+    }
+
+    /// The events, in body order.
+    pub fn events(&self) -> &[Event<'a>] {
+        &self.events
+    }
+
+    /// When the dispatcher received it, in Unix milliseconds (by its clock).
+    pub fn received_ms(&self) -> Option<u64> {
+        self.received_ms
+    }
+
+    /// How old the webhook was when received, in milliseconds (0 if from the future).
+    pub fn age_ms(&self) -> Option<u64> {
+        self.received_ms.map(|now| now.saturating_sub(self.time_ms))
+    }
+
+    pub(crate) fn set_received_ms(&mut self, now_ms: u64) {
+        self.received_ms = Some(now_ms);
+    }
+
+    /// The webhook as an owned JSON object.
+    pub fn to_json(&self) -> serde_json::Value {
+        serde_json::json!({
+            "time_ms": self.time_ms,
+            "events": self.events.iter().map(Event::to_json).collect::<Vec<_>>(),
+        })
+    }
+}
+
+struct WebhookVisitor;
+
+impl<'de> Visitor<'de> for WebhookVisitor {
+    type Value = Webhook<'de>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a JSON object with `time_ms` and `events`")
+    }
+
+    refuse_strings_quietly!();
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        let mut time_ms = None;
+        let mut events = None;
+        while let Some(Key(key)) = map.next_key()? {
+            match key.as_ref() {
+                "time_ms" if time_ms.is_some() => return Err(de::Error::duplicate_field("time_ms")),
+                "time_ms" => {
+                    time_ms = Some(map.next_value::<u64>().map_err(|_| {
+                        de::Error::custom("`time_ms` is not a non-negative integer")
+                    })?)
+                }
+                "events" if events.is_some() => return Err(de::Error::duplicate_field("events")),
+                "events" => events = Some(map.next_value_seed(EventsSeed)?),
+                _ => {
+                    map.next_value::<IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(Webhook {
+            time_ms: time_ms.ok_or_else(|| de::Error::missing_field("time_ms"))?,
+            events: events.ok_or_else(|| de::Error::missing_field("events"))?,
+            received_ms: None,
+        })
+    }
+}
+
+struct EventsSeed;
+
+impl<'de> de::DeserializeSeed<'de> for EventsSeed {
+    type Value = Vec<Event<'de>>;
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Self::Value, D::Error> {
+        deserializer.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for EventsSeed {
+    type Value = Vec<Event<'de>>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("`events` as an array")
+    }
+
+    refuse_strings_quietly!();
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+        let mut events = Vec::with_capacity(seq.size_hint().unwrap_or(1).min(128));
+        while let Some(event) = seq.next_element()? {
+            events.push(event);
+        }
+        Ok(events)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn reason(body: &[u8]) -> String {
+        match Webhook::parse(body).unwrap_err() {
+            Rejection::Malformed { reason } => reason,
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+
+    #[test]
+    fn parses_events_in_order_with_unknown_fields() {
+        let body = br#"{"events":[{"channel":"a","name":"channel_occupied"},{"name":"member_updated","x":{"y":[1]}}],"time_ms":5,"extra":true}"#;
+        let hook = Webhook::parse(body).unwrap();
+        assert_eq!(hook.time_ms(), 5);
+        let names: Vec<_> = hook.events().iter().map(Event::name).collect();
+        assert_eq!(names, ["channel_occupied", "member_updated"]);
+        assert_eq!(
+            hook.events()[1].to_json(),
+            serde_json::json!({"name":"member_updated","x":{"y":[1]}})
+        );
+    }
+
+    #[test]
+    fn each_malformation_names_the_field() {
+        let cases: &[(&[u8], &str)] = &[
+            (b"{\"time_ms\":1,\"events\":[", "EOF"),
+            (b"[1]", "object"),
+            (b"{\"time_ms\":1}", "missing field `events`"),
+            (b"{\"events\":[]}", "missing field `time_ms`"),
+            (b"{\"time_ms\":\"secret-ish\",\"events\":[]}", "`time_ms` is not"),
+            (b"{\"time_ms\":-1,\"events\":[]}", "`time_ms` is not"),
+            (b"{\"time_ms\":1.5,\"events\":[]}", "`time_ms` is not"),
+            (b"{\"time_ms\":1,\"events\":{\"name\":\"x\"}}", "`events` as an array"),
+            (b"{\"time_ms\":1,\"events\":[{\"channel\":\"c\"}]}", "no `name`"),
+            (b"{\"time_ms\":1,\"events\":[{\"name\":7}]}", "not a string"),
+            (b"{\"time_ms\":1,\"events\":[\"hidden\"]}", "event object"),
+            (b"{\"time_ms\":1,\"events\":[]} x", "trailing"),
+            (b"{\"time_ms\":1,\"events\":[{\"name\":\"\xff\"}]}", "not UTF-8"),
+        ];
+        for (body, expected) in cases {
+            let reason = reason(body);
+            assert!(
+                reason.contains(expected),
+                "{:?}: {reason:?} lacks {expected:?}",
+                String::from_utf8_lossy(body)
+            );
+            assert!(!reason.contains("secret-ish") && !reason.contains("hidden"), "{reason}");
+        }
+    }
+
+    #[test]
+    fn deep_nesting_is_an_error_not_a_crash() {
+        let mut body = b"{\"time_ms\":1,\"events\":[{\"name\":\"x\",\"d\":".to_vec();
+        body.extend(std::iter::repeat_n(b'[', 100_000));
+        assert!(reason(&body).contains("recursion"));
+    }
+}
