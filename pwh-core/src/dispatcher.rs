@@ -174,14 +174,34 @@ impl Dispatcher {
                 response
             }
             Err(rejection) => {
-                tracing::warn!(
-                    status = rejection.status().as_u16(),
-                    reason = %rejection,
-                    "rejected Pusher webhook"
-                );
+                log_rejection(&rejection);
                 Response::rejected(rejection)
             }
         }
+    }
+
+    /// Checks a request as [`handle`](Self::handle) does (method, size, signature, body,
+    /// freshness) and returns the verified webhook without running any handler: for
+    /// hand-written endpoints and framework extractors.
+    ///
+    /// # Errors
+    ///
+    /// The [`Rejection`] (logged at `warn`) when the request is refused.
+    pub fn verify<'b, H>(
+        &'b self,
+        method: &str,
+        headers: &H,
+        body: &'b [u8],
+    ) -> Result<Webhook<'b>, Rejection>
+    where
+        H: Headers + ?Sized,
+    {
+        self.check(method, headers.header(KEY), headers.header(SIGNATURE), body)
+            .map(|(_, _, mut hook, now_ms)| {
+                hook.set_received_ms(now_ms);
+                hook
+            })
+            .inspect_err(log_rejection)
     }
 
     /// Everything before the handlers: method, size, signature, parse, freshness.
@@ -366,6 +386,14 @@ impl Dispatcher {
             }
         }
     }
+}
+
+fn log_rejection(rejection: &Rejection) {
+    tracing::warn!(
+        status = rejection.status().as_u16(),
+        reason = %rejection,
+        "rejected Pusher webhook"
+    );
 }
 
 /// Runs one handler on one event, catching panics and timing it.

@@ -80,6 +80,18 @@ impl<'a> Event<'a> {
         PusherEvent::from_event(self)
     }
 
+    /// The same event, owning its strings (to keep it past the request).
+    pub fn into_owned(self) -> Event<'static> {
+        Event {
+            name: self.name.into_owned(),
+            fields: self
+                .fields
+                .into_iter()
+                .map(|(k, v)| (Cow::Owned(k.into_owned()), v.into_owned()))
+                .collect(),
+        }
+    }
+
     /// The event as an owned JSON object, `name` included.
     pub fn to_json(&self) -> serde_json::Value {
         let mut map = serde_json::Map::with_capacity(self.fields.len() + 1);

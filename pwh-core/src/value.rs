@@ -70,6 +70,23 @@ impl<'a> Value<'a> {
         }
     }
 
+    /// The same value, owning its strings.
+    pub fn into_owned(self) -> Value<'static> {
+        match self {
+            Self::Null => Value::Null,
+            Self::Bool(b) => Value::Bool(b),
+            Self::Number(n) => Value::Number(n),
+            Self::String(s) => Value::String(Cow::Owned(s.into_owned())),
+            Self::Array(items) => Value::Array(items.into_iter().map(Value::into_owned).collect()),
+            Self::Object(fields) => Value::Object(
+                fields
+                    .into_iter()
+                    .map(|(k, v)| (Cow::Owned(k.into_owned()), v.into_owned()))
+                    .collect(),
+            ),
+        }
+    }
+
     /// An owned [`serde_json::Value`] copy.
     pub fn to_json(&self) -> serde_json::Value {
         use serde_json::Value as J;

@@ -83,6 +83,15 @@ impl<'a> Webhook<'a> {
         self.received_ms = Some(now_ms);
     }
 
+    /// The same webhook, owning its strings (to keep it past the request).
+    pub fn into_owned(self) -> Webhook<'static> {
+        Webhook {
+            time_ms: self.time_ms,
+            events: self.events.into_iter().map(Event::into_owned).collect(),
+            received_ms: self.received_ms,
+        }
+    }
+
     /// The webhook as an owned JSON object.
     pub fn to_json(&self) -> serde_json::Value {
         serde_json::json!({
