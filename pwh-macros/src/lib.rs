@@ -1,14 +1,31 @@
-//! Macros of pwh. Use them through `pwh-core`.
+//! Procedural macros of [pwh](https://docs.rs/pwh-core): `#[on_event]` and
+//! `#[derive(FromEvent)]`. Use them through `pwh-core`, which re-exports both and documents
+//! them with examples; the generated code names `::pwh_core` only.
+//!
+//! Each macro runs in three stages: `parse` (syntax into a model), `validate` (every error
+//! found, each spanned on the offending token) and `expand` (the model into code).
+
 use proc_macro::TokenStream;
 
-/// Registers an event handler.
+mod errors;
+mod from_event;
+mod kinds;
+mod on_event;
+
+/// Turns a function into a Pusher event handler that registers itself. See
+/// `pwh_core::on_event` for the documentation.
 #[proc_macro_attribute]
-pub fn on_event(_args: TokenStream, input: TokenStream) -> TokenStream {
-    input
+pub fn on_event(args: TokenStream, input: TokenStream) -> TokenStream {
+    on_event::expand(args.into(), input.into())
+        .unwrap_or_else(syn::Error::into_compile_error)
+        .into()
 }
 
-/// Derives `FromEvent`.
+/// Derives `pwh_core::FromEvent` for a struct whose fields are read from the event by name.
+/// See `pwh_core::FromEvent` for the documentation.
 #[proc_macro_derive(FromEvent, attributes(pwh))]
-pub fn derive_from_event(_input: TokenStream) -> TokenStream {
-    TokenStream::new()
+pub fn derive_from_event(input: TokenStream) -> TokenStream {
+    from_event::expand(syn::parse_macro_input!(input as syn::DeriveInput))
+        .unwrap_or_else(syn::Error::into_compile_error)
+        .into()
 }

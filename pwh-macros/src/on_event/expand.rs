@@ -1,0 +1,93 @@
+//! The model out: the function unchanged, a handle, its `Handler` impl and its registration.
+
+use proc_macro2::TokenStream;
+use quote::{format_ident, quote, quote_spanned};
+use syn::spanned::Spanned;
+use syn::visit_mut::VisitMut;
+use syn::{Lifetime, ReturnType};
+
+use super::parse::{Handler, Route};
+
+pub(crate) fn expand(handler: &Handler) -> TokenStream {
+    let item = &handler.item;
+    let vis = &item.vis;
+    let name = &item.sig.ident;
+    let route = match &handler.route {
+        Route::Kind(kind) | Route::Custom(kind) => {
+            quote!(::pwh_core::Route::Kind(::std::borrow::Cow::Borrowed(#kind)))
+        }
+        Route::Any => quote!(::pwh_core::Route::Any),
+    };
+    let args: Vec<_> = (0..handler.params.len())
+        .map(|i| format_ident!("__pwh_arg{}", i))
+        .collect();
+    let extractions = handler.params.iter().zip(&args).map(|(param, arg)| {
+        let mut ty = (*param.ty).clone();
+        ElideLifetimes.visit_type_mut(&mut ty);
+        let param_name = &param.name;
+        quote_spanned! {param.ty.span()=>
+            let #arg = <#ty as ::pwh_core::FromEvent<'_>>::from_event(__pwh_cx, #param_name)?;
+        }
+    });
+    let call = if item.sig.asyncness.is_some() {
+        quote!(#name(#(#args),*).await)
+    } else {
+        quote!(#name(#(#args),*))
+    };
+    let ret_span = match &item.sig.output {
+        ReturnType::Default => item.sig.ident.span(),
+        ReturnType::Type(_, ty) => ty.span(),
+    };
+    let convert = quote_spanned! {ret_span=>
+        ::pwh_core::IntoHandlerResult::into_handler_result(__pwh_ret)
+    };
+    let handle_doc = format!(
+        "Handle of the `{name}` Pusher event handler, to add it to a dispatcher by hand: \
+         `.handler(pwh_core::handler!({name}))`."
+    );
+    quote! {
+        #item
+
+        #[doc = #handle_doc]
+        #[allow(non_camel_case_types)]
+        #[derive(Debug, Clone, Copy, Default)]
+        #vis struct #name {}
+
+        const _: () = {
+            #[::pwh_core::__private::async_trait]
+            impl ::pwh_core::Handler for #name {
+                fn info(&self) -> ::pwh_core::HandlerInfo {
+                    ::pwh_core::HandlerInfo::new(
+                        ::std::concat!(::std::module_path!(), "::", ::std::stringify!(#name)),
+                        #route,
+                    )
+                    .at(::std::file!(), ::std::line!())
+                }
+
+                async fn call(
+                    &self,
+                    __pwh_cx: &::pwh_core::EventContext<'_>,
+                ) -> ::std::result::Result<(), ::pwh_core::HandlerError> {
+                    #(#extractions)*
+                    let __pwh_ret = #call;
+                    #convert
+                }
+            }
+
+            ::pwh_core::__private::inventory::submit! {
+                ::pwh_core::__private::Registration::new(&#name {})
+            }
+        };
+    }
+}
+
+/// Replaces named lifetimes (`&'a str`) with `'_`: the generated code has no `'a` in scope.
+struct ElideLifetimes;
+
+impl VisitMut for ElideLifetimes {
+    fn visit_lifetime_mut(&mut self, lifetime: &mut Lifetime) {
+        if lifetime.ident != "static" {
+            *lifetime = Lifetime::new("'_", lifetime.span());
+        }
+    }
+}

@@ -1,0 +1,129 @@
+//! Syntax in: the attribute's arguments and the function, as a model.
+
+use proc_macro2::{Span, TokenStream};
+use syn::parse::{Parse, ParseStream};
+use syn::spanned::Spanned;
+use syn::{FnArg, Ident, ItemFn, LitStr, Pat, Token, Type};
+
+/// Which events the handler wants.
+pub(crate) enum Route {
+    /// A kind checked against the known ones: `"channel_vacated"`.
+    Kind(LitStr),
+    /// Any kind, unchecked: `custom = "member_updated"`.
+    Custom(LitStr),
+    /// Every event: `any`.
+    Any,
+}
+
+/// A function parameter.
+pub(crate) struct Param {
+    /// The name the extractor is given: the binding's name, or `""` for a pattern.
+    pub(crate) name: String,
+    /// Where the name (or pattern) is written.
+    pub(crate) pat: Box<Pat>,
+    pub(crate) ty: Box<Type>,
+}
+
+/// The annotated function and the route.
+pub(crate) struct Handler {
+    pub(crate) route: Route,
+    pub(crate) item: ItemFn,
+    pub(crate) params: Vec<Param>,
+    /// `self` receivers, kept to be reported by validation.
+    pub(crate) receivers: Vec<syn::Receiver>,
+}
+
+const USAGE: &str = "expected the event kind: #[on_event(\"channel_vacated\")], \
+                     #[on_event(any)] for every event, or #[on_event(custom = \"kind\")] for a kind \
+                     this library does not know";
+
+impl Parse for Route {
+    fn parse(input: ParseStream<'_>) -> syn::Result<Self> {
+        if input.is_empty() {
+            return Err(input.error(USAGE));
+        }
+        let route = if input.peek(LitStr) {
+            Route::Kind(input.parse()?)
+        } else if input.peek(Ident) {
+            let ident: Ident = input.parse()?;
+            if ident == "any" {
+                Route::Any
+            } else if ident == "custom" {
+                input.parse::<Token![=]>()?;
+                Route::Custom(input.parse()?)
+            } else {
+                return Err(syn::Error::new(ident.span(), USAGE));
+            }
+        } else {
+            return Err(input.error(USAGE));
+        };
+        if !input.is_empty() {
+            return Err(input.error("unexpected tokens after the event kind"));
+        }
+        Ok(route)
+    }
+}
+
+impl Handler {
+    pub(crate) fn parse(args: TokenStream, item: TokenStream) -> syn::Result<Self> {
+        let item: syn::Item = syn::parse2(item)?;
+        let route_result = syn::parse2::<Route>(args);
+        let item = match item {
+            syn::Item::Fn(item) => item,
+            other => {
+                let message = "#[on_event] goes on a function: \
+                               `#[on_event(\"channel_vacated\")] async fn f(channel: &str) {}`";
+                let mut error = syn::Error::new(item_keyword_span(&other), message);
+                if let Err(e) = route_result {
+                    error.combine(e);
+                }
+                return Err(error);
+            }
+        };
+        let route = route_result?;
+        let mut params = Vec::new();
+        let mut receivers = Vec::new();
+        for input in &item.sig.inputs {
+            match input {
+                FnArg::Receiver(receiver) => receivers.push(receiver.clone()),
+                FnArg::Typed(typed) => params.push(Param {
+                    name: binding_name(&typed.pat),
+                    pat: typed.pat.clone(),
+                    ty: typed.ty.clone(),
+                }),
+            }
+        }
+        Ok(Self {
+            route,
+            item,
+            params,
+            receivers,
+        })
+    }
+}
+
+/// The name a parameter's value is looked up by: `channel` for `channel: &str` (also
+/// `mut channel`), nothing for a destructuring pattern such as `State(feeds)`.
+fn binding_name(pat: &Pat) -> String {
+    match pat {
+        Pat::Ident(ident) => ident.ident.to_string().trim_start_matches("r#").to_owned(),
+        Pat::Type(typed) => binding_name(&typed.pat),
+        _ => String::new(),
+    }
+}
+
+/// A short span for an item that is not a function: its keyword when there is one.
+fn item_keyword_span(item: &syn::Item) -> Span {
+    match item {
+        syn::Item::Struct(s) => s.struct_token.span,
+        syn::Item::Enum(e) => e.enum_token.span,
+        syn::Item::Const(c) => c.const_token.span,
+        syn::Item::Static(s) => s.static_token.span,
+        syn::Item::Impl(i) => i.impl_token.span,
+        syn::Item::Mod(m) => m.mod_token.span,
+        syn::Item::Trait(t) => t.trait_token.span,
+        syn::Item::Type(t) => t.type_token.span,
+        syn::Item::Use(u) => u.use_token.span,
+        other => other.span(),
+    }
+}

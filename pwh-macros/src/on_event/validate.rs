@@ -1,0 +1,145 @@
+//! Every mistake found at once, each spanned on the token to fix.
+
+use syn::{GenericParam, Type};
+
+use super::parse::{Handler, Route};
+use crate::errors::Errors;
+use crate::kinds;
+
+pub(crate) fn validate(handler: &Handler) -> syn::Result<()> {
+    let mut errors = Errors::default();
+    let sig = &handler.item.sig;
+    for receiver in &handler.receivers {
+        errors.spanned(
+            receiver,
+            "an event handler cannot take `self`: make it a free function \
+             (it receives the event through its parameters)",
+        );
+    }
+    for param in &sig.generics.params {
+        if !matches!(param, GenericParam::Lifetime(_)) {
+            errors.spanned(
+                param,
+                "an event handler cannot be generic: the dispatcher must know each \
+                 parameter's type (use concrete types, or `&Event` to read any field)",
+            );
+        }
+    }
+    if let Some(where_clause) = &sig.generics.where_clause {
+        errors.spanned(where_clause, "an event handler cannot have a `where` clause");
+    }
+    if let Some(variadic) = &sig.variadic {
+        errors.spanned(variadic, "an event handler cannot be variadic");
+    }
+    if let Some(constness) = &sig.constness {
+        errors.spanned(constness, "an event handler cannot be a `const fn`");
+    }
+    for param in &handler.params {
+        if let Type::ImplTrait(_) = *param.ty {
+            errors.spanned(
+                &param.ty,
+                "an event handler cannot take `impl Trait`: name a concrete type",
+            );
+        }
+    }
+    match &handler.route {
+        Route::Kind(kind) => {
+            let name = kind.value();
+            match kinds::fields(&name) {
+                Some(fields) => check_fields(handler, &name, fields, &mut errors),
+                None => {
+                    let known = kinds::KNOWN_KINDS.iter().map(|(k, _)| *k);
+                    let hint = match kinds::suggest(&name, known) {
+                        Some(close) => format!("did you mean `{close}`? "),
+                        None => String::new(),
+                    };
+                    errors.spanned(
+                        kind,
+                        format!(
+                            "unknown Pusher event kind `{name}`; {hint}known kinds: {}. \
+                             For a kind this library does not know, write \
+                             #[on_event(custom = \"{name}\")]",
+                            list(kinds::KNOWN_KINDS.iter().map(|(k, _)| *k))
+                        ),
+                    );
+                }
+            }
+        }
+        Route::Custom(kind) if kind.value().is_empty() => {
+            errors.spanned(kind, "the event kind cannot be empty");
+        }
+        Route::Custom(_) | Route::Any => {}
+    }
+    errors.finish()
+}
+
+/// Parameters read as fields by name must name a field the kind has.
+fn check_fields(handler: &Handler, kind: &str, fields: &[&str], errors: &mut Errors) {
+    for param in &handler.params {
+        if !is_field_type(&param.ty) {
+            continue;
+        }
+        let name = param.name.as_str();
+        if name == "name" || fields.contains(&name) {
+            continue;
+        }
+        let hint = match kinds::suggest(name, fields.iter().copied()) {
+            Some(close) if !name.is_empty() => format!(" (did you mean `{close}`?)"),
+            _ => String::new(),
+        };
+        let what = if name.is_empty() {
+            "a destructured parameter".to_owned()
+        } else {
+            format!("no `{name}` field")
+        };
+        errors.spanned(
+            &param.pat,
+            format!(
+                "`{kind}` events have {what}{hint}; their fields are {} (and `name`). \
+                 Parameters of this type are read from the field named like the parameter",
+                list(fields.iter().copied())
+            ),
+        );
+    }
+}
+
+fn list<'a>(items: impl Iterator<Item = &'a str>) -> String {
+    items.map(|i| format!("`{i}`")).collect::<Vec<_>>().join(", ")
+}
+
+/// Types read from the field named like the parameter: strings, numbers, booleans, JSON
+/// values and `Option`s of those.
+fn is_field_type(ty: &Type) -> bool {
+    match ty {
+        Type::Reference(r) => matches!(&*r.elem, Type::Path(p) if p.path.is_ident("str"))
+            || is_value_path(&r.elem),
+        Type::Paren(p) => is_field_type(&p.elem),
+        Type::Group(g) => is_field_type(&g.elem),
+        Type::Path(p) if p.qself.is_none() => {
+            let Some(last) = p.path.segments.last() else {
+                return false;
+            };
+            let name = last.ident.to_string();
+            match name.as_str() {
+                "String" | "u64" | "u32" | "u16" | "usize" | "i64" | "i32" | "f64" | "bool" => {
+                    true
+                }
+                "Option" => match &last.arguments {
+                    syn::PathArguments::AngleBracketed(args) => {
+                        args.args.iter().any(|arg| match arg {
+                            syn::GenericArgument::Type(inner) => is_field_type(inner),
+                            _ => false,
+                        })
+                    }
+                    _ => false,
+                },
+                _ => is_value_path(ty),
+            }
+        }
+        _ => false,
+    }
+}
+
+fn is_value_path(ty: &Type) -> bool {
+    matches!(ty, Type::Path(p) if p.path.segments.last().is_some_and(|s| s.ident == "Value"))
+}
