@@ -103,10 +103,15 @@ impl Handler {
 }
 
 /// The name a parameter's value is looked up by: `channel` for `channel: &str` (also
-/// `mut channel`), nothing for a destructuring pattern such as `State(feeds)`.
+/// `mut channel` and `_channel`), nothing for a destructuring pattern such as `State(feeds)`.
 fn binding_name(pat: &Pat) -> String {
     match pat {
-        Pat::Ident(ident) => ident.ident.to_string().trim_start_matches("r#").to_owned(),
+        Pat::Ident(ident) => ident
+            .ident
+            .to_string()
+            .trim_start_matches("r#")
+            .trim_start_matches('_')
+            .to_owned(),
         Pat::Type(typed) => binding_name(&typed.pat),
         _ => String::new(),
     }

@@ -1,0 +1,212 @@
+//! The dispatcher end to end: statuses, routing, order, panics, clock, deadline, redelivery.
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use pwh_core::testing::{test_token, Harness, TestWebhook, TEST_TIME_MS};
+use pwh_core::{handler, on_event, Dispatcher, FixedClock, KeyRing, Rejection, RunResult, State};
+use serde_json::json;
+
+/// Counts calls per handler name.
+#[derive(Clone, Default)]
+struct Calls(Arc<Mutex<Vec<String>>>);
+
+impl Calls {
+    fn push(&self, s: impl Into<String>) {
+        self.0.lock().unwrap().push(s.into());
+    }
+    fn take(&self) -> Vec<String> {
+        std::mem::take(&mut *self.0.lock().unwrap())
+    }
+}
+
+#[on_event("channel_occupied")]
+async fn occupied(channel: &str, State(calls): State<Calls>) {
+    calls.push(format!("occupied {channel}"));
+}
+
+#[on_event(any)]
+async fn everything(event: &pwh_core::Event<'_>, State(calls): State<Calls>) {
+    calls.push(format!("any {}", event.name()));
+}
+
+#[on_event("channel_vacated")]
+async fn panics(channel: &str) {
+    if channel == "boom" {
+        panic!("handler exploded on purpose");
+    }
+}
+
+#[on_event(custom = "member_updated")]
+fn sync_custom(channel: &str, State(calls): State<Calls>) -> Result<(), String> {
+    calls.push(format!("custom {channel}"));
+    Err("custom handlers may fail".into())
+}
+
+fn harness(calls: &Calls) -> Harness {
+    let calls = calls.clone();
+    Harness::configure(move |b| {
+        b.registered_handlers(false)
+            .handler(handler!(occupied))
+            .handler(handler!(everything))
+            .handler(handler!(panics))
+            .handler(handler!(sync_custom))
+            .state(calls)
+    })
+}
+
+#[tokio::test]
+async fn routes_by_kind_and_to_catch_all_in_body_order() {
+    let calls = Calls::default();
+    let harness = harness(&calls);
+    let delivery = harness
+        .deliver(
+            TestWebhook::new()
+                .channel_occupied("a")
+                .event(json!({"name": "future_kind", "x": 1}))
+                .cache_miss("b"),
+        )
+        .await;
+    delivery.assert_ok();
+    let seen = calls.take();
+    // Within one event, handlers run concurrently; across events, in body order.
+    let position = |s: &str| seen.iter().position(|x| x == s).unwrap();
+    assert!(position("occupied a") < position("any future_kind"));
+    assert!(position("any channel_occupied") < position("any future_kind"));
+    assert!(position("any future_kind") < position("any cache_miss"));
+    assert_eq!(seen.len(), 4, "{seen:?}");
+    assert_eq!(delivery.events_of("everything"), vec![0, 1, 2]);
+    assert_eq!(delivery.events_of("occupied"), vec![0]);
+}
+
+#[tokio::test]
+async fn a_panic_is_a_failure_of_that_handler_and_the_process_keeps_serving() {
+    let calls = Calls::default();
+    let harness = harness(&calls);
+    let delivery = harness.deliver(TestWebhook::new().channel_vacated("boom")).await;
+    assert_eq!(delivery.status(), 500);
+    let failed: Vec<_> = delivery.response().outcome().unwrap().failures().collect();
+    assert_eq!(failed.len(), 1);
+    assert!(failed[0].handler().ends_with("::panics"));
+    assert_eq!(
+        failed[0].result(),
+        &RunResult::Panicked("handler exploded on purpose".into())
+    );
+    // The catch-all on the same event still ran and succeeded.
+    assert!(delivery.ran("everything"));
+    // And the next webhook is served normally.
+    let next = harness.deliver(TestWebhook::new().time_ms(TEST_TIME_MS + 1).channel_vacated("calm")).await;
+    next.assert_ok();
+}
+
+#[tokio::test]
+async fn custom_kinds_and_sync_handlers_and_failures() {
+    let calls = Calls::default();
+    let harness = harness(&calls);
+    let delivery = harness
+        .deliver(TestWebhook::new().event(json!({"name": "member_updated", "channel": "p"})))
+        .await;
+    assert_eq!(delivery.status(), 500);
+    assert_eq!(delivery.failure("sync_custom").as_deref(), Some("custom handlers may fail"));
+    assert!(calls.take().contains(&"custom p".to_owned()));
+}
+
+#[tokio::test]
+async fn the_clock_decides_freshness() {
+    let clock = Arc::new(FixedClock::new(0));
+    let dispatcher = Dispatcher::builder(KeyRing::new([test_token()]))
+        .registered_handlers(false)
+        .clock(Arc::clone(&clock))
+        .max_age(Some(Duration::from_secs(60)))
+        .build();
+    let request = TestWebhook::new().time_ms(1_000_000).channel_occupied("c").signed();
+    let send = || dispatcher.handle("POST", request.headers.as_slice(), &request.body);
+    clock.set(1_000_000 + 60_000);
+    assert_eq!(send().await.status(), 200);
+    clock.set(1_000_000 + 60_001);
+    let response = send().await;
+    assert_eq!(response.status(), 401);
+    assert_eq!(
+        response.rejection(),
+        Some(&Rejection::Stale { age_ms: 60_001, max_age_ms: 60_000 })
+    );
+    // A webhook from the future (clock skew) is accepted.
+    clock.set(0);
+    assert_eq!(send().await.status(), 200);
+    // And the check can be turned off.
+    let lenient = Dispatcher::builder(KeyRing::new([test_token()]))
+        .registered_handlers(false)
+        .clock(FixedClock::new(u64::MAX))
+        .max_age(None)
+        .build();
+    assert_eq!(
+        lenient.handle("POST", request.headers.as_slice(), &request.body).await.status(),
+        200
+    );
+}
+
+#[tokio::test]
+async fn every_rejection_gets_its_status_and_runs_nothing() {
+    let calls = Calls::default();
+    let harness = harness(&calls);
+    let dispatcher = harness.dispatcher();
+    let good = TestWebhook::new().channel_occupied("c").signed();
+    harness.set_now_ms(TEST_TIME_MS);
+    let key = ("X-Pusher-Key", good.header("x-pusher-key").unwrap().to_owned());
+    let sig = ("X-Pusher-Signature", good.header("x-pusher-signature").unwrap().to_owned());
+    let sign = |body: &[u8]| {
+        ("X-Pusher-Signature", KeyRing::new([test_token()]).sign(&key.1, body).unwrap())
+    };
+    let cases: Vec<(&str, Vec<(&str, String)>, Vec<u8>, u16)> = vec![
+        ("GET", vec![key.clone(), sig.clone()], good.body.clone(), 405),
+        ("POST", vec![sig.clone()], good.body.clone(), 401),
+        ("POST", vec![("x-pusher-key", "nope".into()), sig.clone()], good.body.clone(), 401),
+        ("POST", vec![key.clone()], good.body.clone(), 401),
+        ("POST", vec![key.clone(), ("x-pusher-signature", "xyz".into())], good.body.clone(), 401),
+        ("POST", vec![key.clone(), sig.clone()], b"{\"time_ms\":1,\"events\":[]}".to_vec(), 401),
+        ("POST", vec![key.clone(), sign(b"{\"time_ms\":1}")], b"{\"time_ms\":1}".to_vec(), 400),
+        ("POST", vec![key.clone(), sign(&[b'x'; 2 << 20])], vec![b'x'; 2 << 20], 413),
+    ];
+    for (method, headers, body, status) in cases {
+        let response = dispatcher.handle(method, headers.as_slice(), &body).await;
+        assert_eq!(response.status().as_u16(), status, "{method} {headers:?}: {:?}", response.rejection());
+        let reason = response.rejection().unwrap().to_string();
+        assert!(!reason.contains("pwh-test-secret"), "{reason}");
+    }
+    assert!(calls.take().is_empty(), "no handler may run on a refused request");
+}
+
+static SLOW_CALLS: AtomicUsize = AtomicUsize::new(0);
+
+#[on_event("cache_miss")]
+async fn slow(channel: &str) {
+    let n = SLOW_CALLS.fetch_add(1, Ordering::SeqCst);
+    if channel == "slow" && n == 0 {
+        tokio::time::sleep(Duration::from_secs(30)).await;
+    }
+}
+
+#[on_event("cache_miss")]
+async fn quick(_channel: &str) {}
+
+#[tokio::test(start_paused = true)]
+async fn a_handler_past_the_deadline_gives_500_and_runs_again_on_retry() {
+    let harness = Harness::configure(|b| {
+        b.registered_handlers(false)
+            .handler(handler!(slow))
+            .handler(handler!(quick))
+            .deadline(Some(Duration::from_millis(500)))
+    });
+    let hook = TestWebhook::new().cache_miss("slow").channel_occupied("after");
+    let first = harness.deliver(hook.clone()).await;
+    assert_eq!(first.status(), 500);
+    assert_eq!(first.runs_of("slow").next().unwrap().result(), &RunResult::TimedOut);
+    assert!(first.ran("quick"));
+    // Pusher retries the same body: only the handler that timed out runs again.
+    let retry = harness.deliver(hook).await;
+    retry.assert_ok();
+    assert!(retry.ran("slow"));
+    assert_eq!(retry.runs_of("quick").next().unwrap().result(), &RunResult::AlreadyDone);
+    assert_eq!(SLOW_CALLS.load(Ordering::SeqCst), 2);
+}
