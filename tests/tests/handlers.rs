@@ -1,0 +1,191 @@
+//! `#[on_event]` handlers with every parameter form, on each of the 7 kinds, through the harness.
+
+use std::sync::{Arc, Mutex};
+
+use pwh_core::testing::{Harness, TestWebhook, TEST_TIME_MS};
+use pwh_core::{
+    handler, on_event, ClientData, Event, EventContext, FromEvent, PusherEvent, State, Value,
+    Webhook,
+};
+use serde::Deserialize;
+use serde_json::json;
+
+/// What the handlers saw, as text lines.
+#[derive(Clone, Default)]
+struct Log(Arc<Mutex<Vec<String>>>);
+
+impl Log {
+    fn push(&self, line: String) {
+        self.0.lock().unwrap().push(line);
+    }
+    fn lines(&self) -> Vec<String> {
+        self.0.lock().unwrap().clone()
+    }
+}
+
+/// State destructured in the parameter pattern.
+#[derive(Clone)]
+struct Prefix(&'static str);
+
+#[on_event("channel_occupied")]
+async fn occupied(channel: &str, hook: &Webhook<'_>, State(log): State<Log>) {
+    log.push(format!("occupied {channel} at {} age {:?}", hook.time_ms(), hook.age_ms()));
+}
+
+#[on_event("channel_vacated")]
+fn vacated(channel: String, name: &str, State(log): State<Log>, State(Prefix(p)): State<Prefix>) {
+    log.push(format!("{p}{name} {channel}"));
+}
+
+#[on_event("member_added")]
+async fn added(channel: &str, user_id: &str, State(log): State<Log>) -> Result<(), std::io::Error> {
+    log.push(format!("added {user_id} to {channel}"));
+    Ok(())
+}
+
+/// A typed payload derived from the event by field name.
+#[derive(FromEvent)]
+struct Member<'a> {
+    channel: &'a str,
+    #[pwh(rename = "user_id")]
+    user: String,
+    region: Option<&'a str>,
+    weight: Option<u64>,
+}
+
+#[on_event("member_removed")]
+async fn removed(member: Member<'_>, State(log): State<Log>) {
+    log.push(format!(
+        "removed {} from {} ({:?}, {:?})",
+        member.user, member.channel, member.region, member.weight
+    ));
+}
+
+#[derive(Deserialize)]
+struct Typing {
+    text: String,
+}
+
+#[on_event("client_event")]
+async fn typing(
+    channel: &str,
+    event: &str,
+    ClientData(typing): ClientData<Typing>,
+    data: &Value<'_>,
+    socket_id: Option<&str>,
+    user_id: Option<&str>,
+    State(log): State<Log>,
+) {
+    let raw = if data.as_str().is_some() { "text" } else { "object" };
+    log.push(format!(
+        "{event} on {channel}: {} ({raw}) from {socket_id:?} {user_id:?}",
+        typing.text
+    ));
+}
+
+#[on_event("cache_miss")]
+async fn cache(event: &Event<'_>, cx: EventContext<'_>, State(log): State<Log>) {
+    let extra = event.get("ttl").map(Value::to_json);
+    log.push(format!("miss {} #{} extra {extra:?}", event.str("channel").unwrap_or("-"), cx.index()));
+}
+
+#[on_event("subscription_count")]
+async fn count(channel: &str, subscription_count: u32, State(log): State<Log>) {
+    log.push(format!("{channel} has {subscription_count}"));
+}
+
+#[on_event(any)]
+async fn typed(kind: PusherEvent<'_>, State(log): State<Log>) {
+    log.push(format!("typed {} {:?}", kind.name(), kind.channel()));
+}
+
+fn harness(log: &Log) -> Harness {
+    let log = log.clone();
+    Harness::configure(move |b| {
+        b.registered_handlers(false)
+            .handler(handler!(occupied))
+            .handler(handler!(vacated))
+            .handler(handler!(added))
+            .handler(handler!(removed))
+            .handler(handler!(typing))
+            .handler(handler!(cache))
+            .handler(handler!(count))
+            .handler(handler!(typed))
+            .state(log)
+            .state(Prefix("-> "))
+    })
+}
+
+#[tokio::test]
+async fn each_kind_reaches_its_handler_with_every_parameter_form() {
+    let log = Log::default();
+    let harness = harness(&log);
+    let delivery = harness
+        .deliver(
+            TestWebhook::new()
+                .channel_occupied("room")
+                .channel_vacated("room")
+                .member_added("presence-room", "42")
+                .event(json!({"name": "member_removed", "channel": "presence-room", "user_id": "42", "region": "eu"}))
+                .client_event("presence-room", "client-typing", json!({"text": "hi"}), "1.2", Some("42"))
+                .event(json!({"name": "client_event", "channel": "private-x", "event": "client-typing", "data": {"text": "obj"}, "socket_id": "3.4"}))
+                .event(json!({"name": "cache_miss", "channel": "cache-prices", "ttl": 30}))
+                .subscription_count("feed", 17)
+                .event(json!({"name": "subscription_count", "channel": "feed", "subscription_count": "18"})),
+        )
+        .await;
+    delivery.assert_ok();
+    let lines = log.lines();
+    let expected = [
+        format!("occupied room at {TEST_TIME_MS} age Some(1000)"),
+        "-> channel_vacated room".to_owned(),
+        "added 42 to presence-room".to_owned(),
+        "removed 42 from presence-room (Some(\"eu\"), None)".to_owned(),
+        "client-typing on presence-room: hi (text) from Some(\"1.2\") Some(\"42\")".to_owned(),
+        "client-typing on private-x: obj (object) from Some(\"3.4\") None".to_owned(),
+        "miss cache-prices #6 extra Some(Number(30))".to_owned(),
+        "feed has 17".to_owned(),
+        "feed has 18".to_owned(),
+    ];
+    for line in &expected {
+        assert!(lines.contains(line), "missing {line:?} in {lines:#?}");
+    }
+    let typed: Vec<_> = lines.iter().filter(|l| l.starts_with("typed ")).collect();
+    assert_eq!(typed.len(), 9, "{typed:?}");
+    assert_eq!(typed[2], "typed member_added Some(\"presence-room\")");
+    assert_eq!(lines.len(), expected.len() + 9);
+}
+
+#[tokio::test]
+async fn a_missing_field_fails_the_handler_with_a_clear_message() {
+    let log = Log::default();
+    let harness = harness(&log);
+    let delivery = harness
+        .deliver(TestWebhook::new().event(json!({"name": "member_added", "channel": "presence-room"})))
+        .await;
+    assert_eq!(delivery.status(), 500);
+    assert_eq!(delivery.failure("added").as_deref(), Some("event has no `user_id` field"));
+    assert_eq!(
+        delivery.failure("typed").as_deref(),
+        Some("event has no `user_id` field")
+    );
+}
+
+#[tokio::test]
+async fn a_bad_client_payload_fails_only_that_handler() {
+    let log = Log::default();
+    let harness = harness(&log);
+    let delivery = harness
+        .deliver(TestWebhook::new().client_event("private-a", "client-typing", json!({"nope": 1}), "1.1", None))
+        .await;
+    assert_eq!(delivery.status(), 500);
+    let failure = delivery.failure("typing").unwrap();
+    assert!(failure.contains("`data`") && failure.contains("another shape"), "{failure}");
+    assert!(delivery.ran("typed"));
+}
+
+#[test]
+fn handlers_stay_plain_functions() {
+    // The macro emits the function unchanged, so it can be called directly.
+    vacated("c".into(), "channel_vacated", State(Log::default()), State(Prefix("")));
+}

@@ -1,0 +1,6 @@
+use pwh_core::on_event;
+
+#[on_event("channel_vacated")]
+async fn vacated(channel: &str, socket: std::net::TcpStream) {}
+
+fn main() {}
