@@ -1,1 +1,459 @@
-//! Test helpers (feature `testing`).
+//! Test your handlers without a network (feature `testing`).
+//!
+//! Build a webhook from typed events with [`TestWebhook`], then either deliver it in-process
+//! with a [`Harness`] (to every registered handler, or to a chosen set, with a fixed clock) and
+//! assert on the [`Delivery`], or take its signed headers and body with
+//! [`TestWebhook::signed`] for a test through your web framework's own test client.
+//!
+//! ```
+//! use pwh_core::testing::{Harness, TestWebhook};
+//! use pwh_core::{handler, on_event};
+//!
+//! #[on_event("member_added")]
+//! async fn greet(channel: &str, user_id: &str) -> Result<(), String> {
+//!     if user_id.is_empty() { return Err("no user".into()) }
+//!     Ok(())
+//! }
+//!
+//! # #[tokio::main(flavor = "current_thread")] async fn main() {
+//! let harness = Harness::with_handlers([handler!(greet)]);
+//! let delivery = harness
+//!     .deliver(TestWebhook::new().member_added("presence-room", "42"))
+//!     .await;
+//! delivery.assert_ok();
+//! assert!(delivery.ran("greet"));
+//!
+//! let failed = harness.deliver(TestWebhook::new().member_added("presence-room", "")).await;
+//! assert_eq!(failed.status(), 500);
+//! assert_eq!(failed.failure("greet").as_deref(), Some("no user"));
+//! # }
+//! ```
+
+use std::sync::Arc;
+
+use serde::Serialize;
+
+use crate::{
+    Dispatcher, DispatcherBuilder, FixedClock, Handler, HandlerRun, KeyRing, PusherEvent,
+    Response, RunResult, Token,
+};
+
+/// The key of the token test webhooks are signed with.
+pub const TEST_KEY: &str = "pwh-test-key";
+/// The secret of the token test webhooks are signed with.
+pub const TEST_SECRET: &str = "pwh-test-secret";
+/// The `time_ms` of a [`TestWebhook`] unless set: 2024-01-01T00:00:00Z.
+pub const TEST_TIME_MS: u64 = 1_704_067_200_000;
+
+/// The token test webhooks are signed with.
+pub fn test_token() -> Token {
+    Token::new(TEST_KEY, TEST_SECRET)
+}
+
+/// A webhook under construction: events in order, a `time_ms`, signed on demand.
+#[derive(Debug, Clone, PartialEq)]
+#[must_use]
+pub struct TestWebhook {
+    time_ms: u64,
+    events: Vec<serde_json::Value>,
+}
+
+impl Default for TestWebhook {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl TestWebhook {
+    /// An empty webhook created at [`TEST_TIME_MS`].
+    pub fn new() -> Self {
+        Self {
+            time_ms: TEST_TIME_MS,
+            events: Vec::new(),
+        }
+    }
+
+    /// Sets `time_ms`.
+    pub fn time_ms(mut self, time_ms: u64) -> Self {
+        self.time_ms = time_ms;
+        self
+    }
+
+    /// The webhook's `time_ms`.
+    pub fn created_ms(&self) -> u64 {
+        self.time_ms
+    }
+
+    /// Adds an event: a typed [`PusherEvent`] or any JSON object with a `name`.
+    pub fn event(mut self, event: impl Into<TestEvent>) -> Self {
+        self.events.push(event.into().0);
+        self
+    }
+
+    /// Adds a `channel_occupied` event.
+    pub fn channel_occupied(self, channel: &str) -> Self {
+        self.event(PusherEvent::ChannelOccupied { channel })
+    }
+
+    /// Adds a `channel_vacated` event.
+    pub fn channel_vacated(self, channel: &str) -> Self {
+        self.event(PusherEvent::ChannelVacated { channel })
+    }
+
+    /// Adds a `member_added` event.
+    pub fn member_added(self, channel: &str, user_id: &str) -> Self {
+        self.event(PusherEvent::MemberAdded { channel, user_id })
+    }
+
+    /// Adds a `member_removed` event.
+    pub fn member_removed(self, channel: &str, user_id: &str) -> Self {
+        self.event(PusherEvent::MemberRemoved { channel, user_id })
+    }
+
+    /// Adds a `client_event` as Pusher sends it: `data` serialized to a string of JSON text.
+    pub fn client_event(
+        self,
+        channel: &str,
+        event: &str,
+        data: impl Serialize,
+        socket_id: &str,
+        user_id: Option<&str>,
+    ) -> Self {
+        let data = serde_json::to_string(&data).unwrap_or_else(|_| "null".to_owned());
+        let mut value = serde_json::json!({
+            "name": "client_event",
+            "channel": channel,
+            "event": event,
+            "data": data,
+            "socket_id": socket_id,
+        });
+        if let (Some(user_id), Some(map)) = (user_id, value.as_object_mut()) {
+            map.insert("user_id".to_owned(), user_id.into());
+        }
+        self.event(value)
+    }
+
+    /// Adds a `cache_miss` event.
+    pub fn cache_miss(self, channel: &str) -> Self {
+        self.event(PusherEvent::CacheMiss { channel })
+    }
+
+    /// Adds a `subscription_count` event.
+    pub fn subscription_count(self, channel: &str, subscription_count: u64) -> Self {
+        self.event(PusherEvent::SubscriptionCount {
+            channel,
+            subscription_count,
+        })
+    }
+
+    /// The JSON body, as Pusher would send it.
+    pub fn body(&self) -> Vec<u8> {
+        serde_json::to_vec(&serde_json::json!({
+            "time_ms": self.time_ms,
+            "events": self.events,
+        }))
+        .unwrap_or_default()
+    }
+
+    /// The body and the headers that sign it with the [test token](test_token).
+    pub fn signed(&self) -> SignedRequest {
+        self.signed_by(&test_token())
+    }
+
+    /// The body and the headers that sign it with `token`.
+    pub fn signed_by(&self, token: &Token) -> SignedRequest {
+        let body = self.body();
+        let signature = KeyRing::new([token.clone()])
+            .sign(token.key(), &body)
+            .unwrap_or_default();
+        SignedRequest {
+            headers: vec![
+                ("X-Pusher-Key", token.key().to_owned()),
+                ("X-Pusher-Signature", signature),
+                ("Content-Type", "application/json".to_owned()),
+            ],
+            body,
+        }
+    }
+}
+
+/// One event for a [`TestWebhook`], as JSON.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TestEvent(serde_json::Value);
+
+impl From<serde_json::Value> for TestEvent {
+    fn from(value: serde_json::Value) -> Self {
+        Self(value)
+    }
+}
+
+impl From<PusherEvent<'_>> for TestEvent {
+    fn from(event: PusherEvent<'_>) -> Self {
+        use serde_json::json;
+        Self(match event {
+            PusherEvent::ChannelOccupied { channel } => {
+                json!({"name": "channel_occupied", "channel": channel})
+            }
+            PusherEvent::ChannelVacated { channel } => {
+                json!({"name": "channel_vacated", "channel": channel})
+            }
+            PusherEvent::MemberAdded { channel, user_id } => {
+                json!({"name": "member_added", "channel": channel, "user_id": user_id})
+            }
+            PusherEvent::MemberRemoved { channel, user_id } => {
+                json!({"name": "member_removed", "channel": channel, "user_id": user_id})
+            }
+            PusherEvent::ClientEvent {
+                channel,
+                event,
+                data,
+                socket_id,
+                user_id,
+            } => {
+                let mut value = json!({"name": "client_event", "channel": channel, "event": event});
+                if let Some(map) = value.as_object_mut() {
+                    let optional = [
+                        ("data", data.map(crate::Value::to_json)),
+                        ("socket_id", socket_id.map(Into::into)),
+                        ("user_id", user_id.map(Into::into)),
+                    ];
+                    for (key, v) in optional {
+                        if let Some(v) = v {
+                            map.insert(key.to_owned(), v);
+                        }
+                    }
+                }
+                value
+            }
+            PusherEvent::CacheMiss { channel } => json!({"name": "cache_miss", "channel": channel}),
+            PusherEvent::SubscriptionCount {
+                channel,
+                subscription_count,
+            } => json!({
+                "name": "subscription_count",
+                "channel": channel,
+                "subscription_count": subscription_count,
+            }),
+            PusherEvent::Unknown { name } => json!({ "name": name }),
+        })
+    }
+}
+
+/// A signed request: headers (`X-Pusher-Key`, `X-Pusher-Signature`, `Content-Type`) and body.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SignedRequest {
+    /// Header names and values.
+    pub headers: Vec<(&'static str, String)>,
+    /// The raw body.
+    pub body: Vec<u8>,
+}
+
+impl SignedRequest {
+    /// The value of header `name` (any case).
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// Replaces the signature, e.g. to test a forged webhook.
+    #[must_use]
+    pub fn with_signature(mut self, signature: &str) -> Self {
+        for (k, v) in &mut self.headers {
+            if k.eq_ignore_ascii_case("x-pusher-signature") {
+                *v = signature.to_owned();
+            }
+        }
+        self
+    }
+}
+
+/// Delivers test webhooks in-process to handlers, through a real [`Dispatcher`] that trusts
+/// the [test token](test_token) and whose clock stands 1 s after each webhook's `time_ms`.
+///
+/// Its redelivery memory is on, as in production: delivering the same webhook twice runs
+/// only what failed the first time.
+pub struct Harness {
+    dispatcher: Dispatcher,
+    clock: Arc<FixedClock>,
+}
+
+impl Harness {
+    /// A harness running every `#[on_event]` handler of the test binary.
+    pub fn new() -> Self {
+        Self::configure(|b| b)
+    }
+
+    /// A harness running only `handlers`, e.g. `[handler!(greet)]`.
+    pub fn with_handlers<H: Handler>(handlers: impl IntoIterator<Item = H>) -> Self {
+        Self::configure(|b| {
+            handlers
+                .into_iter()
+                .fold(b.registered_handlers(false), DispatcherBuilder::handler)
+        })
+    }
+
+    /// A harness whose dispatcher is configured by `configure` (add state, handlers, limits).
+    /// The key ring and the clock are the harness's.
+    pub fn configure(configure: impl FnOnce(DispatcherBuilder) -> DispatcherBuilder) -> Self {
+        let clock = Arc::new(FixedClock::new(TEST_TIME_MS));
+        let builder = Dispatcher::builder(KeyRing::new([test_token()]));
+        let dispatcher = configure(builder).clock(Arc::clone(&clock)).build();
+        Self { dispatcher, clock }
+    }
+
+    /// The dispatcher, e.g. to mount in a framework test.
+    pub fn dispatcher(&self) -> &Dispatcher {
+        &self.dispatcher
+    }
+
+    /// Signs and delivers `webhook`, with the clock 1 s after its `time_ms`.
+    pub async fn deliver(&self, webhook: TestWebhook) -> Delivery {
+        self.clock.set(webhook.time_ms.saturating_add(1_000));
+        let request = webhook.signed();
+        self.deliver_signed(&request).await
+    }
+
+    /// Delivers an already signed request (the clock stays where it is).
+    pub async fn deliver_signed(&self, request: &SignedRequest) -> Delivery {
+        let response = self
+            .dispatcher
+            .handle("POST", request.headers.as_slice(), &request.body)
+            .await;
+        Delivery { response }
+    }
+
+    /// Sets the clock, for freshness tests.
+    pub fn set_now_ms(&self, now_ms: u64) {
+        self.clock.set(now_ms);
+    }
+}
+
+impl Default for Harness {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// What one delivery did: status, and each handler's run.
+#[derive(Debug, Clone)]
+pub struct Delivery {
+    response: Response,
+}
+
+impl Delivery {
+    /// The HTTP status the endpoint would answer with.
+    pub fn status(&self) -> u16 {
+        self.response.status().as_u16()
+    }
+
+    /// The full response.
+    pub fn response(&self) -> &Response {
+        &self.response
+    }
+
+    /// Every handler run (empty when the webhook was refused).
+    pub fn runs(&self) -> &[HandlerRun] {
+        self.response.outcome().map_or(&[], |o| o.runs())
+    }
+
+    /// The runs of the handler `name`: its full path, or its last segment (`"greet"` matches
+    /// `my_app::handlers::greet`).
+    pub fn runs_of<'s>(&'s self, name: &'s str) -> impl Iterator<Item = &'s HandlerRun> + 's {
+        self.runs().iter().filter(move |r| names_match(r.handler(), name))
+    }
+
+    /// Whether handler `name` succeeded on at least one event in this delivery.
+    pub fn ran(&self, name: &str) -> bool {
+        self.runs_of(name).any(|r| *r.result() == RunResult::Succeeded)
+    }
+
+    /// The events (body indices) handler `name` ran on in this delivery, successfully or not.
+    pub fn events_of(&self, name: &str) -> Vec<usize> {
+        self.runs_of(name)
+            .filter(|r| !matches!(r.result(), RunResult::AlreadyDone | RunResult::NotStarted))
+            .map(HandlerRun::event)
+            .collect()
+    }
+
+    /// The first failure message of handler `name` (its error or panic message).
+    pub fn failure(&self, name: &str) -> Option<String> {
+        self.runs_of(name).find_map(|r| match r.result() {
+            RunResult::Failed(m) | RunResult::Panicked(m) => Some(m.clone()),
+            RunResult::TimedOut => Some("timed out".to_owned()),
+            _ => None,
+        })
+    }
+
+    /// Panics with the failures unless the status is 200.
+    #[track_caller]
+    pub fn assert_ok(&self) {
+        assert!(
+            self.status() == 200,
+            "expected 200, got {}: {:?} {:?}",
+            self.status(),
+            self.response.rejection(),
+            self.response
+                .outcome()
+                .map(|o| o.failures().collect::<Vec<_>>())
+        );
+    }
+}
+
+fn names_match(full: &str, wanted: &str) -> bool {
+    full == wanted
+        || full
+            .strip_suffix(wanted)
+            .is_some_and(|prefix| prefix.ends_with("::"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn signed_webhooks_verify_with_the_test_token() {
+        let request = TestWebhook::new().channel_vacated("c").signed();
+        let keys = KeyRing::new([test_token()]);
+        let verified = keys
+            .verify(
+                request.header("x-pusher-key"),
+                request.header("X-PUSHER-SIGNATURE"),
+                &request.body,
+            )
+            .unwrap();
+        assert_eq!(verified.token().key(), TEST_KEY);
+        let bad = request.with_signature(&"0".repeat(64));
+        assert!(keys
+            .verify(bad.header("x-pusher-key"), bad.header("x-pusher-signature"), &bad.body)
+            .is_err());
+    }
+
+    #[test]
+    fn typed_events_serialize_as_pusher_sends_them() {
+        let hook = TestWebhook::new()
+            .time_ms(5)
+            .member_added("presence-a", "1")
+            .client_event("private-a", "client-typing", serde_json::json!({"t": 1}), "1.2", None)
+            .subscription_count("c", 3);
+        let body: serde_json::Value = serde_json::from_slice(&hook.body()).unwrap();
+        assert_eq!(
+            body,
+            serde_json::json!({"time_ms": 5, "events": [
+                {"name": "member_added", "channel": "presence-a", "user_id": "1"},
+                {"name": "client_event", "channel": "private-a", "event": "client-typing",
+                 "data": "{\"t\":1}", "socket_id": "1.2"},
+                {"name": "subscription_count", "channel": "c", "subscription_count": 3},
+            ]})
+        );
+    }
+
+    #[test]
+    fn handler_names_match_by_path_or_last_segment() {
+        assert!(names_match("app::handlers::greet", "greet"));
+        assert!(names_match("app::handlers::greet", "handlers::greet"));
+        assert!(!names_match("app::handlers::greet", "eet"));
+        assert!(names_match("greet", "greet"));
+    }
+}
