@@ -43,6 +43,16 @@ pub trait DeliveryLog: Send + Sync + 'static {
     fn record(&self, id: &DeliveryId, progress: Progress, expires_ms: u64, now_ms: u64);
 }
 
+impl<L: DeliveryLog> DeliveryLog for std::sync::Arc<L> {
+    fn recall(&self, id: &DeliveryId, now_ms: u64) -> Option<Progress> {
+        (**self).recall(id, now_ms)
+    }
+
+    fn record(&self, id: &DeliveryId, progress: Progress, expires_ms: u64, now_ms: u64) {
+        (**self).record(id, progress, expires_ms, now_ms);
+    }
+}
+
 /// The in-memory [`DeliveryLog`]: bounded by a capacity and by expiry.
 ///
 /// Each remembered body costs about 120 bytes (its 32-byte signature twice, an expiry and

@@ -12,8 +12,7 @@ mod from_event;
 mod kinds;
 mod on_event;
 
-/// Turns a function into a Pusher event handler that registers itself. See
-/// `pwh_core::on_event` for the documentation.
+#[doc = include_str!("../docs/on_event.md")]
 #[proc_macro_attribute]
 pub fn on_event(args: TokenStream, input: TokenStream) -> TokenStream {
     on_event::expand(args.into(), input.into())
@@ -21,8 +20,7 @@ pub fn on_event(args: TokenStream, input: TokenStream) -> TokenStream {
         .into()
 }
 
-/// Derives `pwh_core::FromEvent` for a struct whose fields are read from the event by name.
-/// See `pwh_core::FromEvent` for the documentation.
+#[doc = include_str!("../docs/from_event.md")]
 #[proc_macro_derive(FromEvent, attributes(pwh))]
 pub fn derive_from_event(input: TokenStream) -> TokenStream {
     from_event::expand(syn::parse_macro_input!(input as syn::DeriveInput))

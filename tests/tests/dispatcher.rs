@@ -210,3 +210,71 @@ async fn a_handler_past_the_deadline_gives_500_and_runs_again_on_retry() {
     assert_eq!(retry.runs_of("quick").next().unwrap().result(), &RunResult::AlreadyDone);
     assert_eq!(SLOW_CALLS.load(Ordering::SeqCst), 2);
 }
+
+static FLAKY_CALLS: AtomicUsize = AtomicUsize::new(0);
+static STEADY_CALLS: AtomicUsize = AtomicUsize::new(0);
+
+#[on_event("member_removed")]
+async fn flaky(user_id: &str) -> Result<(), String> {
+    if FLAKY_CALLS.fetch_add(1, Ordering::SeqCst) == 0 {
+        return Err(format!("database unavailable while removing {user_id}"));
+    }
+    Ok(())
+}
+
+#[on_event("member_removed")]
+async fn steady(_user_id: &str) {
+    STEADY_CALLS.fetch_add(1, Ordering::SeqCst);
+}
+
+#[tokio::test]
+async fn a_retry_runs_only_what_failed_and_a_replay_runs_nothing() {
+    let harness = Harness::configure(|b| {
+        b.registered_handlers(false)
+            .handler(handler!(flaky))
+            .handler(handler!(steady))
+    });
+    let hook = TestWebhook::new()
+        .member_removed("presence-a", "1")
+        .member_removed("presence-a", "2");
+    let first = harness.deliver(hook.clone()).await;
+    assert_eq!(first.status(), 500);
+    assert_eq!(first.events_of("steady"), vec![0, 1]);
+    assert_eq!(FLAKY_CALLS.load(Ordering::SeqCst), 2, "flaky failed on event 0, then succeeded on 1");
+
+    let retry = harness.deliver(hook.clone()).await;
+    retry.assert_ok();
+    assert_eq!(retry.events_of("flaky"), vec![0], "only the failed (event, handler) runs again");
+    assert!(retry.events_of("steady").is_empty());
+    assert_eq!(FLAKY_CALLS.load(Ordering::SeqCst), 3);
+    assert_eq!(STEADY_CALLS.load(Ordering::SeqCst), 2);
+
+    let replay = harness.deliver(hook).await;
+    replay.assert_ok();
+    assert!(replay.response().outcome().unwrap().is_replay());
+    assert!(replay.runs().is_empty());
+    assert_eq!(FLAKY_CALLS.load(Ordering::SeqCst), 3);
+    assert_eq!(STEADY_CALLS.load(Ordering::SeqCst), 2);
+}
+
+#[tokio::test]
+async fn redelivery_memory_stays_within_its_capacity() {
+    let log = Arc::new(pwh_core::MemoryLog::new(100));
+    let harness = Harness::configure(|b| {
+        b.registered_handlers(false)
+            .delivery_log(Arc::clone(&log))
+    });
+    for n in 0..1_000u64 {
+        harness
+            .deliver(TestWebhook::new().time_ms(TEST_TIME_MS + n).channel_occupied("c"))
+            .await
+            .assert_ok();
+        assert!(log.len() <= 100);
+    }
+    assert_eq!(log.len(), 100);
+    // The newest body is remembered: delivering it again is a replay.
+    let again = harness
+        .deliver(TestWebhook::new().time_ms(TEST_TIME_MS + 999).channel_occupied("c"))
+        .await;
+    assert!(again.response().outcome().unwrap().is_replay());
+}
