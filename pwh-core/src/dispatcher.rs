@@ -175,7 +175,7 @@ impl Dispatcher {
             }
             Err(rejection) => {
                 log_rejection(&rejection);
-                Response::rejected(rejection)
+                Response::from(rejection)
             }
         }
     }
@@ -197,8 +197,8 @@ impl Dispatcher {
         H: Headers + ?Sized,
     {
         self.check(method, headers.header(KEY), headers.header(SIGNATURE), body)
-            .map(|(_, _, mut hook, now_ms)| {
-                hook.set_received_ms(now_ms);
+            .map(|(key, _, mut hook, now_ms)| {
+                hook.set_received(now_ms, key);
                 hook
             })
             .inspect_err(log_rejection)
@@ -247,7 +247,7 @@ impl Dispatcher {
         mut hook: Webhook<'_>,
         now_ms: u64,
     ) -> Outcome {
-        hook.set_received_ms(now_ms);
+        hook.set_received(now_ms, key);
         let inner = &*self.inner;
         let mut outcome = Outcome {
             runs: Vec::new(),

@@ -52,10 +52,10 @@ impl<H: Headers + ?Sized> Headers for &H {
     }
 }
 
-/// `X-Pusher-Key`, lowercased.
-pub(crate) const KEY: &str = "x-pusher-key";
-/// `X-Pusher-Signature`, lowercased.
-pub(crate) const SIGNATURE: &str = "x-pusher-signature";
+/// The header naming the token that signed a webhook, lowercased: `x-pusher-key`.
+pub const KEY: &str = "x-pusher-key";
+/// The header holding the webhook's signature, lowercased: `x-pusher-signature`.
+pub const SIGNATURE: &str = "x-pusher-signature";
 
 #[cfg(test)]
 mod tests {

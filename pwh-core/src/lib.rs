@@ -45,7 +45,7 @@ pub use dispatcher::{Dispatcher, DispatcherBuilder};
 pub use event::Event;
 pub use extract::{ClientData, ExtractError, FromEvent, State};
 pub use handler::{Handler, HandlerError, HandlerInfo, IntoHandlerResult, Route};
-pub use headers::Headers;
+pub use headers::{Headers, KEY as KEY_HEADER, SIGNATURE as SIGNATURE_HEADER};
 pub use keyring::{KeyRing, KeyRingError, Verified, ENV_EXTRA_TOKENS, ENV_KEY, ENV_SECRET};
 pub use kind::{PusherEvent, KNOWN_KINDS};
 pub use outcome::{HandlerRun, Outcome, RunResult};

@@ -12,13 +12,17 @@ pub struct Response {
     result: Result<Outcome, Rejection>,
 }
 
-impl Response {
-    pub(crate) fn rejected(rejection: Rejection) -> Self {
+impl From<Rejection> for Response {
+    /// The answer to a request refused before the dispatcher saw it (an adapter's own 413).
+    fn from(rejection: Rejection) -> Self {
         Self {
             status: rejection.status(),
             result: Err(rejection),
         }
     }
+}
+
+impl Response {
 
     pub(crate) fn handled(outcome: Outcome) -> Self {
         Self {

@@ -1,5 +1,6 @@
 //! A verified webhook: when Pusher created it and its events, parsed once from the body.
 
+use std::borrow::Cow;
 use std::fmt;
 
 use serde::de::{self, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
@@ -25,6 +26,7 @@ pub struct Webhook<'a> {
     time_ms: u64,
     events: Vec<Event<'a>>,
     received_ms: Option<u64>,
+    key: Option<Cow<'a, str>>,
 }
 
 impl<'a> Webhook<'a> {
@@ -34,6 +36,7 @@ impl<'a> Webhook<'a> {
             time_ms,
             events,
             received_ms: None,
+            key: None,
         }
     }
 
@@ -79,8 +82,14 @@ impl<'a> Webhook<'a> {
         self.received_ms.map(|now| now.saturating_sub(self.time_ms))
     }
 
-    pub(crate) fn set_received_ms(&mut self, now_ms: u64) {
+    /// The key of the token whose signature the dispatcher verified.
+    pub fn key(&self) -> Option<&str> {
+        self.key.as_deref()
+    }
+
+    pub(crate) fn set_received(&mut self, now_ms: u64, key: &'a str) {
         self.received_ms = Some(now_ms);
+        self.key = Some(Cow::Borrowed(key));
     }
 
     /// The same webhook, owning its strings (to keep it past the request).
@@ -89,6 +98,7 @@ impl<'a> Webhook<'a> {
             time_ms: self.time_ms,
             events: self.events.into_iter().map(Event::into_owned).collect(),
             received_ms: self.received_ms,
+            key: self.key.map(|k| Cow::Owned(k.into_owned())),
         }
     }
 
@@ -134,6 +144,7 @@ impl<'de> Visitor<'de> for WebhookVisitor {
             time_ms: time_ms.ok_or_else(|| de::Error::missing_field("time_ms"))?,
             events: events.ok_or_else(|| de::Error::missing_field("events"))?,
             received_ms: None,
+            key: None,
         })
     }
 }
