@@ -1,1 +1,19 @@
 #![doc = include_str!("../README.md")]
+#![cfg_attr(docsrs, feature(doc_auto_cfg))]
+#![cfg_attr(
+    not(test),
+    warn(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)
+)]
+
+mod body;
+mod extract;
+mod rejection;
+mod response;
+mod route;
+
+#[cfg(test)]
+mod test_support;
+
+pub use extract::VerifiedWebhook;
+pub use rejection::WebhookRejection;
+pub use route::webhooks;
