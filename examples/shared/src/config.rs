@@ -1,0 +1,169 @@
+//! Configuration from the environment.
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use pwh_core::{KeyRing, KeyRingError, Token, ENV_EXTRA_TOKENS, ENV_KEY, ENV_SECRET};
+
+/// The key the apps use when no token is configured.
+pub const DEMO_KEY: &str = "demo-key";
+/// The secret the apps use when no token is configured. Never use it in production.
+pub const DEMO_SECRET: &str = "demo-secret";
+
+/// How an example app is configured.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// Tokens: `PUSHER_APP_KEY` + `PUSHER_APP_SECRET`, plus `PUSHER_EXTRA_TOKENS`.
+    pub keys: KeyRing,
+    /// Whether no token was configured and the demo token is used.
+    pub demo_credentials: bool,
+    /// `PWH_ADDR`, default `127.0.0.1:3000`.
+    pub addr: SocketAddr,
+    /// `PWH_MAX_AGE_SECS` (0 disables the freshness check), default 600.
+    pub max_age: Option<Duration>,
+    /// `PWH_FAIL_ONCE`: the fraction (0 to 1) of handler calls that fail once, for the load
+    /// script's failure mode. Default 0.
+    pub fail_once_ratio: f64,
+}
+
+/// A configuration variable that cannot be used.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ConfigError {
+    /// The tokens are malformed.
+    #[error(transparent)]
+    Keys(#[from] KeyRingError),
+    /// A variable does not parse.
+    #[error("{var}={value:?} is not {expected}")]
+    Invalid {
+        /// The variable.
+        var: &'static str,
+        /// Its value.
+        value: String,
+        /// What it should be.
+        expected: &'static str,
+    },
+}
+
+impl Config {
+    /// The default listen address.
+    pub const DEFAULT_ADDR: &'static str = "127.0.0.1:3000";
+
+    /// Reads the environment.
+    ///
+    /// # Errors
+    ///
+    /// A [`ConfigError`] naming the variable that cannot be used.
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Self::from_vars(|name| std::env::var(name).ok())
+    }
+
+    fn from_vars(var: impl Fn(&'static str) -> Option<String>) -> Result<Self, ConfigError> {
+        let configured = [ENV_KEY, ENV_SECRET, ENV_EXTRA_TOKENS]
+            .into_iter()
+            .any(|name| var(name).is_some_and(|v| !v.trim().is_empty()));
+        let keys = if configured {
+            KeyRing::from_env()?
+        } else {
+            KeyRing::new([Token::new(DEMO_KEY, DEMO_SECRET)])
+        };
+        let get = |name: &'static str| {
+            var(name)
+                .map(|v| v.trim().to_owned())
+                .filter(|v| !v.is_empty())
+        };
+        let addr = match get("PWH_ADDR") {
+            Some(v) => v.parse().map_err(|_| ConfigError::Invalid {
+                var: "PWH_ADDR",
+                value: v,
+                expected: "a socket address like 127.0.0.1:3000",
+            })?,
+            None => Self::DEFAULT_ADDR.parse().map_err(|_| ConfigError::Invalid {
+                var: "PWH_ADDR",
+                value: Self::DEFAULT_ADDR.into(),
+                expected: "a socket address",
+            })?,
+        };
+        let max_age = match get("PWH_MAX_AGE_SECS") {
+            Some(v) => match v.parse::<u64>() {
+                Ok(0) => None,
+                Ok(secs) => Some(Duration::from_secs(secs)),
+                Err(_) => {
+                    return Err(ConfigError::Invalid {
+                        var: "PWH_MAX_AGE_SECS",
+                        value: v,
+                        expected: "a number of seconds (0 disables the check)",
+                    })
+                }
+            },
+            None => Some(pwh_core::Dispatcher::DEFAULT_MAX_AGE),
+        };
+        let fail_once_ratio = match get("PWH_FAIL_ONCE") {
+            Some(v) => v
+                .parse::<f64>()
+                .ok()
+                .filter(|r| (0.0..=1.0).contains(r))
+                .ok_or(ConfigError::Invalid {
+                    var: "PWH_FAIL_ONCE",
+                    value: v,
+                    expected: "a fraction between 0 and 1",
+                })?,
+            None => 0.0,
+        };
+        Ok(Self {
+            keys,
+            demo_credentials: !configured,
+            addr,
+            max_age,
+            fail_once_ratio,
+        })
+    }
+
+    /// Logs how the app is configured (key names only, never secrets).
+    pub fn log(&self) {
+        if self.demo_credentials {
+            tracing::warn!(
+                key = DEMO_KEY,
+                "no Pusher token configured: using the demo token; set PUSHER_APP_KEY and \
+                 PUSHER_APP_SECRET (and PUSHER_EXTRA_TOKENS=key:secret,...) for real webhooks"
+            );
+        }
+        let keys: Vec<&str> = self.keys.tokens().map(Token::key).collect();
+        tracing::info!(?keys, addr = %self.addr, max_age = ?self.max_age, "configuration");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn vars(pairs: &'static [(&'static str, &'static str)]) -> impl Fn(&'static str) -> Option<String> {
+        move |name| pairs.iter().find(|(n, _)| *n == name).map(|(_, v)| (*v).to_owned())
+    }
+
+    #[test]
+    fn defaults_to_demo_credentials() {
+        let config = Config::from_vars(vars(&[])).unwrap();
+        assert!(config.demo_credentials);
+        assert_eq!(config.keys.tokens().next().unwrap().key(), DEMO_KEY);
+        assert_eq!(config.addr.to_string(), "127.0.0.1:3000");
+        assert_eq!(config.max_age, Some(Duration::from_secs(600)));
+    }
+
+    #[test]
+    fn reads_addr_max_age_and_faults() {
+        let config = Config::from_vars(vars(&[
+            ("PWH_ADDR", "127.0.0.1:4000"),
+            ("PWH_MAX_AGE_SECS", "0"),
+            ("PWH_FAIL_ONCE", "0.25"),
+        ]))
+        .unwrap();
+        assert_eq!(config.addr.port(), 4000);
+        assert_eq!(config.max_age, None);
+        assert!((config.fail_once_ratio - 0.25).abs() < f64::EPSILON);
+        let err = Config::from_vars(vars(&[("PWH_MAX_AGE_SECS", "ten")])).unwrap_err();
+        assert!(err.to_string().contains("PWH_MAX_AGE_SECS"), "{err}");
+        assert!(Config::from_vars(vars(&[("PWH_ADDR", "nowhere")])).is_err());
+        assert!(Config::from_vars(vars(&[("PWH_FAIL_ONCE", "2")])).is_err());
+    }
+}

@@ -1,0 +1,44 @@
+//! What the example apps share, whatever their web framework: a channel occupancy tracker (the
+//! seed's use case: publish only to channels that have subscribers), the `#[on_event]` handlers
+//! that feed it, configuration from the environment, and the demo sender.
+//!
+//! The handlers register themselves: an app that links this crate and builds a `Dispatcher`
+//! runs them.
+
+mod app;
+mod config;
+pub mod demo;
+mod faults;
+mod handlers;
+pub mod http;
+mod tracker;
+
+pub use app::App;
+pub use config::{Config, ConfigError, DEMO_KEY, DEMO_SECRET};
+pub use faults::Faults;
+pub use tracker::{ClientEventSeen, Snapshot, Tracker};
+
+/// Resolves when the process is asked to stop (Ctrl-C or SIGTERM).
+pub async fn shutdown_signal() {
+    let ctrl_c = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let mut term =
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(term) => term,
+                Err(_) => {
+                    let _ = ctrl_c.await;
+                    return;
+                }
+            };
+        tokio::select! {
+            _ = ctrl_c => {}
+            _ = term.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = ctrl_c.await;
+    }
+    tracing::info!("shutting down: finishing webhooks in flight, refusing new ones");
+}
