@@ -1,0 +1,84 @@
+//! An axum app receiving Pusher webhooks.
+//!
+//! `cargo run -p example-axum` serves on `PWH_ADDR` (default 127.0.0.1:3000);
+//! `cargo run -p example-axum -- --demo` also fires signed webhooks of every kind at itself and
+//! prints what happened. Configuration: `PUSHER_APP_KEY`, `PUSHER_APP_SECRET`,
+//! `PUSHER_EXTRA_TOKENS`, `PWH_ADDR`, `PWH_MAX_AGE_SECS` (0 disables the freshness check).
+
+use std::future::IntoFuture;
+use std::process::ExitCode;
+
+use example_shared::{demo, shutdown_signal, App, Config};
+use tracing_subscriber::EnvFilter;
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")),
+        )
+        .with_target(false)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stdout()))
+        .compact()
+        .init();
+    let demo_mode = std::env::args().skip(1).any(|a| a == "--demo");
+    let config = match Config::from_env() {
+        Ok(config) => config,
+        Err(e) => {
+            tracing::error!("configuration error: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    config.log();
+    let app = App::new(&config);
+    let router = example_axum::router(app.clone(), app.dispatcher(&config));
+    // The demo listens on a free port unless PWH_ADDR says otherwise.
+    let addr = if demo_mode && std::env::var_os("PWH_ADDR").is_none() {
+        std::net::SocketAddr::from(([127, 0, 0, 1], 0))
+    } else {
+        config.addr
+    };
+    let listener = match tokio::net::TcpListener::bind(addr).await {
+        Ok(listener) => listener,
+        Err(e) => {
+            tracing::error!("cannot listen on {addr}: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let Ok(addr) = listener.local_addr() else {
+        return ExitCode::FAILURE;
+    };
+    tracing::info!("listening on http://{addr} (webhooks: POST /pusher/webhooks, state: GET /state)");
+    if demo_mode {
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let server = tokio::spawn(
+            axum::serve(listener, router)
+                .with_graceful_shutdown(async {
+                    let _ = stopped.await;
+                })
+                .into_future(),
+        );
+        let result = demo::run(addr, &config.keys).await;
+        let _ = stop.send(());
+        let _ = server.await;
+        return match result {
+            Ok(0) => ExitCode::SUCCESS,
+            Ok(_) => ExitCode::FAILURE,
+            Err(e) => {
+                tracing::error!("demo failed: {e}");
+                ExitCode::FAILURE
+            }
+        };
+    }
+    // On Ctrl-C or SIGTERM: stop accepting, let webhooks in flight finish.
+    match axum::serve(listener, router)
+        .with_graceful_shutdown(shutdown_signal())
+        .await
+    {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            tracing::error!("server error: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
