@@ -1,0 +1,100 @@
+//! A Rocket app receiving Pusher webhooks.
+//!
+//! `cargo run -p example-rocket` serves on `PWH_ADDR` (default 127.0.0.1:3000);
+//! `cargo run -p example-rocket -- --demo` also fires signed webhooks of every kind at itself
+//! and prints what happened. Configuration: `PUSHER_APP_KEY`, `PUSHER_APP_SECRET`,
+//! `PUSHER_EXTRA_TOKENS`, `PWH_ADDR`, `PWH_MAX_AGE_SECS` (0 disables the freshness check).
+//! Rocket stops gracefully on Ctrl-C and SIGTERM: webhooks in flight finish, new ones are
+//! refused.
+
+use std::net::SocketAddr;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use example_shared::{demo, App, Config};
+use tracing_subscriber::EnvFilter;
+
+#[rocket::main]
+async fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info,rocket=warn")),
+        )
+        .with_target(false)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stdout()))
+        .compact()
+        .init();
+    let demo_mode = std::env::args().skip(1).any(|a| a == "--demo");
+    let config = match Config::from_env() {
+        Ok(config) => config,
+        Err(e) => {
+            tracing::error!("configuration error: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    config.log();
+    // The demo listens on a free port unless PWH_ADDR says otherwise.
+    let addr = if demo_mode && std::env::var_os("PWH_ADDR").is_none() {
+        free_port().unwrap_or(config.addr)
+    } else {
+        config.addr
+    };
+    let figment = rocket::Config::figment()
+        .merge(("address", addr.ip()))
+        .merge(("port", addr.port()))
+        .merge(("log_level", rocket::config::LogLevel::Off))
+        .merge(("cli_colors", false));
+    let app = App::new(&config);
+    let rocket = example_rocket::rocket(figment, app.clone(), app.dispatcher(&config));
+    tracing::info!("listening on http://{addr} (webhooks: POST /pusher/webhooks, state: GET /state)");
+    if !demo_mode {
+        return match rocket.launch().await {
+            Ok(_) => ExitCode::SUCCESS,
+            Err(e) => {
+                tracing::error!("server error: {e}");
+                ExitCode::FAILURE
+            }
+        };
+    }
+    let ignited = match rocket.ignite().await {
+        Ok(ignited) => ignited,
+        Err(e) => {
+            tracing::error!("cannot start: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let shutdown = ignited.shutdown();
+    let server = rocket::tokio::spawn(ignited.launch());
+    if !wait_until_listening(addr).await {
+        tracing::error!("the app did not start listening on {addr}");
+        return ExitCode::FAILURE;
+    }
+    let result = demo::run(addr, &config.keys).await;
+    shutdown.notify();
+    let _ = server.await;
+    match result {
+        Ok(0) => ExitCode::SUCCESS,
+        Ok(_) => ExitCode::FAILURE,
+        Err(e) => {
+            tracing::error!("demo failed: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// A port nobody listens on now.
+fn free_port() -> Option<SocketAddr> {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .ok()
+}
+
+async fn wait_until_listening(addr: SocketAddr) -> bool {
+    for _ in 0..100 {
+        if tokio::net::TcpStream::connect(addr).await.is_ok() {
+            return true;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    false
+}
