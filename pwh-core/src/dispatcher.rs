@@ -138,7 +138,11 @@ impl Dispatcher {
 
     /// The handlers this dispatcher runs, in order.
     pub fn handlers(&self) -> Vec<HandlerInfo> {
-        self.inner.handlers.iter().map(|s| s.handler.get().info()).collect()
+        self.inner
+            .handlers
+            .iter()
+            .map(|s| s.handler.get().info())
+            .collect()
     }
 
     /// The key ring.
@@ -266,7 +270,9 @@ impl Dispatcher {
         let progress = inner.log.as_ref().and_then(|log| log.recall(&id, now_ms));
         if progress == Some(Progress::Complete) {
             outcome.replayed = true;
-            span.in_scope(|| tracing::info!("already handled: a redelivery or replay runs nothing"));
+            span.in_scope(|| {
+                tracing::info!("already handled: a redelivery or replay runs nothing")
+            });
             return outcome;
         }
         let started = Instant::now();
@@ -289,7 +295,11 @@ impl Dispatcher {
             };
             let expires_ms = hook
                 .time_ms()
-                .saturating_add(inner.max_age_ms.unwrap_or(Self::DEFAULT_MAX_AGE.as_millis() as u64))
+                .saturating_add(
+                    inner
+                        .max_age_ms
+                        .unwrap_or(Self::DEFAULT_MAX_AGE.as_millis() as u64),
+                )
                 .max(now_ms);
             log.record(&id, progress, expires_ms, now_ms);
         }
@@ -314,10 +324,7 @@ impl Dispatcher {
         });
         let mut expired = false;
         for (index, event) in hook.events().iter().enumerate() {
-            let targets = inner
-                .routes
-                .get(event.name())
-                .unwrap_or(&inner.catch_all);
+            let targets = inner.routes.get(event.name()).unwrap_or(&inner.catch_all);
             if targets.is_empty() {
                 continue;
             }

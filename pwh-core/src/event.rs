@@ -51,7 +51,6 @@ impl<'a> Event<'a> {
         self.name.as_str().unwrap_or_default()
     }
 
-
     /// The field named `field` (`name` included), if present.
     pub fn get(&self, field: &str) -> Option<&Value<'a>> {
         if field == "name" {

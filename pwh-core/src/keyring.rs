@@ -380,7 +380,10 @@ mod tests {
             (ENV_EXTRA_TOKENS, " k1:s1 , k2:s:2,"),
         ]))
         .unwrap();
-        let keys: Vec<_> = ring.tokens().map(|t| (t.key(), t.secret().expose())).collect();
+        let keys: Vec<_> = ring
+            .tokens()
+            .map(|t| (t.key(), t.secret().expose()))
+            .collect();
         assert_eq!(keys, [("main", "s0"), ("k1", "s1"), ("k2", "s:2")]);
     }
 
@@ -406,8 +409,12 @@ mod tests {
             KeyRingError::MalformedExtra { position: 1 }
         );
         assert_eq!(
-            KeyRing::from_lookup(lookup(&[(ENV_KEY, "a"), (ENV_SECRET, "s"), (ENV_EXTRA_TOKENS, "a:t")]))
-                .unwrap_err(),
+            KeyRing::from_lookup(lookup(&[
+                (ENV_KEY, "a"),
+                (ENV_SECRET, "s"),
+                (ENV_EXTRA_TOKENS, "a:t")
+            ]))
+            .unwrap_err(),
             KeyRingError::DuplicateKey("a".into())
         );
         assert_eq!(

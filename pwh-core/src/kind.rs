@@ -124,7 +124,9 @@ impl<'e> PusherEvent<'e> {
             },
             "subscription_count" => {
                 const FIELD: &str = "subscription_count";
-                let value = event.get(FIELD).ok_or(ExtractError::Missing { field: FIELD })?;
+                let value = event
+                    .get(FIELD)
+                    .ok_or(ExtractError::Missing { field: FIELD })?;
                 Self::SubscriptionCount {
                     channel: str_field("channel")?,
                     subscription_count: value.as_u64().ok_or(ExtractError::WrongType {
@@ -186,27 +188,76 @@ mod tests {
         typed(r#"{"channel":"a","name":"channel_vacated"}"#, |e| {
             assert_eq!(e.unwrap(), PusherEvent::ChannelVacated { channel: "a" })
         });
-        typed(r#"{"name":"member_added","channel":"p","user_id":"1"}"#, |e| {
-            assert_eq!(e.unwrap(), PusherEvent::MemberAdded { channel: "p", user_id: "1" })
-        });
-        typed(r#"{"name":"member_removed","channel":"p","user_id":"1"}"#, |e| {
-            assert_eq!(e.unwrap(), PusherEvent::MemberRemoved { channel: "p", user_id: "1" })
-        });
-        typed(r#"{"name":"client_event","channel":"p","event":"client-x","data":"{}","socket_id":"1.2"}"#, |e| {
-            let e = e.unwrap();
-            assert!(matches!(e, PusherEvent::ClientEvent { channel: "p", event: "client-x", socket_id: Some("1.2"), user_id: None, data: Some(Value::String(_)) }), "{e:?}");
-        });
-        typed(r#"{"name":"cache_miss","channel":"cache-a","extra":1}"#, |e| {
-            assert_eq!(e.unwrap(), PusherEvent::CacheMiss { channel: "cache-a" })
-        });
-        typed(r#"{"name":"subscription_count","channel":"c","subscription_count":"3"}"#, |e| {
-            assert_eq!(e.unwrap(), PusherEvent::SubscriptionCount { channel: "c", subscription_count: 3 })
-        });
-        typed(r#"{"name":"subscription_count","channel":"c","subscription_count":4}"#, |e| {
-            assert_eq!(e.unwrap().name(), "subscription_count")
-        });
+        typed(
+            r#"{"name":"member_added","channel":"p","user_id":"1"}"#,
+            |e| {
+                assert_eq!(
+                    e.unwrap(),
+                    PusherEvent::MemberAdded {
+                        channel: "p",
+                        user_id: "1"
+                    }
+                )
+            },
+        );
+        typed(
+            r#"{"name":"member_removed","channel":"p","user_id":"1"}"#,
+            |e| {
+                assert_eq!(
+                    e.unwrap(),
+                    PusherEvent::MemberRemoved {
+                        channel: "p",
+                        user_id: "1"
+                    }
+                )
+            },
+        );
+        typed(
+            r#"{"name":"client_event","channel":"p","event":"client-x","data":"{}","socket_id":"1.2"}"#,
+            |e| {
+                let e = e.unwrap();
+                assert!(
+                    matches!(
+                        e,
+                        PusherEvent::ClientEvent {
+                            channel: "p",
+                            event: "client-x",
+                            socket_id: Some("1.2"),
+                            user_id: None,
+                            data: Some(Value::String(_))
+                        }
+                    ),
+                    "{e:?}"
+                );
+            },
+        );
+        typed(
+            r#"{"name":"cache_miss","channel":"cache-a","extra":1}"#,
+            |e| assert_eq!(e.unwrap(), PusherEvent::CacheMiss { channel: "cache-a" }),
+        );
+        typed(
+            r#"{"name":"subscription_count","channel":"c","subscription_count":"3"}"#,
+            |e| {
+                assert_eq!(
+                    e.unwrap(),
+                    PusherEvent::SubscriptionCount {
+                        channel: "c",
+                        subscription_count: 3
+                    }
+                )
+            },
+        );
+        typed(
+            r#"{"name":"subscription_count","channel":"c","subscription_count":4}"#,
+            |e| assert_eq!(e.unwrap().name(), "subscription_count"),
+        );
         typed(r#"{"name":"member_updated","channel":"c"}"#, |e| {
-            assert_eq!(e.unwrap(), PusherEvent::Unknown { name: "member_updated" })
+            assert_eq!(
+                e.unwrap(),
+                PusherEvent::Unknown {
+                    name: "member_updated"
+                }
+            )
         });
     }
 
@@ -216,7 +267,13 @@ mod tests {
             assert_eq!(e.unwrap_err(), ExtractError::Missing { field: "user_id" })
         });
         typed(r#"{"name":"channel_vacated","channel":5}"#, |e| {
-            assert!(matches!(e.unwrap_err(), ExtractError::WrongType { field: "channel", .. }))
+            assert!(matches!(
+                e.unwrap_err(),
+                ExtractError::WrongType {
+                    field: "channel",
+                    ..
+                }
+            ))
         });
     }
 

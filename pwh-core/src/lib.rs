@@ -10,10 +10,16 @@
 macro_rules! refuse_strings_quietly {
     () => {
         fn visit_str<E: serde::de::Error>(self, _: &str) -> Result<Self::Value, E> {
-            Err(E::invalid_type(serde::de::Unexpected::Other("a string"), &self))
+            Err(E::invalid_type(
+                serde::de::Unexpected::Other("a string"),
+                &self,
+            ))
         }
         fn visit_bytes<E: serde::de::Error>(self, _: &[u8]) -> Result<Self::Value, E> {
-            Err(E::invalid_type(serde::de::Unexpected::Other("bytes"), &self))
+            Err(E::invalid_type(
+                serde::de::Unexpected::Other("bytes"),
+                &self,
+            ))
         }
     };
 }

@@ -20,11 +20,10 @@ inventory::collect!(Registration);
 /// Every handler registered with `#[on_event]` in the running binary, in a stable order
 /// (by name, then source location).
 pub(crate) fn registered() -> Vec<&'static dyn Handler> {
-    let mut handlers: Vec<(HandlerInfo, &'static dyn Handler)> =
-        inventory::iter::<Registration>
-            .into_iter()
-            .map(|r| (r.handler.info(), r.handler))
-            .collect();
+    let mut handlers: Vec<(HandlerInfo, &'static dyn Handler)> = inventory::iter::<Registration>
+        .into_iter()
+        .map(|r| (r.handler.info(), r.handler))
+        .collect();
     handlers.sort_by(|a, b| a.0.cmp(&b.0));
     handlers.into_iter().map(|(_, h)| h).collect()
 }

@@ -23,7 +23,6 @@ impl From<Rejection> for Response {
 }
 
 impl Response {
-
     pub(crate) fn handled(outcome: Outcome) -> Self {
         Self {
             status: outcome.status(),

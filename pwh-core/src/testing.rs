@@ -34,8 +34,8 @@ use std::sync::Arc;
 use serde::Serialize;
 
 use crate::{
-    Dispatcher, DispatcherBuilder, FixedClock, Handler, HandlerRun, KeyRing, PusherEvent,
-    Response, RunResult, Token,
+    Dispatcher, DispatcherBuilder, FixedClock, Handler, HandlerRun, KeyRing, PusherEvent, Response,
+    RunResult, Token,
 };
 
 /// The key of the token test webhooks are signed with.
@@ -361,12 +361,15 @@ impl Delivery {
     /// The runs of the handler `name`: its full path, or its last segment (`"greet"` matches
     /// `my_app::handlers::greet`).
     pub fn runs_of<'s>(&'s self, name: &'s str) -> impl Iterator<Item = &'s HandlerRun> + 's {
-        self.runs().iter().filter(move |r| names_match(r.handler(), name))
+        self.runs()
+            .iter()
+            .filter(move |r| names_match(r.handler(), name))
     }
 
     /// Whether handler `name` succeeded on at least one event in this delivery.
     pub fn ran(&self, name: &str) -> bool {
-        self.runs_of(name).any(|r| *r.result() == RunResult::Succeeded)
+        self.runs_of(name)
+            .any(|r| *r.result() == RunResult::Succeeded)
     }
 
     /// The events (body indices) handler `name` ran on in this delivery, successfully or not.
@@ -426,7 +429,11 @@ mod tests {
         assert_eq!(verified.token().key(), TEST_KEY);
         let bad = request.with_signature(&"0".repeat(64));
         assert!(keys
-            .verify(bad.header("x-pusher-key"), bad.header("x-pusher-signature"), &bad.body)
+            .verify(
+                bad.header("x-pusher-key"),
+                bad.header("x-pusher-signature"),
+                &bad.body
+            )
             .is_err());
     }
 
@@ -435,7 +442,13 @@ mod tests {
         let hook = TestWebhook::new()
             .time_ms(5)
             .member_added("presence-a", "1")
-            .client_event("private-a", "client-typing", serde_json::json!({"t": 1}), "1.2", None)
+            .client_event(
+                "private-a",
+                "client-typing",
+                serde_json::json!({"t": 1}),
+                "1.2",
+                None,
+            )
             .subscription_count("c", 3);
         let body: serde_json::Value = serde_json::from_slice(&hook.body()).unwrap();
         assert_eq!(

@@ -245,13 +245,19 @@ mod tests {
         let Value::Object(fields) = &value else {
             panic!("not an object: {value:?}")
         };
-        assert!(matches!(&fields[0].1, Value::String(Cow::Borrowed("plain"))));
+        assert!(matches!(
+            &fields[0].1,
+            Value::String(Cow::Borrowed("plain"))
+        ));
         assert!(matches!(&fields[1].1, Value::String(Cow::Owned(s)) if s == "café"));
         assert_eq!(
             value.to_json(),
             serde_json::from_str::<serde_json::Value>(text).unwrap()
         );
-        assert_eq!(serde_json::to_string(&value).unwrap(), text.replace("\\u00e9", "é"));
+        assert_eq!(
+            serde_json::to_string(&value).unwrap(),
+            text.replace("\\u00e9", "é")
+        );
     }
 
     #[test]

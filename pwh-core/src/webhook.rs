@@ -127,7 +127,9 @@ impl<'de> Visitor<'de> for WebhookVisitor {
         let mut events = None;
         while let Some(Key(key)) = map.next_key()? {
             match key.as_ref() {
-                "time_ms" if time_ms.is_some() => return Err(de::Error::duplicate_field("time_ms")),
+                "time_ms" if time_ms.is_some() => {
+                    return Err(de::Error::duplicate_field("time_ms"))
+                }
                 "time_ms" => {
                     time_ms = Some(map.next_value::<u64>().map_err(|_| {
                         de::Error::custom("`time_ms` is not a non-negative integer")
@@ -208,15 +210,27 @@ mod tests {
             (b"[1]", "object"),
             (b"{\"time_ms\":1}", "missing field `events`"),
             (b"{\"events\":[]}", "missing field `time_ms`"),
-            (b"{\"time_ms\":\"secret-ish\",\"events\":[]}", "`time_ms` is not"),
+            (
+                b"{\"time_ms\":\"secret-ish\",\"events\":[]}",
+                "`time_ms` is not",
+            ),
             (b"{\"time_ms\":-1,\"events\":[]}", "`time_ms` is not"),
             (b"{\"time_ms\":1.5,\"events\":[]}", "`time_ms` is not"),
-            (b"{\"time_ms\":1,\"events\":{\"name\":\"x\"}}", "`events` as an array"),
-            (b"{\"time_ms\":1,\"events\":[{\"channel\":\"c\"}]}", "no `name`"),
+            (
+                b"{\"time_ms\":1,\"events\":{\"name\":\"x\"}}",
+                "`events` as an array",
+            ),
+            (
+                b"{\"time_ms\":1,\"events\":[{\"channel\":\"c\"}]}",
+                "no `name`",
+            ),
             (b"{\"time_ms\":1,\"events\":[{\"name\":7}]}", "not a string"),
             (b"{\"time_ms\":1,\"events\":[\"hidden\"]}", "event object"),
             (b"{\"time_ms\":1,\"events\":[]} x", "trailing"),
-            (b"{\"time_ms\":1,\"events\":[{\"name\":\"\xff\"}]}", "not UTF-8"),
+            (
+                b"{\"time_ms\":1,\"events\":[{\"name\":\"\xff\"}]}",
+                "not UTF-8",
+            ),
         ];
         for (body, expected) in cases {
             let reason = reason(body);
@@ -225,7 +239,10 @@ mod tests {
                 "{:?}: {reason:?} lacks {expected:?}",
                 String::from_utf8_lossy(body)
             );
-            assert!(!reason.contains("secret-ish") && !reason.contains("hidden"), "{reason}");
+            assert!(
+                !reason.contains("secret-ish") && !reason.contains("hidden"),
+                "{reason}"
+            );
         }
     }
 

@@ -23,7 +23,10 @@ pub(crate) fn fields(kind: &str) -> Option<&'static [&'static str]> {
 }
 
 /// The candidate closest to `word`, if it is close enough to be a likely typo.
-pub(crate) fn suggest<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
+pub(crate) fn suggest<'a>(
+    word: &str,
+    candidates: impl IntoIterator<Item = &'a str>,
+) -> Option<&'a str> {
     candidates
         .into_iter()
         .map(|c| (distance(word, c), c))
@@ -65,7 +68,10 @@ mod tests {
     #[test]
     fn suggests_close_kinds_only() {
         let kinds = KNOWN_KINDS.iter().map(|(k, _)| *k);
-        assert_eq!(suggest("channel_vacatd", kinds.clone()), Some("channel_vacated"));
+        assert_eq!(
+            suggest("channel_vacatd", kinds.clone()),
+            Some("channel_vacated")
+        );
         assert_eq!(suggest("member_add", kinds.clone()), Some("member_added"));
         assert_eq!(suggest("totally_else", kinds), None);
         assert_eq!(distance("kitten", "sitting"), 3);

@@ -2,7 +2,9 @@
 
 use std::sync::{Arc, Mutex, PoisonError};
 
-use pwh_core::{async_trait, EventContext, Handler, HandlerError, HandlerInfo, KeyRing, Route, Token};
+use pwh_core::{
+    async_trait, EventContext, Handler, HandlerError, HandlerInfo, KeyRing, Route, Token,
+};
 use serde::Deserialize;
 
 /// The conformance cases, a byte-for-byte copy of the shared suite.
@@ -87,10 +89,8 @@ fn normalize(mut raw: serde_json::Value) -> serde_json::Value {
         for case in cases {
             if let Some(headers) = case.get_mut("headers") {
                 if let Some(map) = headers.as_object() {
-                    let pairs: Vec<serde_json::Value> = map
-                        .iter()
-                        .map(|(k, v)| serde_json::json!([k, v]))
-                        .collect();
+                    let pairs: Vec<serde_json::Value> =
+                        map.iter().map(|(k, v)| serde_json::json!([k, v])).collect();
                     *headers = serde_json::Value::Array(pairs);
                 }
             }

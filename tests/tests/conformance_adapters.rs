@@ -32,7 +32,11 @@ impl Receiver {
             .max_age(Some(Duration::from_millis(suite.max_age_ms)))
             .without_delivery_log()
             .build();
-        Self { dispatcher, clock, recorder }
+        Self {
+            dispatcher,
+            clock,
+            recorder,
+        }
     }
 }
 
@@ -101,10 +105,16 @@ async fn send_tcp(addr: SocketAddr, case: &Case) -> u16 {
         .iter()
         .map(|(k, v)| (k.as_str(), v.as_str()))
         .collect();
-    example_shared::http::send(addr, &case.method, "/pusher/webhooks", &headers, &case.body())
-        .await
-        .unwrap_or_else(|e| panic!("{}: {e}", case.name))
-        .status
+    example_shared::http::send(
+        addr,
+        &case.method,
+        "/pusher/webhooks",
+        &headers,
+        &case.body(),
+    )
+    .await
+    .unwrap_or_else(|e| panic!("{}: {e}", case.name))
+    .status
 }
 
 #[tokio::test]
@@ -114,7 +124,10 @@ async fn axum_over_tcp() {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let server = tokio::spawn(axum::serve(listener, axum_app(&receiver)).into_future());
-    run_suite("axum over TCP", &receiver, &suite, |case| send_tcp(addr, case)).await;
+    run_suite("axum over TCP", &receiver, &suite, |case| {
+        send_tcp(addr, case)
+    })
+    .await;
     server.abort();
 }
 
@@ -136,14 +149,19 @@ async fn rocket_in_process() {
         .await
         .unwrap();
     let client = &client;
-    run_suite("rocket local client", &receiver, &suite, |case| async move {
-        let method = case.method.parse::<Method>().unwrap();
-        let mut request = client.req(method, "/pusher/webhooks").body(case.body());
-        for (name, value) in &case.headers {
-            request = request.header(Header::new(name.clone(), value.clone()));
-        }
-        request.dispatch().await.status().code
-    })
+    run_suite(
+        "rocket local client",
+        &receiver,
+        &suite,
+        |case| async move {
+            let method = case.method.parse::<Method>().unwrap();
+            let mut request = client.req(method, "/pusher/webhooks").body(case.body());
+            for (name, value) in &case.headers {
+                request = request.header(Header::new(name.clone(), value.clone()));
+            }
+            request.dispatch().await.status().code
+        },
+    )
     .await;
 }
 
@@ -168,7 +186,10 @@ async fn rocket_over_tcp() {
         tokio::time::sleep(Duration::from_millis(25)).await;
     }
     assert!(up, "Rocket did not start listening on {addr}");
-    run_suite("rocket over TCP", &receiver, &suite, |case| send_tcp(addr, case)).await;
+    run_suite("rocket over TCP", &receiver, &suite, |case| {
+        send_tcp(addr, case)
+    })
+    .await;
     shutdown.notify();
     let _ = server.await;
 }

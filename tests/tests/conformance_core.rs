@@ -8,7 +8,11 @@ use pwh_tests::{Recorder, Suite, CASES_JSON};
 #[test]
 fn the_copy_is_the_full_suite() {
     let suite = Suite::load();
-    assert_eq!(suite.cases.len(), 33, "cases.json should hold the 33 shared cases");
+    assert_eq!(
+        suite.cases.len(),
+        33,
+        "cases.json should hold the 33 shared cases"
+    );
     assert!(CASES_JSON.contains("\"about\""));
     assert_eq!(suite.max_age_ms, 600_000);
 }
@@ -40,8 +44,17 @@ async fn every_case_through_the_core() {
             ));
         }
         if !(200..300).contains(&case.expect_status) {
-            assert!(events.is_empty(), "{}: a handler ran on a refused request", case.name);
+            assert!(
+                events.is_empty(),
+                "{}: a handler ran on a refused request",
+                case.name
+            );
         }
     }
-    assert!(failures.is_empty(), "{} failing cases:\n{}", failures.len(), failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} failing cases:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
 }

@@ -84,7 +84,9 @@ async fn routes_by_kind_and_to_catch_all_in_body_order() {
 async fn a_panic_is_a_failure_of_that_handler_and_the_process_keeps_serving() {
     let calls = Calls::default();
     let harness = harness(&calls);
-    let delivery = harness.deliver(TestWebhook::new().channel_vacated("boom")).await;
+    let delivery = harness
+        .deliver(TestWebhook::new().channel_vacated("boom"))
+        .await;
     assert_eq!(delivery.status(), 500);
     let failed: Vec<_> = delivery.response().outcome().unwrap().failures().collect();
     assert_eq!(failed.len(), 1);
@@ -96,7 +98,13 @@ async fn a_panic_is_a_failure_of_that_handler_and_the_process_keeps_serving() {
     // The catch-all on the same event still ran and succeeded.
     assert!(delivery.ran("everything"));
     // And the next webhook is served normally.
-    let next = harness.deliver(TestWebhook::new().time_ms(TEST_TIME_MS + 1).channel_vacated("calm")).await;
+    let next = harness
+        .deliver(
+            TestWebhook::new()
+                .time_ms(TEST_TIME_MS + 1)
+                .channel_vacated("calm"),
+        )
+        .await;
     next.assert_ok();
 }
 
@@ -108,7 +116,10 @@ async fn custom_kinds_and_sync_handlers_and_failures() {
         .deliver(TestWebhook::new().event(json!({"name": "member_updated", "channel": "p"})))
         .await;
     assert_eq!(delivery.status(), 500);
-    assert_eq!(delivery.failure("sync_custom").as_deref(), Some("custom handlers may fail"));
+    assert_eq!(
+        delivery.failure("sync_custom").as_deref(),
+        Some("custom handlers may fail")
+    );
     assert!(calls.take().contains(&"custom p".to_owned()));
 }
 
@@ -120,7 +131,10 @@ async fn the_clock_decides_freshness() {
         .clock(Arc::clone(&clock))
         .max_age(Some(Duration::from_secs(60)))
         .build();
-    let request = TestWebhook::new().time_ms(1_000_000).channel_occupied("c").signed();
+    let request = TestWebhook::new()
+        .time_ms(1_000_000)
+        .channel_occupied("c")
+        .signed();
     let send = || dispatcher.handle("POST", request.headers.as_slice(), &request.body);
     clock.set(1_000_000 + 60_000);
     assert_eq!(send().await.status(), 200);
@@ -129,7 +143,10 @@ async fn the_clock_decides_freshness() {
     assert_eq!(response.status(), 401);
     assert_eq!(
         response.rejection(),
-        Some(&Rejection::Stale { age_ms: 60_001, max_age_ms: 60_000 })
+        Some(&Rejection::Stale {
+            age_ms: 60_001,
+            max_age_ms: 60_000
+        })
     );
     // A webhook from the future (clock skew) is accepted.
     clock.set(0);
@@ -141,7 +158,10 @@ async fn the_clock_decides_freshness() {
         .max_age(None)
         .build();
     assert_eq!(
-        lenient.handle("POST", request.headers.as_slice(), &request.body).await.status(),
+        lenient
+            .handle("POST", request.headers.as_slice(), &request.body)
+            .await
+            .status(),
         200
     );
 }
@@ -153,28 +173,76 @@ async fn every_rejection_gets_its_status_and_runs_nothing() {
     let dispatcher = harness.dispatcher();
     let good = TestWebhook::new().channel_occupied("c").signed();
     harness.set_now_ms(TEST_TIME_MS);
-    let key = ("X-Pusher-Key", good.header("x-pusher-key").unwrap().to_owned());
-    let sig = ("X-Pusher-Signature", good.header("x-pusher-signature").unwrap().to_owned());
+    let key = (
+        "X-Pusher-Key",
+        good.header("x-pusher-key").unwrap().to_owned(),
+    );
+    let sig = (
+        "X-Pusher-Signature",
+        good.header("x-pusher-signature").unwrap().to_owned(),
+    );
     let sign = |body: &[u8]| {
-        ("X-Pusher-Signature", KeyRing::new([test_token()]).sign(&key.1, body).unwrap())
+        (
+            "X-Pusher-Signature",
+            KeyRing::new([test_token()]).sign(&key.1, body).unwrap(),
+        )
     };
-    let cases: Vec<(&str, Vec<(&str, String)>, Vec<u8>, u16)> = vec![
-        ("GET", vec![key.clone(), sig.clone()], good.body.clone(), 405),
+    type Headers<'h> = Vec<(&'h str, String)>;
+    let cases: Vec<(&str, Headers<'_>, Vec<u8>, u16)> = vec![
+        (
+            "GET",
+            vec![key.clone(), sig.clone()],
+            good.body.clone(),
+            405,
+        ),
         ("POST", vec![sig.clone()], good.body.clone(), 401),
-        ("POST", vec![("x-pusher-key", "nope".into()), sig.clone()], good.body.clone(), 401),
+        (
+            "POST",
+            vec![("x-pusher-key", "nope".into()), sig.clone()],
+            good.body.clone(),
+            401,
+        ),
         ("POST", vec![key.clone()], good.body.clone(), 401),
-        ("POST", vec![key.clone(), ("x-pusher-signature", "xyz".into())], good.body.clone(), 401),
-        ("POST", vec![key.clone(), sig.clone()], b"{\"time_ms\":1,\"events\":[]}".to_vec(), 401),
-        ("POST", vec![key.clone(), sign(b"{\"time_ms\":1}")], b"{\"time_ms\":1}".to_vec(), 400),
-        ("POST", vec![key.clone(), sign(&[b'x'; 2 << 20])], vec![b'x'; 2 << 20], 413),
+        (
+            "POST",
+            vec![key.clone(), ("x-pusher-signature", "xyz".into())],
+            good.body.clone(),
+            401,
+        ),
+        (
+            "POST",
+            vec![key.clone(), sig.clone()],
+            b"{\"time_ms\":1,\"events\":[]}".to_vec(),
+            401,
+        ),
+        (
+            "POST",
+            vec![key.clone(), sign(b"{\"time_ms\":1}")],
+            b"{\"time_ms\":1}".to_vec(),
+            400,
+        ),
+        (
+            "POST",
+            vec![key.clone(), sign(&[b'x'; 2 << 20])],
+            vec![b'x'; 2 << 20],
+            413,
+        ),
     ];
     for (method, headers, body, status) in cases {
         let response = dispatcher.handle(method, headers.as_slice(), &body).await;
-        assert_eq!(response.status().as_u16(), status, "{method} {headers:?}: {:?}", response.rejection());
+        assert_eq!(
+            response.status().as_u16(),
+            status,
+            "{method} {headers:?}: {:?}",
+            response.rejection()
+        );
         let reason = response.rejection().unwrap().to_string();
         assert!(!reason.contains("pwh-test-secret"), "{reason}");
     }
-    assert!(calls.take().is_empty(), "no handler may run on a refused request");
+    assert!(
+        calls.take().is_empty(),
+        "no handler may run on a refused request"
+    );
 }
 
 static SLOW_CALLS: AtomicUsize = AtomicUsize::new(0);
@@ -198,16 +266,24 @@ async fn a_handler_past_the_deadline_gives_500_and_runs_again_on_retry() {
             .handler(handler!(quick))
             .deadline(Some(Duration::from_millis(500)))
     });
-    let hook = TestWebhook::new().cache_miss("slow").channel_occupied("after");
+    let hook = TestWebhook::new()
+        .cache_miss("slow")
+        .channel_occupied("after");
     let first = harness.deliver(hook.clone()).await;
     assert_eq!(first.status(), 500);
-    assert_eq!(first.runs_of("slow").next().unwrap().result(), &RunResult::TimedOut);
+    assert_eq!(
+        first.runs_of("slow").next().unwrap().result(),
+        &RunResult::TimedOut
+    );
     assert!(first.ran("quick"));
     // Pusher retries the same body: only the handler that timed out runs again.
     let retry = harness.deliver(hook).await;
     retry.assert_ok();
     assert!(retry.ran("slow"));
-    assert_eq!(retry.runs_of("quick").next().unwrap().result(), &RunResult::AlreadyDone);
+    assert_eq!(
+        retry.runs_of("quick").next().unwrap().result(),
+        &RunResult::AlreadyDone
+    );
     assert_eq!(SLOW_CALLS.load(Ordering::SeqCst), 2);
 }
 
@@ -240,11 +316,19 @@ async fn a_retry_runs_only_what_failed_and_a_replay_runs_nothing() {
     let first = harness.deliver(hook.clone()).await;
     assert_eq!(first.status(), 500);
     assert_eq!(first.events_of("steady"), vec![0, 1]);
-    assert_eq!(FLAKY_CALLS.load(Ordering::SeqCst), 2, "flaky failed on event 0, then succeeded on 1");
+    assert_eq!(
+        FLAKY_CALLS.load(Ordering::SeqCst),
+        2,
+        "flaky failed on event 0, then succeeded on 1"
+    );
 
     let retry = harness.deliver(hook.clone()).await;
     retry.assert_ok();
-    assert_eq!(retry.events_of("flaky"), vec![0], "only the failed (event, handler) runs again");
+    assert_eq!(
+        retry.events_of("flaky"),
+        vec![0],
+        "only the failed (event, handler) runs again"
+    );
     assert!(retry.events_of("steady").is_empty());
     assert_eq!(FLAKY_CALLS.load(Ordering::SeqCst), 3);
     assert_eq!(STEADY_CALLS.load(Ordering::SeqCst), 2);
@@ -260,13 +344,15 @@ async fn a_retry_runs_only_what_failed_and_a_replay_runs_nothing() {
 #[tokio::test]
 async fn redelivery_memory_stays_within_its_capacity() {
     let log = Arc::new(pwh_core::MemoryLog::new(100));
-    let harness = Harness::configure(|b| {
-        b.registered_handlers(false)
-            .delivery_log(Arc::clone(&log))
-    });
+    let harness =
+        Harness::configure(|b| b.registered_handlers(false).delivery_log(Arc::clone(&log)));
     for n in 0..1_000u64 {
         harness
-            .deliver(TestWebhook::new().time_ms(TEST_TIME_MS + n).channel_occupied("c"))
+            .deliver(
+                TestWebhook::new()
+                    .time_ms(TEST_TIME_MS + n)
+                    .channel_occupied("c"),
+            )
             .await
             .assert_ok();
         assert!(log.len() <= 100);
@@ -274,7 +360,11 @@ async fn redelivery_memory_stays_within_its_capacity() {
     assert_eq!(log.len(), 100);
     // The newest body is remembered: delivering it again is a replay.
     let again = harness
-        .deliver(TestWebhook::new().time_ms(TEST_TIME_MS + 999).channel_occupied("c"))
+        .deliver(
+            TestWebhook::new()
+                .time_ms(TEST_TIME_MS + 999)
+                .channel_occupied("c"),
+        )
         .await;
     assert!(again.response().outcome().unwrap().is_replay());
 }

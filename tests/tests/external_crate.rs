@@ -14,7 +14,11 @@ fn a_crate_depending_on_pwh_core_alone_registers_and_runs_its_handler() {
         .take_while(|l| !l.starts_with('['))
         .filter(|l| !l.trim().is_empty())
         .collect();
-    assert_eq!(deps, ["pwh-core = { path = \"../../pwh-core\" }"], "pwh-core must be the only dependency");
+    assert_eq!(
+        deps,
+        ["pwh-core = { path = \"../../pwh-core\" }"],
+        "pwh-core must be the only dependency"
+    );
 
     let target = Path::new(env!("CARGO_TARGET_TMPDIR")).join("external-crate");
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());

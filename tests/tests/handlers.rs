@@ -29,7 +29,11 @@ struct Prefix(&'static str);
 
 #[on_event("channel_occupied")]
 async fn occupied(channel: &str, hook: &Webhook<'_>, State(log): State<Log>) {
-    log.push(format!("occupied {channel} at {} age {:?}", hook.time_ms(), hook.age_ms()));
+    log.push(format!(
+        "occupied {channel} at {} age {:?}",
+        hook.time_ms(),
+        hook.age_ms()
+    ));
 }
 
 #[on_event("channel_vacated")]
@@ -76,7 +80,11 @@ async fn typing(
     user_id: Option<&str>,
     State(log): State<Log>,
 ) {
-    let raw = if data.as_str().is_some() { "text" } else { "object" };
+    let raw = if data.as_str().is_some() {
+        "text"
+    } else {
+        "object"
+    };
     log.push(format!(
         "{event} on {channel}: {} ({raw}) from {socket_id:?} {user_id:?}",
         typing.text
@@ -86,7 +94,11 @@ async fn typing(
 #[on_event("cache_miss")]
 async fn cache(event: &Event<'_>, cx: EventContext<'_>, State(log): State<Log>) {
     let extra = event.get("ttl").map(Value::to_json);
-    log.push(format!("miss {} #{} extra {extra:?}", event.str("channel").unwrap_or("-"), cx.index()));
+    log.push(format!(
+        "miss {} #{} extra {extra:?}",
+        event.str("channel").unwrap_or("-"),
+        cx.index()
+    ));
 }
 
 #[on_event("subscription_count")]
@@ -161,10 +173,15 @@ async fn a_missing_field_fails_the_handler_with_a_clear_message() {
     let log = Log::default();
     let harness = harness(&log);
     let delivery = harness
-        .deliver(TestWebhook::new().event(json!({"name": "member_added", "channel": "presence-room"})))
+        .deliver(
+            TestWebhook::new().event(json!({"name": "member_added", "channel": "presence-room"})),
+        )
         .await;
     assert_eq!(delivery.status(), 500);
-    assert_eq!(delivery.failure("added").as_deref(), Some("event has no `user_id` field"));
+    assert_eq!(
+        delivery.failure("added").as_deref(),
+        Some("event has no `user_id` field")
+    );
     assert_eq!(
         delivery.failure("typed").as_deref(),
         Some("event has no `user_id` field")
@@ -176,16 +193,30 @@ async fn a_bad_client_payload_fails_only_that_handler() {
     let log = Log::default();
     let harness = harness(&log);
     let delivery = harness
-        .deliver(TestWebhook::new().client_event("private-a", "client-typing", json!({"nope": 1}), "1.1", None))
+        .deliver(TestWebhook::new().client_event(
+            "private-a",
+            "client-typing",
+            json!({"nope": 1}),
+            "1.1",
+            None,
+        ))
         .await;
     assert_eq!(delivery.status(), 500);
     let failure = delivery.failure("typing").unwrap();
-    assert!(failure.contains("`data`") && failure.contains("another shape"), "{failure}");
+    assert!(
+        failure.contains("`data`") && failure.contains("another shape"),
+        "{failure}"
+    );
     assert!(delivery.ran("typed"));
 }
 
 #[test]
 fn handlers_stay_plain_functions() {
     // The macro emits the function unchanged, so it can be called directly.
-    vacated("c".into(), "channel_vacated", State(Log::default()), State(Prefix("")));
+    vacated(
+        "c".into(),
+        "channel_vacated",
+        State(Log::default()),
+        State(Prefix("")),
+    );
 }

@@ -48,7 +48,9 @@ async fn main() -> ExitCode {
     let Ok(addr) = listener.local_addr() else {
         return ExitCode::FAILURE;
     };
-    tracing::info!("listening on http://{addr} (webhooks: POST /pusher/webhooks, state: GET /state)");
+    tracing::info!(
+        "listening on http://{addr} (webhooks: POST /pusher/webhooks, state: GET /state)"
+    );
     if demo_mode {
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
         let server = tokio::spawn(

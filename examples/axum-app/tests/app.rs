@@ -49,17 +49,27 @@ async fn occupancy_follows_the_webhooks_and_shows_on_the_state_route() {
         .channel_occupied("news")
         .member_added("presence-lobby", "alice")
         .subscription_count("news", 2);
-    assert_eq!(post(&router, &hook.signed()).await, (StatusCode::OK, "ok".into()));
+    assert_eq!(
+        post(&router, &hook.signed()).await,
+        (StatusCode::OK, "ok".into())
+    );
     assert!(app.tracker.should_publish("news"));
     let json = state(&router).await;
     assert_eq!(json["occupied"], serde_json::json!(["news"]));
-    assert_eq!(json["members"]["presence-lobby"], serde_json::json!(["alice"]));
+    assert_eq!(
+        json["members"]["presence-lobby"],
+        serde_json::json!(["alice"])
+    );
     assert_eq!(json["handled_total"], 3);
 
     // A late channel_occupied older than a channel_vacated does not bring the channel back.
     let t = hook.created_ms();
-    let vacated = TestWebhook::new().time_ms(t + 2_000).channel_vacated("news");
-    let late = TestWebhook::new().time_ms(t + 1_000).channel_occupied("news");
+    let vacated = TestWebhook::new()
+        .time_ms(t + 2_000)
+        .channel_vacated("news");
+    let late = TestWebhook::new()
+        .time_ms(t + 1_000)
+        .channel_occupied("news");
     assert_eq!(post(&router, &vacated.signed()).await.0, StatusCode::OK);
     assert_eq!(post(&router, &late.signed()).await.0, StatusCode::OK);
     assert!(!app.tracker.should_publish("news"));
@@ -70,11 +80,18 @@ async fn occupancy_follows_the_webhooks_and_shows_on_the_state_route() {
 #[tokio::test]
 async fn forged_and_malformed_webhooks_are_refused_and_change_nothing() {
     let (app, router) = app();
-    let forged = TestWebhook::new().channel_occupied("evil").signed().with_signature(&"ab".repeat(32));
+    let forged = TestWebhook::new()
+        .channel_occupied("evil")
+        .signed()
+        .with_signature(&"ab".repeat(32));
     assert_eq!(post(&router, &forged).await.0, StatusCode::UNAUTHORIZED);
     let get = router
         .clone()
-        .oneshot(Request::get("/pusher/webhooks").body(Body::empty()).unwrap())
+        .oneshot(
+            Request::get("/pusher/webhooks")
+                .body(Body::empty())
+                .unwrap(),
+        )
         .await
         .unwrap();
     assert_eq!(get.status(), StatusCode::METHOD_NOT_ALLOWED);

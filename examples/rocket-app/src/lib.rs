@@ -9,7 +9,11 @@ use rocket::{Build, Rocket};
 ///
 /// - `POST /pusher/webhooks`: verified Pusher webhooks (other methods: 405)
 /// - `GET /state`: channels worth publishing to, presence members, counters
-pub fn rocket(figment: rocket::figment::Figment, app: App, dispatcher: Dispatcher) -> Rocket<Build> {
+pub fn rocket(
+    figment: rocket::figment::Figment,
+    app: App,
+    dispatcher: Dispatcher,
+) -> Rocket<Build> {
     rocket::custom(figment)
         .manage(app)
         .attach(pwh_rocket::Webhooks::new(dispatcher).at("/pusher/webhooks"))

@@ -18,7 +18,8 @@ use tracing_subscriber::EnvFilter;
 async fn main() -> ExitCode {
     tracing_subscriber::fmt()
         .with_env_filter(
-            EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info,rocket=warn")),
+            EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| EnvFilter::new("info,rocket=warn")),
         )
         .with_target(false)
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stdout()))
@@ -46,7 +47,9 @@ async fn main() -> ExitCode {
         .merge(("cli_colors", false));
     let app = App::new(&config);
     let rocket = example_rocket::rocket(figment, app.clone(), app.dispatcher(&config));
-    tracing::info!("listening on http://{addr} (webhooks: POST /pusher/webhooks, state: GET /state)");
+    tracing::info!(
+        "listening on http://{addr} (webhooks: POST /pusher/webhooks, state: GET /state)"
+    );
     if !demo_mode {
         return match rocket.launch().await {
             Ok(_) => ExitCode::SUCCESS,

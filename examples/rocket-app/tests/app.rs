@@ -21,7 +21,10 @@ async fn post(client: &Client, signed: &SignedRequest) -> (Status, String) {
         request = request.header(Header::new(*name, value.clone()));
     }
     let response = request.dispatch().await;
-    (response.status(), response.into_string().await.unwrap_or_default())
+    (
+        response.status(),
+        response.into_string().await.unwrap_or_default(),
+    )
 }
 
 #[rocket::async_test]
@@ -30,19 +33,33 @@ async fn occupancy_follows_the_webhooks_and_shows_on_the_state_route() {
     let hook = TestWebhook::new()
         .channel_occupied("news")
         .member_added("presence-lobby", "alice")
-        .client_event("presence-lobby", "client-typing", serde_json::json!({"text": "hi"}), "1.2", Some("alice"));
-    assert_eq!(post(&client, &hook.signed()).await, (Status::Ok, "ok".into()));
+        .client_event(
+            "presence-lobby",
+            "client-typing",
+            serde_json::json!({"text": "hi"}),
+            "1.2",
+            Some("alice"),
+        );
+    assert_eq!(
+        post(&client, &hook.signed()).await,
+        (Status::Ok, "ok".into())
+    );
     assert!(app.tracker.should_publish("news"));
     let state = client.get("/state").dispatch().await;
     assert_eq!(state.status(), Status::Ok);
-    let json: serde_json::Value = serde_json::from_str(&state.into_string().await.unwrap()).unwrap();
+    let json: serde_json::Value =
+        serde_json::from_str(&state.into_string().await.unwrap()).unwrap();
     assert_eq!(json["occupied"], serde_json::json!(["news"]));
     assert_eq!(json["last_client_event"]["text"], "hi");
     assert_eq!(json["handled_total"], 3);
 
     let t = hook.created_ms();
-    let vacated = TestWebhook::new().time_ms(t + 2_000).channel_vacated("news");
-    let late = TestWebhook::new().time_ms(t + 1_000).channel_occupied("news");
+    let vacated = TestWebhook::new()
+        .time_ms(t + 2_000)
+        .channel_vacated("news");
+    let late = TestWebhook::new()
+        .time_ms(t + 1_000)
+        .channel_occupied("news");
     assert_eq!(post(&client, &vacated.signed()).await.0, Status::Ok);
     assert_eq!(post(&client, &late.signed()).await.0, Status::Ok);
     assert!(!app.tracker.should_publish("news"));
@@ -51,9 +68,15 @@ async fn occupancy_follows_the_webhooks_and_shows_on_the_state_route() {
 #[rocket::async_test]
 async fn forged_webhooks_and_other_methods_are_refused_and_change_nothing() {
     let (app, client) = client().await;
-    let forged = TestWebhook::new().channel_occupied("evil").signed().with_signature(&"ab".repeat(32));
+    let forged = TestWebhook::new()
+        .channel_occupied("evil")
+        .signed()
+        .with_signature(&"ab".repeat(32));
     assert_eq!(post(&client, &forged).await.0, Status::Unauthorized);
-    assert_eq!(client.get("/pusher/webhooks").dispatch().await.status(), Status::MethodNotAllowed);
+    assert_eq!(
+        client.get("/pusher/webhooks").dispatch().await.status(),
+        Status::MethodNotAllowed
+    );
     assert_eq!(app.tracker.snapshot().handled_total, 0);
 }
 

@@ -78,11 +78,13 @@ impl Config {
                 value: v,
                 expected: "a socket address like 127.0.0.1:3000",
             })?,
-            None => Self::DEFAULT_ADDR.parse().map_err(|_| ConfigError::Invalid {
-                var: "PWH_ADDR",
-                value: Self::DEFAULT_ADDR.into(),
-                expected: "a socket address",
-            })?,
+            None => Self::DEFAULT_ADDR
+                .parse()
+                .map_err(|_| ConfigError::Invalid {
+                    var: "PWH_ADDR",
+                    value: Self::DEFAULT_ADDR.into(),
+                    expected: "a socket address",
+                })?,
         };
         let max_age = match get("PWH_MAX_AGE_SECS") {
             Some(v) => match v.parse::<u64>() {
@@ -137,8 +139,15 @@ impl Config {
 mod tests {
     use super::*;
 
-    fn vars(pairs: &'static [(&'static str, &'static str)]) -> impl Fn(&'static str) -> Option<String> {
-        move |name| pairs.iter().find(|(n, _)| *n == name).map(|(_, v)| (*v).to_owned())
+    fn vars(
+        pairs: &'static [(&'static str, &'static str)],
+    ) -> impl Fn(&'static str) -> Option<String> {
+        move |name| {
+            pairs
+                .iter()
+                .find(|(n, _)| *n == name)
+                .map(|(_, v)| (*v).to_owned())
+        }
     }
 
     #[test]

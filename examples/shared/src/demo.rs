@@ -38,28 +38,82 @@ fn steps() -> Vec<Step> {
         expect: 200,
     };
     vec![
-        step("channel_occupied", vec![json!({"name": "channel_occupied", "channel": "news"})]),
-        step("member_added", vec![
-            json!({"name": "member_added", "channel": "presence-lobby", "user_id": "alice"}),
-            json!({"name": "member_added", "channel": "presence-lobby", "user_id": "bob"}),
-        ]),
-        step("client_event", vec![json!({
-            "name": "client_event", "channel": "presence-lobby", "event": "client-typing",
-            "data": "{\"text\":\"hello from alice\"}", "socket_id": "123.456", "user_id": "alice",
-        })]),
-        step("subscription_count", vec![json!({"name": "subscription_count", "channel": "news", "subscription_count": 3})]),
-        step("cache_miss", vec![json!({"name": "cache_miss", "channel": "cache-prices"})]),
-        step("member_removed", vec![json!({"name": "member_removed", "channel": "presence-lobby", "user_id": "bob"})]),
-        step("channel_vacated", vec![json!({"name": "channel_vacated", "channel": "news"})]),
+        step(
+            "channel_occupied",
+            vec![json!({"name": "channel_occupied", "channel": "news"})],
+        ),
+        step(
+            "member_added",
+            vec![
+                json!({"name": "member_added", "channel": "presence-lobby", "user_id": "alice"}),
+                json!({"name": "member_added", "channel": "presence-lobby", "user_id": "bob"}),
+            ],
+        ),
+        step(
+            "client_event",
+            vec![json!({
+                "name": "client_event", "channel": "presence-lobby", "event": "client-typing",
+                "data": "{\"text\":\"hello from alice\"}", "socket_id": "123.456", "user_id": "alice",
+            })],
+        ),
+        step(
+            "subscription_count",
+            vec![json!({"name": "subscription_count", "channel": "news", "subscription_count": 3})],
+        ),
+        step(
+            "cache_miss",
+            vec![json!({"name": "cache_miss", "channel": "cache-prices"})],
+        ),
+        step(
+            "member_removed",
+            vec![json!({"name": "member_removed", "channel": "presence-lobby", "user_id": "bob"})],
+        ),
+        step(
+            "channel_vacated",
+            vec![json!({"name": "channel_vacated", "channel": "news"})],
+        ),
         Step {
             time_offset_ms: -2_000,
-            ..step("late channel_occupied (older than the vacated: ignored)", vec![json!({"name": "channel_occupied", "channel": "news"})])
+            ..step(
+                "late channel_occupied (older than the vacated: ignored)",
+                vec![json!({"name": "channel_occupied", "channel": "news"})],
+            )
         },
-        step("unknown kind, to the catch-all handler", vec![json!({"name": "member_updated", "channel": "presence-lobby", "user_id": "alice"})]),
-        Step { forge: Forge::BadSignature, expect: 401, ..step("forged webhook (bad signature)", vec![json!({"name": "channel_occupied", "channel": "evil"})]) },
-        Step { forge: Forge::UnknownKey, expect: 401, ..step("webhook from an unknown key", vec![json!({"name": "channel_occupied", "channel": "evil"})]) },
-        Step { time_offset_ms: -3_600_000, expect: 401, ..step("stale webhook (an hour old)", vec![json!({"name": "channel_occupied", "channel": "old"})]) },
-        Step { method: "GET", expect: 405, ..step("GET instead of POST", vec![]) },
+        step(
+            "unknown kind, to the catch-all handler",
+            vec![
+                json!({"name": "member_updated", "channel": "presence-lobby", "user_id": "alice"}),
+            ],
+        ),
+        Step {
+            forge: Forge::BadSignature,
+            expect: 401,
+            ..step(
+                "forged webhook (bad signature)",
+                vec![json!({"name": "channel_occupied", "channel": "evil"})],
+            )
+        },
+        Step {
+            forge: Forge::UnknownKey,
+            expect: 401,
+            ..step(
+                "webhook from an unknown key",
+                vec![json!({"name": "channel_occupied", "channel": "evil"})],
+            )
+        },
+        Step {
+            time_offset_ms: -3_600_000,
+            expect: 401,
+            ..step(
+                "stale webhook (an hour old)",
+                vec![json!({"name": "channel_occupied", "channel": "old"})],
+            )
+        },
+        Step {
+            method: "GET",
+            expect: 405,
+            ..step("GET instead of POST", vec![])
+        },
     ]
 }
 
@@ -91,9 +145,17 @@ pub async fn run(addr: SocketAddr, keys: &KeyRing) -> io::Result<usize> {
             ("X-Pusher-Key", key),
             ("X-Pusher-Signature", signature.as_str()),
         ];
-        let body = if step.method == "POST" { body } else { Vec::new() };
+        let body = if step.method == "POST" {
+            body
+        } else {
+            Vec::new()
+        };
         let reply = http::send(addr, step.method, PATH, &headers, &body).await?;
-        let mark = if reply.status == step.expect { "ok" } else { "UNEXPECTED" };
+        let mark = if reply.status == step.expect {
+            "ok"
+        } else {
+            "UNEXPECTED"
+        };
         if reply.status != step.expect {
             surprises += 1;
         }

@@ -37,7 +37,10 @@ impl Faults {
         if call % 1_000_000 >= self.per_million {
             return Ok(());
         }
-        let mut failed = self.failed.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mut failed = self
+            .failed
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         if failed.insert(call) {
             Err(format!("injected failure in {handler}"))
         } else {

@@ -1,6 +1,6 @@
 //! The app's Pusher event handlers. Each registers itself with `#[on_event]`.
 
-use pwh_core::{on_event, ClientData, Webhook, State};
+use pwh_core::{on_event, ClientData, State, Webhook};
 use serde::Deserialize;
 
 use crate::{App, ClientEventSeen};
@@ -20,15 +20,26 @@ fn vacated(channel: &str, hook: &Webhook<'_>, State(app): State<App>) -> Result<
 }
 
 #[on_event("member_added")]
-fn member_added(channel: &str, user_id: &str, hook: &Webhook<'_>, State(app): State<App>) -> Result<(), String> {
+fn member_added(
+    channel: &str,
+    user_id: &str,
+    hook: &Webhook<'_>,
+    State(app): State<App>,
+) -> Result<(), String> {
     app.faults.check("member_added", channel, hook.time_ms())?;
     app.tracker.set_member(channel, user_id, true);
     Ok(())
 }
 
 #[on_event("member_removed")]
-fn member_removed(channel: &str, user_id: &str, hook: &Webhook<'_>, State(app): State<App>) -> Result<(), String> {
-    app.faults.check("member_removed", channel, hook.time_ms())?;
+fn member_removed(
+    channel: &str,
+    user_id: &str,
+    hook: &Webhook<'_>,
+    State(app): State<App>,
+) -> Result<(), String> {
+    app.faults
+        .check("member_removed", channel, hook.time_ms())?;
     app.tracker.set_member(channel, user_id, false);
     Ok(())
 }
@@ -72,7 +83,8 @@ fn subscription_count(
     hook: &Webhook<'_>,
     State(app): State<App>,
 ) -> Result<(), String> {
-    app.faults.check("subscription_count", channel, hook.time_ms())?;
+    app.faults
+        .check("subscription_count", channel, hook.time_ms())?;
     app.tracker.subscription_count(channel, subscription_count);
     Ok(())
 }
@@ -80,9 +92,12 @@ fn subscription_count(
 /// Kinds this app has no handler for still reach catch-all handlers such as this one.
 #[on_event(any)]
 fn unknown_kinds(event: &pwh_core::Event<'_>, State(app): State<App>) {
-    let known = pwh_core::KNOWN_KINDS.iter().any(|(kind, _)| *kind == event.name());
+    let known = pwh_core::KNOWN_KINDS
+        .iter()
+        .any(|(kind, _)| *kind == event.name());
     if !known {
-        app.tracker.unknown(event.name(), event.str("channel").unwrap_or("-"));
+        app.tracker
+            .unknown(event.name(), event.str("channel").unwrap_or("-"));
     }
 }
 
@@ -102,7 +117,13 @@ mod tests {
                 TestWebhook::new()
                     .channel_occupied("news")
                     .member_added("presence-lobby", "alice")
-                    .client_event("presence-lobby", "client-typing", json!({"text": "hi"}), "1.1", Some("alice"))
+                    .client_event(
+                        "presence-lobby",
+                        "client-typing",
+                        json!({"text": "hi"}),
+                        "1.1",
+                        Some("alice"),
+                    )
                     .subscription_count("news", 3)
                     .cache_miss("cache-prices")
                     .member_removed("presence-lobby", "alice")
@@ -115,7 +136,10 @@ mod tests {
         assert!(snapshot.members.is_empty());
         assert_eq!(snapshot.subscriptions["news"], 3);
         assert_eq!(snapshot.cache_misses["cache-prices"], 1);
-        assert_eq!(snapshot.last_client_event.unwrap().text.as_deref(), Some("hi"));
+        assert_eq!(
+            snapshot.last_client_event.unwrap().text.as_deref(),
+            Some("hi")
+        );
         assert_eq!(snapshot.handled_total, 7);
         assert_eq!(snapshot.handled["member_updated"], 1);
     }

@@ -59,10 +59,15 @@ fn parse(raw: &[u8]) -> io::Result<Reply> {
         .nth(1)
         .and_then(|s| s.parse().ok())
         .ok_or_else(bad)?;
-    let chunked = head
-        .lines()
-        .any(|l| l.to_ascii_lowercase().starts_with("transfer-encoding: chunked"));
-    let body = if chunked { dechunk(body) } else { body.to_owned() };
+    let chunked = head.lines().any(|l| {
+        l.to_ascii_lowercase()
+            .starts_with("transfer-encoding: chunked")
+    });
+    let body = if chunked {
+        dechunk(body)
+    } else {
+        body.to_owned()
+    };
     Ok(Reply { status, body })
 }
 
@@ -92,7 +97,13 @@ mod tests {
     #[test]
     fn parses_plain_and_chunked_answers() {
         let plain = parse(b"HTTP/1.1 401 Unauthorized\r\ncontent-length: 3\r\n\r\nbad").unwrap();
-        assert_eq!(plain, Reply { status: 401, body: "bad".into() });
+        assert_eq!(
+            plain,
+            Reply {
+                status: 401,
+                body: "bad".into()
+            }
+        );
         let chunked =
             parse(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n2\r\nde\r\n0\r\n\r\n")
                 .unwrap();

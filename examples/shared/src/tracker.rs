@@ -72,13 +72,20 @@ impl Tracker {
 
     /// Whether `channel` has subscribers, i.e. whether publishing to it is worth it.
     pub fn should_publish(&self, channel: &str) -> bool {
-        self.lock().channels.get(channel).is_some_and(|(occupied, _)| *occupied)
+        self.lock()
+            .channels
+            .get(channel)
+            .is_some_and(|(occupied, _)| *occupied)
     }
 
     /// Applies `channel_occupied` (`occupied = true`) or `channel_vacated` created at `time_ms`,
     /// unless a newer webhook already changed the channel. Returns whether it was applied.
     pub fn set_occupied(&self, channel: &str, occupied: bool, time_ms: u64) -> bool {
-        let kind = if occupied { "channel_occupied" } else { "channel_vacated" };
+        let kind = if occupied {
+            "channel_occupied"
+        } else {
+            "channel_vacated"
+        };
         let mut inner = self.lock();
         let applied = match inner.channels.get_mut(channel) {
             Some((_, changed)) if *changed > time_ms => false,
@@ -87,14 +94,21 @@ impl Tracker {
                 true
             }
             None => {
-                inner.channels.insert(channel.to_owned(), (occupied, time_ms));
+                inner
+                    .channels
+                    .insert(channel.to_owned(), (occupied, time_ms));
                 true
             }
         };
         if !applied {
             inner.ignored_late += 1;
         }
-        Self::count(&mut inner, kind, channel, if applied { "" } else { " (late: ignored)" });
+        Self::count(
+            &mut inner,
+            kind,
+            channel,
+            if applied { "" } else { " (late: ignored)" },
+        );
         applied
     }
 
@@ -184,7 +198,10 @@ mod tests {
         let tracker = Tracker::default();
         assert!(tracker.set_occupied("news", true, 100));
         assert!(tracker.set_occupied("news", false, 300));
-        assert!(!tracker.set_occupied("news", true, 200), "older than the vacated");
+        assert!(
+            !tracker.set_occupied("news", true, 200),
+            "older than the vacated"
+        );
         assert!(!tracker.should_publish("news"));
         assert!(tracker.set_occupied("news", true, 400));
         assert!(tracker.should_publish("news"));

@@ -70,7 +70,8 @@ mod tests {
 
     #[test]
     fn data_as_text_or_object() {
-        let text = br#"{"time_ms":1,"events":[{"name":"client_event","data":"{\"text\":\"hi\"}"}]}"#;
+        let text =
+            br#"{"time_ms":1,"events":[{"name":"client_event","data":"{\"text\":\"hi\"}"}]}"#;
         let object = br#"{"time_ms":1,"events":[{"name":"client_event","data":{"text":"hi"}}]}"#;
         for body in [&text[..], &object[..]] {
             with_cx(body, |cx| {
@@ -84,13 +85,17 @@ mod tests {
     fn errors_do_not_quote_the_data() {
         let body = br#"{"time_ms":1,"events":[{"name":"client_event","data":"{\"text\":\"private words\"}}"}]}"#;
         with_cx(body, |cx| {
-            let err = ClientData::<Typing>::from_event(cx, "data").unwrap_err().to_string();
+            let err = ClientData::<Typing>::from_event(cx, "data")
+                .unwrap_err()
+                .to_string();
             assert!(err.contains("not valid JSON"), "{err}");
             assert!(!err.contains("private"), "{err}");
         });
         let body = br#"{"time_ms":1,"events":[{"name":"client_event","data":"{\"text\":5}"}]}"#;
         with_cx(body, |cx| {
-            let err = ClientData::<Typing>::from_event(cx, "data").unwrap_err().to_string();
+            let err = ClientData::<Typing>::from_event(cx, "data")
+                .unwrap_err()
+                .to_string();
             assert!(err.contains("another shape"), "{err}");
         });
     }

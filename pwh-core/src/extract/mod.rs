@@ -169,7 +169,10 @@ pub(crate) mod tests {
     fn strings_numbers_and_options() {
         with_cx(SUB, |cx| {
             assert_eq!(<&str>::from_event(cx, "channel").unwrap(), "c");
-            assert_eq!(String::from_event(cx, "name").unwrap(), "subscription_count");
+            assert_eq!(
+                String::from_event(cx, "name").unwrap(),
+                "subscription_count"
+            );
             assert_eq!(u64::from_event(cx, "subscription_count").unwrap(), 17);
             assert_eq!(u32::from_event(cx, "subscription_count").unwrap(), 17);
             assert_eq!(f64::from_event(cx, "f").unwrap(), 1.5);
@@ -184,7 +187,10 @@ pub(crate) mod tests {
                 "field `channel` is a string, expected a non-negative integer"
             );
             assert!(Option::<u64>::from_event(cx, "f").is_err());
-            assert_eq!(<&Event<'_>>::from_event(cx, "x").unwrap().name(), "subscription_count");
+            assert_eq!(
+                <&Event<'_>>::from_event(cx, "x").unwrap().name(),
+                "subscription_count"
+            );
             assert_eq!(<&Webhook<'_>>::from_event(cx, "x").unwrap().time_ms(), 1);
         });
     }

@@ -24,7 +24,9 @@ impl Struct {
         let mut lifetime = None;
         for param in &input.generics.params {
             match param {
-                GenericParam::Lifetime(l) if lifetime.is_none() => lifetime = Some(l.lifetime.clone()),
+                GenericParam::Lifetime(l) if lifetime.is_none() => {
+                    lifetime = Some(l.lifetime.clone())
+                }
                 GenericParam::Lifetime(l) => errors.spanned(
                     l,
                     "#[derive(FromEvent)] supports one lifetime: the one borrowing from the event",

@@ -26,7 +26,10 @@ pub(crate) fn validate(handler: &Handler) -> syn::Result<()> {
         }
     }
     if let Some(where_clause) = &sig.generics.where_clause {
-        errors.spanned(where_clause, "an event handler cannot have a `where` clause");
+        errors.spanned(
+            where_clause,
+            "an event handler cannot have a `where` clause",
+        );
     }
     if let Some(variadic) = &sig.variadic {
         errors.spanned(variadic, "an event handler cannot be variadic");
@@ -104,15 +107,19 @@ fn check_fields(handler: &Handler, kind: &str, fields: &[&str], errors: &mut Err
 }
 
 fn list<'a>(items: impl Iterator<Item = &'a str>) -> String {
-    items.map(|i| format!("`{i}`")).collect::<Vec<_>>().join(", ")
+    items
+        .map(|i| format!("`{i}`"))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// Types read from the field named like the parameter: strings, numbers, booleans, JSON
 /// values and `Option`s of those.
 fn is_field_type(ty: &Type) -> bool {
     match ty {
-        Type::Reference(r) => matches!(&*r.elem, Type::Path(p) if p.path.is_ident("str"))
-            || is_value_path(&r.elem),
+        Type::Reference(r) => {
+            matches!(&*r.elem, Type::Path(p) if p.path.is_ident("str")) || is_value_path(&r.elem)
+        }
         Type::Paren(p) => is_field_type(&p.elem),
         Type::Group(g) => is_field_type(&g.elem),
         Type::Path(p) if p.qself.is_none() => {
@@ -121,9 +128,7 @@ fn is_field_type(ty: &Type) -> bool {
             };
             let name = last.ident.to_string();
             match name.as_str() {
-                "String" | "u64" | "u32" | "u16" | "usize" | "i64" | "i32" | "f64" | "bool" => {
-                    true
-                }
+                "String" | "u64" | "u32" | "u16" | "usize" | "i64" | "i32" | "f64" | "bool" => true,
                 "Option" => match &last.arguments {
                     syn::PathArguments::AngleBracketed(args) => {
                         args.args.iter().any(|arg| match arg {
