@@ -361,8 +361,10 @@ impl Dispatcher {
             if !pending.is_empty() {
                 waiting.extend(targets.iter().filter_map(|&h| inner.handlers.get(h)));
             }
+            let span = tracing::debug_span!("pusher_event", index, kind = event.name());
             while !pending.is_empty() {
-                match select(pending.next(), deadline.as_mut()).await {
+                let next = select(pending.next(), deadline.as_mut()).instrument(span.clone());
+                match next.await {
                     Either::Left((Some(run), _)) => {
                         waiting.retain(|s| !Arc::ptr_eq(&s.name, &run.handler));
                         runs.push(run);
