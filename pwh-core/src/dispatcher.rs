@@ -325,9 +325,32 @@ impl Dispatcher {
         let mut expired = false;
         for (index, event) in hook.events().iter().enumerate() {
             let targets = inner.routes.get(event.name()).unwrap_or(&inner.catch_all);
-            if targets.is_empty() {
-                continue;
+            let slots = || targets.iter().filter_map(|&h| inner.handlers.get(h));
+            let done = |slot: &Slot| progress.is_some_and(|p| p.is_done(index, &slot.name));
+            // Handlers that need not or cannot run are recorded as such; count the others.
+            let first = runs.len();
+            let mut runnable = None;
+            let mut count = 0;
+            for slot in slots() {
+                let result = if expired {
+                    RunResult::NotStarted
+                } else if done(slot) {
+                    RunResult::AlreadyDone
+                } else {
+                    count += 1;
+                    runnable = Some(slot);
+                    continue;
+                };
+                runs.push(HandlerRun {
+                    event: index,
+                    handler: Arc::clone(&slot.name),
+                    result,
+                    elapsed: Duration::ZERO,
+                });
             }
+            let Some(only) = runnable else {
+                continue;
+            };
             let cx = EventContext {
                 webhook: hook,
                 event,
@@ -335,54 +358,40 @@ impl Dispatcher {
                 key,
                 state: &inner.state,
             };
-            let mut pending = FuturesUnordered::new();
-            for &h in targets {
-                let Some(slot) = inner.handlers.get(h) else {
-                    continue;
-                };
-                let result = if expired {
-                    Some(RunResult::NotStarted)
-                } else if progress.is_some_and(|p| p.is_done(index, &slot.name)) {
-                    Some(RunResult::AlreadyDone)
-                } else {
-                    None
-                };
-                match result {
-                    Some(result) => runs.push(HandlerRun {
-                        event: index,
-                        handler: Arc::clone(&slot.name),
-                        result,
-                        elapsed: Duration::ZERO,
-                    }),
-                    None => pending.push(run_one(slot, cx)),
-                }
-            }
-            let mut waiting: Vec<&Slot> = Vec::new();
-            if !pending.is_empty() {
-                waiting.extend(targets.iter().filter_map(|&h| inner.handlers.get(h)));
-            }
             let span = tracing::debug_span!("pusher_event", index, kind = event.name());
-            while !pending.is_empty() {
-                let next = select(pending.next(), deadline.as_mut()).instrument(span.clone());
-                match next.await {
-                    Either::Left((Some(run), _)) => {
-                        waiting.retain(|s| !Arc::ptr_eq(&s.name, &run.handler));
-                        runs.push(run);
-                    }
-                    Either::Left((None, _)) => break,
-                    Either::Right(((), _)) => {
-                        expired = true;
-                        break;
+            if count == 1 {
+                // The common case: one handler, no task set to allocate.
+                let run = pin!(run_one(only, cx));
+                match select(run, deadline.as_mut()).instrument(span).await {
+                    Either::Left((run, _)) => runs.push(run),
+                    Either::Right(((), _)) => expired = true,
+                }
+            } else {
+                let mut pending: FuturesUnordered<_> = slots()
+                    .filter(|slot| !done(slot))
+                    .map(|slot| run_one(slot, cx))
+                    .collect();
+                while !pending.is_empty() {
+                    let next = select(pending.next(), deadline.as_mut()).instrument(span.clone());
+                    match next.await {
+                        Either::Left((Some(run), _)) => runs.push(run),
+                        Either::Left((None, _)) => break,
+                        Either::Right(((), _)) => {
+                            expired = true;
+                            break;
+                        }
                     }
                 }
             }
             if expired {
-                drop(pending);
-                for slot in waiting {
-                    let already = runs
+                // Whatever of this event's handlers has not finished was cut off.
+                for slot in slots().filter(|slot| !done(slot)) {
+                    let finished = runs
+                        .get(first..)
+                        .unwrap_or_default()
                         .iter()
-                        .any(|r| r.event == index && Arc::ptr_eq(&r.handler, &slot.name));
-                    if !already {
+                        .any(|r| Arc::ptr_eq(&r.handler, &slot.name));
+                    if !finished {
                         tracing::warn!(handler = %slot.name, event = index, "handler still running at the deadline");
                         runs.push(HandlerRun {
                             event: index,

@@ -368,3 +368,50 @@ async fn redelivery_memory_stays_within_its_capacity() {
         .await;
     assert!(again.response().outcome().unwrap().is_replay());
 }
+
+static SLEEPY_CALLS: AtomicUsize = AtomicUsize::new(0);
+
+#[on_event("subscription_count")]
+async fn sleepy(subscription_count: u64) {
+    if SLEEPY_CALLS.fetch_add(1, Ordering::SeqCst) == 0 {
+        tokio::time::sleep(Duration::from_secs(subscription_count)).await;
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_lone_handler_past_the_deadline_is_named_and_later_events_do_not_start() {
+    let harness = Harness::configure(|b| {
+        b.registered_handlers(false)
+            .handler(handler!(sleepy))
+            .handler(handler!(occupied))
+            .state(Calls::default())
+            .deadline(Some(Duration::from_secs(1)))
+    });
+    let hook = TestWebhook::new()
+        .subscription_count("feed", 60)
+        .channel_occupied("later");
+    let first = harness.deliver(hook.clone()).await;
+    assert_eq!(first.status(), 500);
+    let results: Vec<_> = first
+        .runs()
+        .iter()
+        .map(|r| {
+            (
+                r.event(),
+                r.handler().rsplit("::").next().unwrap().to_owned(),
+                r.result().clone(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        results,
+        [
+            (0, "sleepy".to_owned(), RunResult::TimedOut),
+            (1, "occupied".to_owned(), RunResult::NotStarted),
+        ]
+    );
+    let retry = harness.deliver(hook).await;
+    retry.assert_ok();
+    assert_eq!(retry.events_of("sleepy"), vec![0]);
+    assert_eq!(retry.events_of("occupied"), vec![1]);
+}
