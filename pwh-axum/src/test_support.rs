@@ -1,7 +1,6 @@
 //! Fixtures shared by the unit tests: signed requests, recording and failing handlers.
 
 use std::convert::Infallible;
-use std::sync::{Arc, Mutex};
 
 pub(crate) use axum::body::Body;
 use axum::body::Bytes;
@@ -10,6 +9,7 @@ use axum::response::Response;
 use futures_util::stream;
 use http::header;
 use http_body_util::BodyExt;
+pub(crate) use pwh_core::testing::Recorder;
 use pwh_core::{
     async_trait, Dispatcher, DispatcherBuilder, EventContext, FixedClock, Handler, HandlerError,
     HandlerInfo, KeyRing, Route, Token,
@@ -129,35 +129,17 @@ pub(crate) fn dispatcher_with(
     configure(builder).build()
 }
 
-pub(crate) type Seen = Arc<Mutex<Vec<String>>>;
-
-/// A dispatcher whose catch-all handler records `name:channel` of every event it sees.
+/// A dispatcher whose catch-all [`Recorder`] writes down every event it sees.
 pub(crate) fn recording_with(
     configure: impl FnOnce(DispatcherBuilder) -> DispatcherBuilder,
-) -> (Dispatcher, Seen) {
-    let seen = Seen::default();
-    let dispatcher = dispatcher_with(|b| configure(b.handler(Recorder(Arc::clone(&seen)))));
+) -> (Dispatcher, Recorder) {
+    let seen = Recorder::new();
+    let dispatcher = dispatcher_with(|b| configure(b.handler(seen.clone())));
     (dispatcher, seen)
 }
 
-pub(crate) fn recording() -> (Dispatcher, Seen) {
+pub(crate) fn recording() -> (Dispatcher, Recorder) {
     recording_with(|b| b)
-}
-
-struct Recorder(Seen);
-
-#[async_trait]
-impl Handler for Recorder {
-    fn info(&self) -> HandlerInfo {
-        HandlerInfo::new("recorder", Route::Any)
-    }
-
-    async fn call(&self, cx: &EventContext<'_>) -> Result<(), HandlerError> {
-        let event = cx.event();
-        let line = format!("{}:{}", event.name(), event.str("channel").unwrap_or("-"));
-        self.0.lock().unwrap().push(line);
-        Ok(())
-    }
 }
 
 /// A handler that fails on `channel_vacated`.

@@ -102,19 +102,21 @@ mod tests {
 
     #[rocket::async_test]
     async fn a_signed_webhook_reaches_the_handlers() {
-        let (handler, seen) = Recorder::new();
+        let seen = Recorder::new();
+        let handler = seen.clone();
         let client = client(dispatcher(vec![Box::new(handler)])).await;
         let (status, content_type, body) =
             text(post_signed(&client, PATH, &occupied("c-1")).await).await;
         assert_eq!(status, Status::Ok);
         assert_eq!(content_type, Some(ContentType::Plain));
         assert_eq!(body, "ok");
-        assert_eq!(*seen.lock().unwrap(), ["channel_occupied c-1"]);
+        assert_eq!(seen.lines(), ["channel_occupied c-1"]);
     }
 
     #[rocket::async_test]
     async fn header_names_are_case_insensitive() {
-        let (handler, seen) = Recorder::new();
+        let seen = Recorder::new();
+        let handler = seen.clone();
         let client = client(dispatcher(vec![Box::new(handler)])).await;
         let body = occupied("c-case");
         let response = client
@@ -125,12 +127,13 @@ mod tests {
             .dispatch()
             .await;
         assert_eq!(response.status(), Status::Ok);
-        assert_eq!(seen.lock().unwrap().len(), 1);
+        assert_eq!(seen.lines().len(), 1);
     }
 
     #[rocket::async_test]
     async fn a_bad_signature_is_401_and_runs_nothing() {
-        let (handler, seen) = Recorder::new();
+        let seen = Recorder::new();
+        let handler = seen.clone();
         let client = client(dispatcher(vec![Box::new(handler)])).await;
         let body = occupied("c-1");
         let mut signature = sign(&body);
@@ -147,21 +150,23 @@ mod tests {
         assert!(text.contains("does not match"), "{text}");
         let unsigned = client.post(PATH).body(occupied("c-1")).dispatch().await;
         assert_eq!(unsigned.status(), Status::Unauthorized);
-        assert!(seen.lock().unwrap().is_empty());
+        assert!(seen.lines().is_empty());
     }
 
     #[rocket::async_test]
     async fn a_signed_non_webhook_is_400() {
-        let (handler, seen) = Recorder::new();
+        let seen = Recorder::new();
+        let handler = seen.clone();
         let client = client(dispatcher(vec![Box::new(handler)])).await;
         let response = post_signed(&client, PATH, br#"{"time_ms":1}"#).await;
         assert_eq!(response.status(), Status::BadRequest);
-        assert!(seen.lock().unwrap().is_empty());
+        assert!(seen.lines().is_empty());
     }
 
     #[rocket::async_test]
     async fn other_methods_are_405_with_allow_post() {
-        let (handler, seen) = Recorder::new();
+        let seen = Recorder::new();
+        let handler = seen.clone();
         let client = client(dispatcher(vec![Box::new(handler)])).await;
         for request in [
             client.get(PATH),
@@ -175,12 +180,13 @@ mod tests {
             assert_eq!(response.status(), Status::MethodNotAllowed);
             assert_eq!(response.headers().get_one("Allow"), Some("POST"));
         }
-        assert!(seen.lock().unwrap().is_empty());
+        assert!(seen.lines().is_empty());
     }
 
     #[rocket::async_test]
     async fn a_body_over_the_dispatcher_limit_is_413() {
-        let (handler, seen) = Recorder::new();
+        let seen = Recorder::new();
+        let handler = seen.clone();
         let dispatcher = dispatcher_with(|b| b.body_limit(64), vec![Box::new(handler)]);
         let client = client(dispatcher).await;
         let body = occupied("a-channel-name-long-enough-to-pass-sixty-four-bytes");
@@ -188,12 +194,13 @@ mod tests {
         let (status, _, text) = text(post_signed(&client, PATH, &body).await).await;
         assert_eq!(status, Status::PayloadTooLarge);
         assert!(text.contains("64-byte limit"), "{text}");
-        assert!(seen.lock().unwrap().is_empty());
+        assert!(seen.lines().is_empty());
     }
 
     #[rocket::async_test]
     async fn a_body_over_rocket_s_limit_is_413_even_without_content_length() {
-        let (handler, seen) = Recorder::new();
+        let seen = Recorder::new();
+        let handler = seen.clone();
         let exact = occupied("c");
         let mut config = quiet_config();
         config.limits = Limits::default().limit(crate::LIMIT, exact.len().bytes());
@@ -220,7 +227,7 @@ mod tests {
             .dispatch()
             .await;
         assert_eq!(announced.status(), Status::PayloadTooLarge);
-        assert_eq!(*seen.lock().unwrap(), ["channel_occupied c"]);
+        assert_eq!(seen.lines(), ["channel_occupied c"]);
     }
 
     #[rocket::async_test]
@@ -249,7 +256,8 @@ mod tests {
             "status"
         }
 
-        let (handler, seen) = Recorder::new();
+        let seen = Recorder::new();
+        let handler = seen.clone();
         let rocket = rocket::custom(quiet_config())
             .mount("/", rocket::routes![index, any_post])
             .mount(PATH, rocket::routes![status])
@@ -265,7 +273,7 @@ mod tests {
 
         let hook = post_signed(&client, PATH, &occupied("c-1")).await;
         assert_eq!(hook.status(), Status::Ok);
-        assert_eq!(seen.lock().unwrap().len(), 1);
+        assert_eq!(seen.lines().len(), 1);
     }
 
     #[rocket::async_test]

@@ -125,7 +125,8 @@ mod tests {
 
     #[rocket::async_test]
     async fn mounts_at_the_chosen_path() {
-        let (handler, seen) = Recorder::new();
+        let seen = Recorder::new();
+        let handler = seen.clone();
         let rocket = rocket::custom(quiet_config())
             .attach(Webhooks::new(dispatcher(vec![Box::new(handler)])).at("/hooks/pusher"));
         let client = Client::tracked(rocket).await.unwrap();
@@ -133,7 +134,7 @@ mod tests {
         assert_eq!(moved.status(), Status::Ok);
         let default = post_signed(&client, PATH, &occupied("c-2")).await;
         assert_eq!(default.status(), Status::NotFound);
-        assert_eq!(*seen.lock().unwrap(), ["channel_occupied c-1"]);
+        assert_eq!(seen.lines(), ["channel_occupied c-1"]);
     }
 
     #[rocket::async_test]

@@ -152,7 +152,8 @@ mod tests {
 
     #[rocket::async_test]
     async fn yields_the_events_of_a_valid_request_without_running_handlers() {
-        let (handler, seen) = Recorder::new();
+        let seen = Recorder::new();
+        let handler = seen.clone();
         let rocket = app(quiet_config()).manage(dispatcher(vec![Box::new(handler)]));
         let client = Client::tracked(rocket).await.unwrap();
         let response = post_signed(&client, "/guarded", &occupied("c-1")).await;
@@ -163,7 +164,7 @@ mod tests {
         );
         let strict = post_signed(&client, "/strict", &occupied("c-2")).await;
         assert_eq!(strict.into_string().await.as_deref(), Some("1"));
-        assert!(seen.lock().unwrap().is_empty(), "the guard runs no handler");
+        assert!(seen.lines().is_empty(), "the guard runs no handler");
     }
 
     #[rocket::async_test]

@@ -1,8 +1,9 @@
 //! Shared pieces of the unit tests: a quiet Rocket, a dispatcher, signed requests, handlers.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
+pub(crate) use pwh_core::testing::Recorder;
 use pwh_core::{
     async_trait, Dispatcher, DispatcherBuilder, EventContext, FixedClock, Handler, HandlerError,
     HandlerInfo, KeyRing, Route, Token,
@@ -83,29 +84,6 @@ impl Handler for Boxed {
     }
     async fn call(&self, cx: &EventContext<'_>) -> Result<(), HandlerError> {
         self.0.call(cx).await
-    }
-}
-
-/// A catch-all handler writing down `"<name> <channel>"` for each event it sees.
-pub(crate) struct Recorder(Arc<Mutex<Vec<String>>>);
-
-impl Recorder {
-    pub(crate) fn new() -> (Self, Arc<Mutex<Vec<String>>>) {
-        let seen = Arc::new(Mutex::new(Vec::new()));
-        (Self(Arc::clone(&seen)), seen)
-    }
-}
-
-#[async_trait]
-impl Handler for Recorder {
-    fn info(&self) -> HandlerInfo {
-        HandlerInfo::new("recorder", Route::Any)
-    }
-    async fn call(&self, cx: &EventContext<'_>) -> Result<(), HandlerError> {
-        let event = cx.event();
-        let line = format!("{} {}", event.name(), event.str("channel").unwrap_or("-"));
-        self.0.lock().unwrap().push(line);
-        Ok(())
     }
 }
 

@@ -1,10 +1,7 @@
-//! Shared fixtures of pwh's cross-crate tests: the conformance cases and a recording handler.
+//! Shared fixtures of pwh's cross-crate tests: the conformance cases.
 
-use std::sync::{Arc, Mutex, PoisonError};
-
-use pwh_core::{
-    async_trait, EventContext, Handler, HandlerError, HandlerInfo, KeyRing, Route, Token,
-};
+pub use pwh_core::testing::Recorder;
+use pwh_core::{KeyRing, Token};
 use serde::Deserialize;
 
 /// The conformance cases, a byte-for-byte copy of the shared suite.
@@ -97,35 +94,4 @@ fn normalize(mut raw: serde_json::Value) -> serde_json::Value {
         }
     }
     raw
-}
-
-/// A catch-all handler recording every event it receives as JSON.
-#[derive(Clone, Default)]
-pub struct Recorder {
-    seen: Arc<Mutex<Vec<serde_json::Value>>>,
-}
-
-impl Recorder {
-    /// The events received so far.
-    pub fn events(&self) -> Vec<serde_json::Value> {
-        self.seen
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .clone()
-    }
-}
-
-#[async_trait]
-impl Handler for Recorder {
-    fn info(&self) -> HandlerInfo {
-        HandlerInfo::new("recorder", Route::Any)
-    }
-
-    async fn call(&self, cx: &EventContext<'_>) -> Result<(), HandlerError> {
-        self.seen
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .push(cx.event().to_json());
-        Ok(())
-    }
 }
