@@ -66,6 +66,11 @@ mod tests {
     use super::*;
 
     #[test]
+    fn mirrors_the_table_of_pwh_core() {
+        assert_eq!(KNOWN_KINDS, pwh_core::KNOWN_KINDS);
+    }
+
+    #[test]
     fn suggests_close_kinds_only() {
         let kinds = KNOWN_KINDS.iter().map(|(k, _)| *k);
         assert_eq!(

@@ -8,28 +8,14 @@
 use std::future::IntoFuture;
 use std::process::ExitCode;
 
-use example_shared::{demo, shutdown_signal, App, Config};
-use tracing_subscriber::EnvFilter;
+use example_shared::{demo, shutdown_signal, App};
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")),
-        )
-        .with_target(false)
-        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stdout()))
-        .compact()
-        .init();
-    let demo_mode = std::env::args().skip(1).any(|a| a == "--demo");
-    let config = match Config::from_env() {
-        Ok(config) => config,
-        Err(e) => {
-            tracing::error!("configuration error: {e}");
-            return ExitCode::FAILURE;
-        }
+    let Some(config) = example_shared::start("info") else {
+        return ExitCode::FAILURE;
     };
-    config.log();
+    let demo_mode = example_shared::demo_mode();
     let app = App::new(&config);
     let router = example_axum::router(app.clone(), app.dispatcher(&config));
     // The demo listens on a free port unless PWH_ADDR says otherwise.

@@ -11,29 +11,14 @@ use std::net::SocketAddr;
 use std::process::ExitCode;
 use std::time::Duration;
 
-use example_shared::{demo, App, Config};
-use tracing_subscriber::EnvFilter;
+use example_shared::{demo, App};
 
 #[rocket::main]
 async fn main() -> ExitCode {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| EnvFilter::new("info,rocket=warn")),
-        )
-        .with_target(false)
-        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stdout()))
-        .compact()
-        .init();
-    let demo_mode = std::env::args().skip(1).any(|a| a == "--demo");
-    let config = match Config::from_env() {
-        Ok(config) => config,
-        Err(e) => {
-            tracing::error!("configuration error: {e}");
-            return ExitCode::FAILURE;
-        }
+    let Some(config) = example_shared::start("info,rocket=warn") else {
+        return ExitCode::FAILURE;
     };
-    config.log();
+    let demo_mode = example_shared::demo_mode();
     // The demo listens on a free port unless PWH_ADDR says otherwise.
     let addr = if demo_mode && std::env::var_os("PWH_ADDR").is_none() {
         free_port().unwrap_or(config.addr)

@@ -18,6 +18,35 @@ pub use config::{Config, ConfigError, DEMO_KEY, DEMO_SECRET};
 pub use faults::Faults;
 pub use tracker::{ClientEventSeen, Snapshot, Tracker};
 
+/// Starts an app: logs to stdout (`RUST_LOG`, default `default_filter`) and reads the
+/// configuration, logging it. `None`, after logging why, when it cannot be used.
+pub fn start(default_filter: &str) -> Option<Config> {
+    use tracing_subscriber::EnvFilter;
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default_filter)),
+        )
+        .with_target(false)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stdout()))
+        .compact()
+        .init();
+    match Config::from_env() {
+        Ok(config) => {
+            config.log();
+            Some(config)
+        }
+        Err(e) => {
+            tracing::error!("configuration error: {e}");
+            None
+        }
+    }
+}
+
+/// Whether the app was started with `--demo`.
+pub fn demo_mode() -> bool {
+    std::env::args().skip(1).any(|a| a == "--demo")
+}
+
 /// Resolves when the process is asked to stop (Ctrl-C or SIGTERM).
 pub async fn shutdown_signal() {
     let ctrl_c = tokio::signal::ctrl_c();
