@@ -13,7 +13,7 @@ use futures_util::FutureExt;
 use tracing::Instrument;
 
 use crate::headers::{KEY, SIGNATURE};
-use crate::redelivery::{DeliveryId, DeliveryLog, MemoryLog, Progress};
+use crate::redelivery::{Begin, DeliveryId, DeliveryLog, MemoryLog, Progress};
 use crate::{
     registry, Clock, EventContext, Handler, HandlerInfo, HandlerRun, Headers, KeyRing, Outcome,
     Rejection, Response, Route, RunResult, SystemClock, Webhook,
@@ -259,6 +259,7 @@ impl Dispatcher {
             time_ms: hook.time_ms(),
             elapsed: Duration::ZERO,
             replayed: false,
+            busy: false,
         };
         let span = tracing::info_span!(
             "pusher_webhook",
@@ -267,20 +268,42 @@ impl Dispatcher {
             age_ms = now_ms.saturating_sub(hook.time_ms()),
             events = outcome.events,
         );
-        let progress = inner.log.as_ref().and_then(|log| log.recall(&id, now_ms));
-        if progress == Some(Progress::Complete) {
-            outcome.replayed = true;
-            span.in_scope(|| {
-                tracing::info!("already handled: a redelivery or replay runs nothing")
+        let mut lease = None;
+        let mut progress = None;
+        if let Some(log) = inner.log.as_deref() {
+            match self.begin(log, &id, hook.time_ms(), now_ms).await {
+                Begin::New => {}
+                Begin::Resume(Progress::Complete) => {
+                    outcome.replayed = true;
+                    span.in_scope(|| {
+                        tracing::info!("already handled: a redelivery or replay runs nothing")
+                    });
+                    return outcome;
+                }
+                Begin::Resume(partial) => progress = Some(partial),
+                Begin::Busy => {
+                    outcome.busy = true;
+                    span.in_scope(|| {
+                        tracing::warn!(
+                            "the same webhook is still being handled by another delivery; \
+                             answering 500 so that Pusher delivers it again later"
+                        )
+                    });
+                    return outcome;
+                }
+            }
+            lease = Some(Lease {
+                log,
+                id: &id,
+                finished: false,
             });
-            return outcome;
         }
         let started = Instant::now();
         self.run_events(key, &hook, progress.as_ref(), &mut outcome.runs)
             .instrument(span)
             .await;
         outcome.elapsed = started.elapsed();
-        if let Some(log) = &inner.log {
+        if let Some(lease) = lease {
             let progress = if outcome.is_success() {
                 Progress::Complete
             } else {
@@ -293,17 +316,42 @@ impl Dispatcher {
                         .collect(),
                 )
             };
-            let expires_ms = hook
-                .time_ms()
-                .saturating_add(
-                    inner
-                        .max_age_ms
-                        .unwrap_or(Self::DEFAULT_MAX_AGE.as_millis() as u64),
-                )
-                .max(now_ms);
-            log.record(&id, progress, expires_ms, now_ms);
+            lease.finish(progress, now_ms);
         }
         outcome
+    }
+
+    /// Starts a delivery in the log. While another delivery of the same body runs, waits for
+    /// it (at most the deadline) so that this one can answer with what it achieved.
+    async fn begin(
+        &self,
+        log: &dyn DeliveryLog,
+        id: &DeliveryId,
+        time_ms: u64,
+        now_ms: u64,
+    ) -> Begin {
+        const POLL: Duration = Duration::from_millis(10);
+        let inner = &*self.inner;
+        let max_age_ms = inner.max_age_ms.unwrap_or(millis(Self::DEFAULT_MAX_AGE));
+        let expires_ms = time_ms.saturating_add(max_age_ms).max(now_ms);
+        let deadline = inner.deadline.unwrap_or(Self::DEFAULT_DEADLINE);
+        // The lease outlives the deadline a little, in case the process stalls.
+        let lease_ms = millis(deadline).saturating_add(1_000);
+        let mut waited = Duration::ZERO;
+        loop {
+            let now_ms = if waited.is_zero() {
+                now_ms
+            } else {
+                inner.clock.now_ms()
+            };
+            match log.begin(id, now_ms, expires_ms, now_ms.saturating_add(lease_ms)) {
+                Begin::Busy if waited < deadline => {
+                    tokio::time::sleep(POLL).await;
+                    waited += POLL;
+                }
+                begin => return begin,
+            }
+        }
     }
 
     /// Runs each event's handlers, events in body order, until the deadline.
@@ -404,6 +452,33 @@ impl Dispatcher {
             }
         }
     }
+}
+
+/// A delivery in progress in the log: finished with its progress, or abandoned if dropped
+/// before (the request was cancelled).
+struct Lease<'a> {
+    log: &'a dyn DeliveryLog,
+    id: &'a DeliveryId,
+    finished: bool,
+}
+
+impl Lease<'_> {
+    fn finish(mut self, progress: Progress, now_ms: u64) {
+        self.log.finish(self.id, progress, now_ms);
+        self.finished = true;
+    }
+}
+
+impl Drop for Lease<'_> {
+    fn drop(&mut self) {
+        if !self.finished {
+            self.log.abandon(self.id);
+        }
+    }
+}
+
+fn millis(d: Duration) -> u64 {
+    u64::try_from(d.as_millis()).unwrap_or(u64::MAX)
 }
 
 fn log_rejection(rejection: &Rejection) {
@@ -571,9 +646,7 @@ impl DispatcherBuilder {
                 catch_all,
                 state: self.state,
                 clock: self.clock,
-                max_age_ms: self
-                    .max_age
-                    .map(|d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX)),
+                max_age_ms: self.max_age.map(millis),
                 body_limit: self.body_limit,
                 deadline: self.deadline,
                 log: self.log,

@@ -55,7 +55,7 @@ pub use headers::{Headers, KEY as KEY_HEADER, SIGNATURE as SIGNATURE_HEADER};
 pub use keyring::{KeyRing, KeyRingError, Verified, ENV_EXTRA_TOKENS, ENV_KEY, ENV_SECRET};
 pub use kind::{PusherEvent, KNOWN_KINDS};
 pub use outcome::{HandlerRun, Outcome, RunResult};
-pub use redelivery::{DeliveryId, DeliveryLog, MemoryLog, Progress};
+pub use redelivery::{Begin, DeliveryId, DeliveryLog, MemoryLog, Progress};
 pub use registry::registered_handlers;
 pub use rejection::Rejection;
 pub use response::Response;

@@ -70,6 +70,7 @@ pub struct Outcome {
     pub(crate) time_ms: u64,
     pub(crate) elapsed: Duration,
     pub(crate) replayed: bool,
+    pub(crate) busy: bool,
 }
 
 impl Outcome {
@@ -85,7 +86,7 @@ impl Outcome {
 
     /// Whether every handler succeeded (or had on an earlier delivery).
     pub fn is_success(&self) -> bool {
-        self.failures().next().is_none()
+        !self.busy && self.failures().next().is_none()
     }
 
     /// How many events the webhook held.
@@ -107,6 +108,12 @@ impl Outcome {
     /// nothing ran.
     pub fn is_replay(&self) -> bool {
         self.replayed
+    }
+
+    /// Whether nothing ran because another delivery of the same body was still running past
+    /// the deadline: answered with 500, so that Pusher delivers it again later.
+    pub fn is_busy(&self) -> bool {
+        self.busy
     }
 
     /// The runs of the handler named `handler`.

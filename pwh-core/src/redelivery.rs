@@ -31,36 +31,61 @@ impl Progress {
     }
 }
 
+/// What a delivery finds when it starts.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Begin {
+    /// The body was never delivered (or is forgotten): run every handler.
+    New,
+    /// Earlier deliveries achieved this: run what is not done yet ([`Progress::Complete`]:
+    /// nothing).
+    Resume(Progress),
+    /// Another delivery of the same body is running right now.
+    Busy,
+}
+
 /// Where the dispatcher remembers what each delivery achieved.
 ///
 /// The default, [`MemoryLog`], lives in the process; implement this trait over a shared store
-/// (Redis, a database) when several instances receive the same app's webhooks.
+/// (Redis, a database) when several instances receive the same app's webhooks. `begin` must
+/// be atomic: it reads what earlier deliveries achieved and, unless they completed, marks the
+/// body as being delivered until `lease_until_ms`, so that a copy arriving meanwhile is told
+/// [`Begin::Busy`] instead of running the same handlers a second time.
 pub trait DeliveryLog: Send + Sync + 'static {
-    /// What earlier deliveries of `id` achieved, if any are remembered and not expired.
-    fn recall(&self, id: &DeliveryId, now_ms: u64) -> Option<Progress>;
+    /// Starts a delivery of `id`, remembered until `expires_ms`, leased until `lease_until_ms`.
+    fn begin(&self, id: &DeliveryId, now_ms: u64, expires_ms: u64, lease_until_ms: u64) -> Begin;
 
-    /// Remembers `progress` for `id` until `expires_ms`.
-    fn record(&self, id: &DeliveryId, progress: Progress, expires_ms: u64, now_ms: u64);
+    /// Ends the delivery of `id` that `begin` leased, recording what it achieved.
+    fn finish(&self, id: &DeliveryId, progress: Progress, now_ms: u64);
+
+    /// Ends the lease of a delivery that stopped before it finished (its request was dropped),
+    /// recording nothing. By default the lease simply runs out.
+    fn abandon(&self, id: &DeliveryId) {
+        let _ = id;
+    }
 }
 
-impl<L: DeliveryLog> DeliveryLog for std::sync::Arc<L> {
-    fn recall(&self, id: &DeliveryId, now_ms: u64) -> Option<Progress> {
-        (**self).recall(id, now_ms)
+impl<L: DeliveryLog + ?Sized> DeliveryLog for std::sync::Arc<L> {
+    fn begin(&self, id: &DeliveryId, now_ms: u64, expires_ms: u64, lease_until_ms: u64) -> Begin {
+        (**self).begin(id, now_ms, expires_ms, lease_until_ms)
     }
 
-    fn record(&self, id: &DeliveryId, progress: Progress, expires_ms: u64, now_ms: u64) {
-        (**self).record(id, progress, expires_ms, now_ms);
+    fn finish(&self, id: &DeliveryId, progress: Progress, now_ms: u64) {
+        (**self).finish(id, progress, now_ms);
+    }
+
+    fn abandon(&self, id: &DeliveryId) {
+        (**self).abandon(id);
     }
 }
 
 /// The in-memory [`DeliveryLog`]: bounded by a capacity and by expiry.
 ///
-/// Each remembered body costs 104 bytes of payload (its 32-byte signature in the table and in
-/// the eviction queue, its expiry twice, a progress marker), about 120 to 230 bytes with the slack of
-/// the hash table and the queue, plus the handler names of a partly failed delivery. The
-/// default capacity, 100,000 bodies, thus stays under about 23 MiB. Past the capacity the
-/// oldest entry is forgotten; entries also expire at the webhook's `time_ms` plus the max age,
-/// after which the webhook is refused as stale anyway.
+/// Each remembered body costs 112 bytes of payload (its 32-byte signature in the table and in
+/// the eviction queue, its expiry twice, a lease, a progress marker), about 130 to 240 bytes
+/// with the slack of the hash table and the queue, plus the handler names of a partly failed
+/// delivery. The default capacity, 100,000 bodies, thus stays under about 24 MiB. Past the
+/// capacity the oldest entry is forgotten; entries also expire at the webhook's `time_ms`
+/// plus the max age, after which the webhook is refused as stale anyway.
 #[derive(Debug)]
 pub struct MemoryLog {
     capacity: usize,
@@ -77,7 +102,10 @@ struct Inner {
 #[derive(Debug)]
 struct Entry {
     expires_ms: u64,
-    progress: Progress,
+    /// While a delivery runs: when its lease ends.
+    leased_until_ms: Option<u64>,
+    /// What finished deliveries achieved; `None` before the first one finished.
+    progress: Option<Progress>,
 }
 
 impl MemoryLog {
@@ -115,19 +143,20 @@ impl Default for MemoryLog {
 }
 
 impl DeliveryLog for MemoryLog {
-    fn recall(&self, id: &DeliveryId, now_ms: u64) -> Option<Progress> {
-        let inner = self.lock();
-        let entry = inner.entries.get(id)?;
-        (entry.expires_ms >= now_ms).then(|| entry.progress.clone())
-    }
-
-    fn record(&self, id: &DeliveryId, progress: Progress, expires_ms: u64, now_ms: u64) {
+    fn begin(&self, id: &DeliveryId, now_ms: u64, expires_ms: u64, lease_until_ms: u64) -> Begin {
         let mut inner = self.lock();
-        let Inner { entries, order } = &mut *inner;
-        if let Some(entry) = entries.get_mut(id) {
-            entry.progress = progress;
-            return;
+        if let Some(entry) = inner.entries.get_mut(id).filter(|e| e.expires_ms >= now_ms) {
+            if entry.leased_until_ms.is_some_and(|until| until > now_ms) {
+                return Begin::Busy;
+            }
+            if entry.progress == Some(Progress::Complete) {
+                return Begin::Resume(Progress::Complete);
+            }
+            entry.leased_until_ms = Some(lease_until_ms);
+            return entry.progress.clone().map_or(Begin::New, Begin::Resume);
         }
+        let Inner { entries, order } = &mut *inner;
+        entries.remove(id);
         // Forget what expired at the front, then the oldest while over capacity.
         while let Some(&(expires, old)) = order.front() {
             if expires >= now_ms && entries.len() < self.capacity {
@@ -142,10 +171,25 @@ impl DeliveryLog for MemoryLog {
             *id,
             Entry {
                 expires_ms,
-                progress,
+                leased_until_ms: Some(lease_until_ms),
+                progress: None,
             },
         );
         order.push_back((expires_ms, *id));
+        Begin::New
+    }
+
+    fn finish(&self, id: &DeliveryId, progress: Progress, _now_ms: u64) {
+        if let Some(entry) = self.lock().entries.get_mut(id) {
+            entry.progress = Some(progress);
+            entry.leased_until_ms = None;
+        }
+    }
+
+    fn abandon(&self, id: &DeliveryId) {
+        if let Some(entry) = self.lock().entries.get_mut(id) {
+            entry.leased_until_ms = None;
+        }
     }
 }
 
@@ -162,22 +206,49 @@ mod tests {
     #[test]
     fn remembers_until_expiry() {
         let log = MemoryLog::new(10);
-        log.record(&id(1), Progress::Complete, 100, 0);
-        assert_eq!(log.recall(&id(1), 100), Some(Progress::Complete));
-        assert_eq!(log.recall(&id(1), 101), None);
-        assert_eq!(log.recall(&id(2), 0), None);
+        assert_eq!(log.begin(&id(1), 0, 100, 10), Begin::New);
+        log.finish(&id(1), Progress::Complete, 5);
+        assert_eq!(
+            log.begin(&id(1), 100, 200, 110),
+            Begin::Resume(Progress::Complete)
+        );
+        assert_eq!(
+            log.begin(&id(1), 101, 200, 111),
+            Begin::New,
+            "expired: forgotten"
+        );
+        assert_eq!(log.begin(&id(2), 0, 100, 10), Begin::New);
     }
 
     #[test]
-    fn partial_progress_is_updated_in_place() {
+    fn a_copy_arriving_during_a_delivery_is_busy_until_it_ends() {
         let log = MemoryLog::new(10);
-        log.record(&id(1), Progress::Partial(vec![(0, "a".into())]), 100, 0);
-        let p = log.recall(&id(1), 0).unwrap();
-        assert!(p.is_done(0, "a"));
-        assert!(!p.is_done(0, "b"));
-        assert!(!p.is_done(1, "a"));
-        log.record(&id(1), Progress::Complete, 100, 0);
-        assert_eq!(log.recall(&id(1), 0), Some(Progress::Complete));
+        assert_eq!(log.begin(&id(1), 0, 1_000, 50), Begin::New);
+        assert_eq!(log.begin(&id(1), 10, 1_000, 60), Begin::Busy);
+        log.finish(&id(1), Progress::Partial(vec![(0, "a".into())]), 20);
+        let Begin::Resume(progress) = log.begin(&id(1), 30, 1_000, 80) else {
+            panic!("expected the earlier progress")
+        };
+        assert!(progress.is_done(0, "a"));
+        assert!(!progress.is_done(0, "b"));
+        assert!(!progress.is_done(1, "a"));
+        assert_eq!(
+            log.begin(&id(1), 40, 1_000, 90),
+            Begin::Busy,
+            "the retry holds the lease"
+        );
+        log.abandon(&id(1));
+        assert!(matches!(log.begin(&id(1), 41, 1_000, 91), Begin::Resume(_)));
+        // A lease that is never ended runs out.
+        assert!(matches!(
+            log.begin(&id(1), 92, 1_000, 150),
+            Begin::Resume(_)
+        ));
+        log.finish(&id(1), Progress::Complete, 93);
+        assert_eq!(
+            log.begin(&id(1), 94, 1_000, 150),
+            Begin::Resume(Progress::Complete)
+        );
         assert_eq!(log.lock().order.len(), 1);
     }
 
@@ -185,23 +256,27 @@ mod tests {
     fn stays_within_capacity() {
         let log = MemoryLog::new(1_000);
         for n in 0..50_000 {
-            log.record(&id(n), Progress::Complete, u64::MAX, 0);
+            assert_eq!(log.begin(&id(n), 0, u64::MAX, 10), Begin::New);
+            log.finish(&id(n), Progress::Complete, 0);
             assert!(log.len() <= 1_000);
         }
         assert_eq!(log.len(), 1_000);
         assert!(log.lock().order.len() <= 1_000);
         // The newest are kept, the oldest forgotten.
-        assert!(log.recall(&id(49_999), 0).is_some());
-        assert!(log.recall(&id(0), 0).is_none());
+        assert_eq!(
+            log.begin(&id(49_999), 0, u64::MAX, 10),
+            Begin::Resume(Progress::Complete)
+        );
+        assert_eq!(log.begin(&id(0), 0, u64::MAX, 10), Begin::New);
     }
 
     #[test]
     fn expired_entries_are_dropped_on_insert() {
         let log = MemoryLog::new(1_000);
         for n in 0..100 {
-            log.record(&id(n), Progress::Complete, 10, 0);
+            log.begin(&id(n), 0, 10, 5);
         }
-        log.record(&id(1_000), Progress::Complete, 100, 50);
+        log.begin(&id(1_000), 50, 100, 60);
         assert_eq!(log.len(), 1);
     }
 }

@@ -415,3 +415,55 @@ async fn a_lone_handler_past_the_deadline_is_named_and_later_events_do_not_start
     assert_eq!(retry.events_of("sleepy"), vec![0]);
     assert_eq!(retry.events_of("occupied"), vec![1]);
 }
+
+static DOUBLE_CALLS: AtomicUsize = AtomicUsize::new(0);
+
+#[on_event("channel_vacated")]
+async fn takes_a_while(_channel: &str) {
+    DOUBLE_CALLS.fetch_add(1, Ordering::SeqCst);
+    tokio::time::sleep(Duration::from_millis(300)).await;
+}
+
+#[tokio::test(start_paused = true)]
+async fn two_copies_of_a_body_at_once_run_the_handlers_once() {
+    let harness = Harness::with_handlers([handler!(takes_a_while)]);
+    let hook = TestWebhook::new().channel_vacated("news");
+    let (first, second) = tokio::join!(harness.deliver(hook.clone()), harness.deliver(hook));
+    first.assert_ok();
+    second.assert_ok();
+    assert_eq!(DOUBLE_CALLS.load(Ordering::SeqCst), 1);
+    // One of them ran the handler; the other waited for it and found it done.
+    let replays = [&first, &second]
+        .iter()
+        .filter(|d| d.response().outcome().unwrap().is_replay())
+        .count();
+    assert_eq!(replays, 1);
+}
+
+#[tokio::test]
+async fn a_cancelled_delivery_gives_its_lease_back() {
+    let harness = Harness::with_handlers([handler!(sleepy_forever)]);
+    let hook = TestWebhook::new().cache_miss("cache-x");
+    // The request is dropped mid-way (the client went away)...
+    let cancelled =
+        tokio::time::timeout(Duration::from_millis(50), harness.deliver(hook.clone())).await;
+    assert!(cancelled.is_err());
+    // ...so a retry runs at once instead of waiting for a lease nobody holds.
+    let started = std::time::Instant::now();
+    let retry = tokio::time::timeout(Duration::from_secs(10), harness.deliver(hook)).await;
+    assert!(retry.is_ok());
+    assert!(
+        started.elapsed() < Duration::from_secs(2),
+        "{:?}",
+        started.elapsed()
+    );
+}
+
+static FOREVER_CALLS: AtomicUsize = AtomicUsize::new(0);
+
+#[on_event("cache_miss")]
+async fn sleepy_forever(_channel: &str) {
+    if FOREVER_CALLS.fetch_add(1, Ordering::SeqCst) == 0 {
+        tokio::time::sleep(Duration::from_secs(3600)).await;
+    }
+}
