@@ -1,0 +1,216 @@
+//! Shared pieces of pwh's benchmarks (issue 6).
+//!
+//! - [`pool`] and [`kind_pool`]: distinct, realistic, signed Pusher webhook bodies, so that
+//!   every delivery is a first delivery and the dispatcher's redelivery memory is exercised
+//!   the way it is in production (insert + evict) instead of answering replays.
+//! - [`dispatcher`]: the framework-free entry point under test, with a fixed clock, a small
+//!   delivery log and only the handlers given to it.
+//! - [`Noop`] and [`KindHandler`]: hand-written [`Handler`]s that do nothing but look at the
+//!   event's `channel`.
+//! - [`baseline`]: the minimum a careful user would write by hand.
+//!
+//! The criterion benches are in `benches/dispatch.rs`; the bare HTTP apps and the body
+//! generator used by `scripts/http-bench.sh` are in `src/bin/`.
+
+use std::fmt::Write as _;
+
+use hmac::{Hmac, Mac};
+use pwh_core::{
+    async_trait, Dispatcher, EventContext, FixedClock, Handler, HandlerError, HandlerInfo, KeyRing,
+    MemoryLog, Route, Token,
+};
+use sha2::Sha256;
+
+pub mod baseline;
+
+/// The key of the token that signs every benchmark body (the example apps' demo key).
+pub const KEY: &str = "demo-key";
+/// The secret of that token (the example apps' demo secret).
+pub const SECRET: &str = "demo-secret";
+/// "Now" for the in-process benchmarks: the dispatcher's fixed clock shows it, and the bodies
+/// were created up to a few seconds before it.
+pub const NOW_MS: u64 = 1_700_000_000_000;
+/// The max age every contender enforces: pwh's default, 10 minutes.
+pub const MAX_AGE_MS: u64 = 600_000;
+/// How many bodies the dispatcher under test remembers: far fewer than a pool holds, so
+/// that each delivery of a cycled pool is a first delivery (insert + evict, the steady state).
+pub const DELIVERY_LOG_CAPACITY: usize = 1_000;
+
+/// A webhook as Pusher sends it: the raw body and its `X-Pusher-Signature`.
+#[derive(Debug, Clone)]
+pub struct Signed {
+    /// The raw JSON body.
+    pub body: Vec<u8>,
+    /// Lowercase hex HMAC-SHA256 of `body` with [`SECRET`].
+    pub signature: String,
+}
+
+impl Signed {
+    /// Signs `body` with [`SECRET`].
+    pub fn new(body: Vec<u8>) -> Self {
+        let signature = sign(SECRET, &body);
+        Self { body, signature }
+    }
+
+    /// The request headers, as Pusher sends them (mixed case: lookups ignore it).
+    pub fn headers(&self) -> [(&str, &str); 2] {
+        [
+            ("X-Pusher-Key", KEY),
+            ("X-Pusher-Signature", self.signature.as_str()),
+        ]
+    }
+}
+
+/// Lowercase hex HMAC-SHA256 of `body` keyed with `secret`.
+pub fn sign(secret: &str, body: &[u8]) -> String {
+    // HMAC takes keys of any length.
+    let mut mac = Hmac::<Sha256>::new_from_slice(secret.as_bytes())
+        .unwrap_or_else(|_| unreachable!("HMAC accepts keys of any length"));
+    mac.update(body);
+    hex::encode(mac.finalize().into_bytes())
+}
+
+/// The event kinds of the mix, in the order a batch cycles through them.
+///
+/// Only kinds whose fields are all strings: the `pusher` crate 0.4.5 reads every event as a
+/// `HashMap<String, String>` and panics on a number (`subscription_count`).
+pub const MIX: [&str; 5] = [
+    "channel_occupied",
+    "member_added",
+    "client_event",
+    "member_removed",
+    "channel_vacated",
+];
+
+/// Appends event number `j` of body number `i` to `out`: a realistic Pusher event of kind
+/// `MIX[(i + j) % 5]` on one of `channels` channels.
+fn push_event(out: &mut String, i: usize, j: usize, channels: usize) {
+    let c = (i.wrapping_mul(7).wrapping_add(j)) % channels.max(1);
+    let user = (i + j) % 50;
+    let kind = MIX[(i + j) % MIX.len()];
+    // `write!` to a String cannot fail.
+    let _ = match kind {
+        "channel_occupied" | "channel_vacated" => {
+            write!(out, r#"{{"name":"{kind}","channel":"private-room-{c}"}}"#)
+        }
+        "member_added" | "member_removed" => write!(
+            out,
+            r#"{{"name":"{kind}","channel":"presence-room-{c}","user_id":"user-{user}"}}"#
+        ),
+        _ => write!(
+            out,
+            r#"{{"name":"client_event","channel":"presence-room-{c}","event":"client-typing","data":"{{\"text\":\"user-{user} is typing\"}}","socket_id":"{}.{}","user_id":"user-{user}"}}"#,
+            100_000 + i % 900_000,
+            1_000_000 + j,
+        ),
+    };
+}
+
+/// Body number `i`: `events` events of the [`MIX`] created at `time_ms`, on one of
+/// `channels` channels each.
+pub fn body(i: usize, events: usize, time_ms: u64, channels: usize) -> Vec<u8> {
+    let mut out = String::with_capacity(64 + events * 200);
+    let _ = write!(out, r#"{{"time_ms":{time_ms},"events":["#);
+    for j in 0..events {
+        if j > 0 {
+            out.push(',');
+        }
+        push_event(&mut out, i, j, channels);
+    }
+    out.push_str("]}");
+    out.into_bytes()
+}
+
+/// `n` distinct signed bodies of `events` events each, body `i` created at `now_ms - i`
+/// (so all are distinct and fresh for 10 minutes less `n` milliseconds).
+pub fn pool(n: usize, events: usize, now_ms: u64) -> Vec<Signed> {
+    (0..n)
+        .map(|i| Signed::new(body(i, events, now_ms - i as u64, 1_000)))
+        .collect()
+}
+
+/// `n` distinct signed one-event bodies for the routing benchmark: body `i` holds one event
+/// of kind `kind_{i % kinds}` (the kinds [`KindHandler`]s register), created at `now_ms - i`.
+pub fn kind_pool(n: usize, kinds: usize, now_ms: u64) -> Vec<Signed> {
+    (0..n)
+        .map(|i| {
+            let body = format!(
+                r#"{{"time_ms":{},"events":[{{"name":"kind_{}","channel":"private-room-{}"}}]}}"#,
+                now_ms - i as u64,
+                i % kinds.max(1),
+                i % 1_000,
+            );
+            Signed::new(body.into_bytes())
+        })
+        .collect()
+}
+
+/// What every contender's handler does with an event: look at its channel, nothing more.
+#[inline(never)]
+pub fn noop(channel: Option<&str>) {
+    std::hint::black_box(channel);
+}
+
+/// The no-op of a hand-written `match` arm for kind number `kind`: as cheap as [`noop`].
+#[inline(never)]
+pub fn on_kind(kind: u8, channel: Option<&str>) {
+    std::hint::black_box((kind, channel));
+}
+
+/// A catch-all no-op handler: it receives every event, like the baseline's `match` calls a
+/// no-op for every event.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Noop;
+
+#[async_trait]
+impl Handler for Noop {
+    fn info(&self) -> HandlerInfo {
+        HandlerInfo::new("noop", Route::Any)
+    }
+
+    async fn call(&self, cx: &EventContext<'_>) -> Result<(), HandlerError> {
+        noop(cx.event().str("channel"));
+        Ok(())
+    }
+}
+
+/// Handler number `i` of the routing benchmark: named `h{i}`, receiving kind `kind_{i}`.
+#[derive(Debug, Clone, Copy)]
+pub struct KindHandler(pub usize);
+
+#[async_trait]
+impl Handler for KindHandler {
+    fn info(&self) -> HandlerInfo {
+        HandlerInfo::new(
+            format!("h{}", self.0),
+            Route::kind(format!("kind_{}", self.0)),
+        )
+    }
+
+    async fn call(&self, cx: &EventContext<'_>) -> Result<(), HandlerError> {
+        noop(cx.event().str("channel"));
+        Ok(())
+    }
+}
+
+/// The entry point under test: a dispatcher accepting [`KEY`], whose clock shows [`NOW_MS`],
+/// remembering [`DELIVERY_LOG_CAPACITY`] deliveries, with the default max age and deadline,
+/// and running only `handlers` (no `#[on_event]` registrations).
+pub fn dispatcher<H: Handler>(handlers: impl IntoIterator<Item = H>) -> Dispatcher {
+    let mut builder = Dispatcher::builder(KeyRing::new([Token::new(KEY, SECRET)]))
+        .registered_handlers(false)
+        .clock(FixedClock::new(NOW_MS))
+        .delivery_log(MemoryLog::new(DELIVERY_LOG_CAPACITY));
+    for handler in handlers {
+        builder = builder.handler(handler);
+    }
+    builder.build()
+}
+
+/// The header `name` (lowercase) among `headers`, ignoring case, as every contender reads it.
+pub fn header<'h>(headers: &[(&'h str, &'h str)], name: &str) -> Option<&'h str> {
+    headers
+        .iter()
+        .find(|(k, _)| k.eq_ignore_ascii_case(name))
+        .map(|(_, v)| *v)
+}

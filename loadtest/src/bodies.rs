@@ -1,0 +1,162 @@
+//! The webhooks of a run: distinct bodies, each signed once.
+
+use std::collections::BTreeMap;
+
+use bytes::Bytes;
+use pwh_core::KeyRing;
+use serde_json::{json, Value};
+
+/// The event kinds the example app handles, each counted under this name in `/state`.
+pub(crate) const KINDS: [&str; 7] = [
+    "channel_occupied",
+    "channel_vacated",
+    "member_added",
+    "member_removed",
+    "client_event",
+    "cache_miss",
+    "subscription_count",
+];
+
+/// One webhook to deliver: the exact bytes and signature every delivery of it sends.
+#[derive(Debug, Clone)]
+pub(crate) struct Delivery {
+    /// The raw JSON body.
+    pub(crate) body: Bytes,
+    /// `X-Pusher-Signature`: lowercase hex HMAC-SHA256 of `body`.
+    pub(crate) signature: String,
+}
+
+/// The webhooks of a run and the events they carry.
+#[derive(Debug)]
+pub(crate) struct Plan {
+    /// The webhooks, in sending order.
+    pub(crate) deliveries: Vec<Delivery>,
+    /// Events per kind, over all webhooks.
+    pub(crate) events_by_kind: BTreeMap<&'static str, u64>,
+}
+
+impl Plan {
+    /// Events in all.
+    pub(crate) fn events(&self) -> u64 {
+        self.events_by_kind.values().sum()
+    }
+}
+
+/// A small deterministic generator (splitmix64), so that a run is reproducible.
+struct SplitMix(u64);
+
+impl SplitMix {
+    fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+
+    fn below(&mut self, n: u64) -> u64 {
+        self.next() % n
+    }
+}
+
+/// `n` distinct webhooks created at `time_ms`, signed by `key` of `keys`: 1 to 3 events each,
+/// of every kind the app handles, each on its own channel (`run` keeps the names of two runs
+/// apart), so that no two events are alike.
+///
+/// `None` when `keys` has no token named `key`.
+pub(crate) fn plan(n: usize, run: &str, time_ms: u64, keys: &KeyRing, key: &str) -> Option<Plan> {
+    let mut rng = SplitMix(0x5057_4821);
+    let mut deliveries = Vec::with_capacity(n);
+    let mut events_by_kind: BTreeMap<&'static str, u64> = KINDS.iter().map(|k| (*k, 0)).collect();
+    for i in 0..n {
+        let count = 1 + rng.below(3) as usize;
+        let events: Vec<Value> = (0..count)
+            .map(|j| {
+                let kind = KINDS[rng.below(KINDS.len() as u64) as usize];
+                *events_by_kind.entry(kind).or_default() += 1;
+                event(kind, &format!("{run}-{i}-{j}"), &mut rng)
+            })
+            .collect();
+        let body = serde_json::to_vec(&json!({"time_ms": time_ms, "events": events})).ok()?;
+        let signature = keys.sign(key, &body)?;
+        deliveries.push(Delivery {
+            body: Bytes::from(body),
+            signature,
+        });
+    }
+    Some(Plan {
+        deliveries,
+        events_by_kind,
+    })
+}
+
+/// One event of `kind` on a channel named after `id`.
+fn event(kind: &str, id: &str, rng: &mut SplitMix) -> Value {
+    let user = format!("user-{}", rng.below(1_000));
+    match kind {
+        "member_added" | "member_removed" => {
+            json!({"name": kind, "channel": format!("presence-load-{id}"), "user_id": user})
+        }
+        "client_event" => {
+            // Pusher sends `data` as a JSON string; `user_id` only on presence channels.
+            let data = json!({"text": format!("hello from {user}")}).to_string();
+            if rng.below(2) == 0 {
+                json!({
+                    "name": kind, "channel": format!("presence-load-{id}"),
+                    "event": "client-typing", "data": data, "socket_id": "1234.5678",
+                    "user_id": user,
+                })
+            } else {
+                json!({
+                    "name": kind, "channel": format!("private-load-{id}"),
+                    "event": "client-typing", "data": data, "socket_id": "1234.5678",
+                })
+            }
+        }
+        "cache_miss" => json!({"name": kind, "channel": format!("cache-load-{id}")}),
+        "subscription_count" => json!({
+            "name": kind, "channel": format!("load-{id}"),
+            "subscription_count": rng.below(10_000),
+        }),
+        _ => json!({"name": kind, "channel": format!("load-{id}")}),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashSet;
+
+    use pwh_core::Token;
+
+    use super::*;
+
+    #[test]
+    fn bodies_are_distinct_signed_and_counted() {
+        let keys = KeyRing::new([Token::new("k", "s")]);
+        let plan = plan(300, "t", 1_700_000_000_000, &keys, "k").unwrap();
+        assert_eq!(plan.deliveries.len(), 300);
+        let mut channels = HashSet::new();
+        let mut counted: BTreeMap<String, u64> = BTreeMap::new();
+        for d in &plan.deliveries {
+            assert!(keys.verify(Some("k"), Some(&d.signature), &d.body).is_ok());
+            let hook: Value = serde_json::from_slice(&d.body).unwrap();
+            let events = hook["events"].as_array().unwrap();
+            assert!((1..=3).contains(&events.len()));
+            for e in events {
+                assert!(channels.insert(e["channel"].as_str().unwrap().to_owned()));
+                *counted
+                    .entry(e["name"].as_str().unwrap().to_owned())
+                    .or_default() += 1;
+                if e["name"] == "client_event" {
+                    assert!(e["data"].is_string());
+                }
+            }
+        }
+        assert_eq!(channels.len() as u64, plan.events());
+        for kind in KINDS {
+            assert!(plan.events_by_kind[kind] > 0, "{kind} never sent");
+            assert_eq!(counted[kind], plan.events_by_kind[kind]);
+        }
+        assert!(super::plan(1, "t", 0, &keys, "other").is_none());
+    }
+}

@@ -1,0 +1,168 @@
+//! `pwh-loadtest`: a load and fault tool for pwh.
+//!
+//! It builds the axum example app in release, starts it on a free port of 127.0.0.1 with the
+//! demo token and `RUST_LOG=warn`, sends a bounded number of distinct signed webhooks (1 to 3
+//! events each, of every kind the app handles) over keep-alive connections, then reads the
+//! app's `GET /state` and checks that every answer was 2xx and every event was handled
+//! exactly once (`handled_total` and each kind's count equal what was sent). It reports the
+//! app's peak RSS, throughput and latency percentiles, and stops the app with SIGTERM,
+//! checking that it exits 0.
+//!
+//! With `--fail-once F` the app fails a fraction `F` of handler calls once
+//! (`PWH_FAIL_ONCE`); each 500 is retried with the same body and signature, as Pusher does,
+//! and every event must still be handled exactly once.
+//!
+//! With `--duplicate` every webhook is delivered twice at the same time, as when a retry
+//! races a slow original delivery; each event must still be handled once.
+//!
+//! ```sh
+//! scripts/load.sh                      # 50,000 webhooks, 64 connections
+//! scripts/load.sh --fail-once 0.05     # the same, 5 % of handler calls failing once
+//! ```
+//!
+//! A tool, not a test: `cargo test` runs only its unit tests.
+
+mod app;
+mod bodies;
+mod cli;
+mod client;
+mod report;
+
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::{Instant, SystemTime, UNIX_EPOCH};
+
+use pwh_core::{KeyRing, Token};
+
+use crate::app::{App, Credentials};
+use crate::cli::{Command, Options};
+use crate::client::Sending;
+use crate::report::{Report, State};
+
+fn main() -> ExitCode {
+    let options = match cli::parse(std::env::args().skip(1)) {
+        Ok(Command::Run(options)) => options,
+        Ok(Command::Help) => {
+            println!("{}", cli::USAGE);
+            return ExitCode::SUCCESS;
+        }
+        Err(e) => {
+            eprintln!("error: {e}\n\n{}", cli::USAGE);
+            return ExitCode::from(2);
+        }
+    };
+    let bin = match options.app_bin.clone() {
+        Some(bin) => bin,
+        None => match app::build() {
+            Ok(bin) => bin,
+            Err(e) => {
+                eprintln!("error: {e}");
+                return ExitCode::from(2);
+            }
+        },
+    };
+    // One thread for the sender leaves the other core to the app.
+    let runtime = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(e) => {
+            eprintln!("error: cannot start a runtime: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    match runtime.block_on(run(&options, &bin)) {
+        Ok(report) => {
+            println!("{report}");
+            if report.passed() {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::FAILURE
+            }
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+async fn run(options: &Options, bin: &std::path::Path) -> Result<Report, String> {
+    let credentials = Credentials::from_env();
+    let keys = KeyRing::new([Token::new(
+        credentials.key.clone(),
+        credentials.secret.clone(),
+    )]);
+    let now_ms = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as u64);
+    let run_id = format!("{now_ms:x}");
+    eprintln!(
+        "signing {} distinct webhooks with key `{}`...",
+        options.webhooks, credentials.key
+    );
+    let plan = bodies::plan(options.webhooks, &run_id, now_ms, &keys, &credentials.key)
+        .ok_or("cannot sign with the configured token")?;
+    let events = plan.events();
+    let deliveries: Arc<[bodies::Delivery]> = if options.duplicate {
+        // Adjacent copies: two workers take them at about the same time.
+        plan.deliveries
+            .into_iter()
+            .flat_map(|d| [d.clone(), d])
+            .collect()
+    } else {
+        plan.deliveries.into()
+    };
+    let sent = deliveries.len() as u64;
+
+    let app = App::start(bin, &credentials, options.fail_once)
+        .await
+        .map_err(|e| e.to_string())?;
+    eprintln!(
+        "app {} (pid {}) listening on {}; log: {}",
+        bin.display(),
+        app.pid(),
+        app.addr(),
+        app.log().display()
+    );
+    eprintln!(
+        "sending over {} keep-alive connections...",
+        options.concurrency
+    );
+    let sending = Sending {
+        key: credentials.key.clone(),
+        retry_500: options.fail_once.is_some(),
+        retries: options.retries,
+    };
+    let started = Instant::now();
+    let tally = client::send_all(app.addr(), deliveries, options.concurrency, sending).await;
+    let elapsed = started.elapsed();
+
+    let state = match client::get(app.addr(), "/state").await {
+        Ok((200, body)) => State::parse(&body).map_err(|e| format!("GET /state: {e}")),
+        Ok((status, _)) => Err(format!("GET /state answered {status}")),
+        Err(e) => Err(format!("GET /state: {e}")),
+    };
+    // Read while the app still runs.
+    let peak_rss_kib = app.peak_rss_kib();
+    let log = app.log().to_path_buf();
+    let stopped = app.stop().await.map_err(|e| e.to_string());
+    let warnings = app::count_level(&log, "WARN");
+    let errors = app::count_level(&log, "ERROR");
+    Ok(Report {
+        options: options.clone(),
+        webhooks: options.webhooks as u64,
+        deliveries: sent,
+        events,
+        expected_by_kind: plan.events_by_kind,
+        tally,
+        elapsed,
+        state,
+        peak_rss_kib,
+        stopped,
+        log,
+        warnings,
+        errors,
+    })
+}

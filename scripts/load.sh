@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Load and fault test of the axum example app (the pwh-loadtest crate does the work).
+#
+#   scripts/load.sh                       # 50,000 distinct signed webhooks, 64 connections
+#   scripts/load.sh --fail-once 0.05      # 5 % of handler calls fail once; 500s are retried
+#   scripts/load.sh --webhooks 5000 --concurrency 16
+#   scripts/load.sh --help
+#
+# Builds example-axum and pwh-loadtest in release (under CARGO_TARGET_DIR when set), starts the
+# app on a free port of 127.0.0.1, sends, checks exactly-once handling, stops the app with
+# SIGTERM, and prints a summary. Exits non-zero when a check fails.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+target_dir=$(cargo metadata --format-version 1 --no-deps --offline 2>/dev/null \
+  | sed -n 's/.*"target_directory":"\([^"]*\)".*/\1/p')
+target_dir=${target_dir:-${CARGO_TARGET_DIR:-target}}
+
+echo "building example-axum and pwh-loadtest in release (target: $target_dir)..." >&2
+cargo build --release --quiet -p example-axum -p pwh-loadtest
+
+app=(--app-bin "$target_dir/release/example-axum")
+for arg in "$@"; do
+  case $arg in
+    --app-bin | --app-bin=*) app=() ;; # the caller's binary wins
+  esac
+done
+exec "$target_dir/release/pwh-loadtest" ${app[@]+"${app[@]}"} "$@"
