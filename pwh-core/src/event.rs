@@ -132,7 +132,8 @@ impl<'de> Visitor<'de> for EventVisitor {
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
         let mut name = None;
-        let mut fields = Vec::with_capacity(map.size_hint().unwrap_or(4));
+        // Pusher's events have up to 6 fields besides `name`.
+        let mut fields = Vec::with_capacity(map.size_hint().unwrap_or(6));
         while let Some(Key(key)) = map.next_key()? {
             if key == "name" {
                 match map.next_value::<Value<'de>>()? {

@@ -49,17 +49,13 @@ impl<'a> Webhook<'a> {
     /// `time_ms` missing or not a non-negative integer, `events` missing or not an array, an
     /// event that is not an object or has no string `name`.
     pub fn parse(body: &'a [u8]) -> Result<Self, Rejection> {
-        let mut de = serde_json::Deserializer::from_slice(body);
-        let parsed = de
-            .deserialize_any(WebhookVisitor)
-            .and_then(|hook| de.end().map(|()| hook));
-        parsed.map_err(|e| {
-            if std::str::from_utf8(body).is_err() {
-                Rejection::malformed("the body is not UTF-8")
-            } else {
-                Rejection::malformed(e.to_string())
-            }
-        })
+        // The whole body must be UTF-8, ignored fields included; then strings need no check.
+        let text =
+            std::str::from_utf8(body).map_err(|_| Rejection::malformed("the body is not UTF-8"))?;
+        let mut de = serde_json::Deserializer::from_str(text);
+        de.deserialize_any(WebhookVisitor)
+            .and_then(|hook| de.end().map(|()| hook))
+            .map_err(|e| Rejection::malformed(e.to_string()))
     }
 
     /// When Pusher created the webhook, in Unix milliseconds.
@@ -171,7 +167,8 @@ impl<'de> Visitor<'de> for EventsSeed {
     refuse_strings_quietly!();
 
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
-        let mut events = Vec::with_capacity(seq.size_hint().unwrap_or(1).min(128));
+        // Pusher batches up to 20 events (compatible servers 100): room for a batch at once.
+        let mut events = Vec::with_capacity(seq.size_hint().unwrap_or(16).min(128));
         while let Some(event) = seq.next_element()? {
             events.push(event);
         }
@@ -231,6 +228,8 @@ mod tests {
                 b"{\"time_ms\":1,\"events\":[{\"name\":\"\xff\"}]}",
                 "not UTF-8",
             ),
+            // Even in a field nobody reads.
+            (b"{\"time_ms\":1,\"events\":[],\"x\":\"\xff\"}", "not UTF-8"),
         ];
         for (body, expected) in cases {
             let reason = reason(body);
