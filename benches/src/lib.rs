@@ -207,6 +207,36 @@ pub fn dispatcher<H: Handler>(handlers: impl IntoIterator<Item = H>) -> Dispatch
     builder.build()
 }
 
+/// The listen address of the HTTP bench apps: `PWH_ADDR`, default `127.0.0.1:3001`.
+///
+/// # Errors
+///
+/// A message naming the value when it is not a socket address.
+pub fn listen_addr() -> Result<std::net::SocketAddr, String> {
+    let addr = std::env::var("PWH_ADDR").unwrap_or_else(|_| "127.0.0.1:3001".to_owned());
+    addr.parse()
+        .map_err(|_| format!("PWH_ADDR={addr:?} is not a socket address like 127.0.0.1:3001"))
+}
+
+/// Rocket's configuration for the HTTP bench apps: `addr`, logging off.
+pub fn rocket_config(addr: std::net::SocketAddr) -> rocket::figment::Figment {
+    rocket::Config::figment()
+        .merge(("address", addr.ip()))
+        .merge(("port", addr.port()))
+        .merge(("log_level", rocket::config::LogLevel::Off))
+        .merge(("cli_colors", false))
+}
+
+/// The dispatcher of the `noop-*` HTTP bench apps: pwh's defaults (system clock, 10 minute
+/// max age, 100,000-body redelivery memory, 3 s deadline), the demo token, and one catch-all
+/// no-op handler.
+pub fn noop_app_dispatcher() -> Dispatcher {
+    Dispatcher::builder(KeyRing::new([Token::new(KEY, SECRET)]))
+        .registered_handlers(false)
+        .handler(Noop)
+        .build()
+}
+
 /// The header `name` (lowercase) among `headers`, ignoring case, as every contender reads it.
 pub fn header<'h>(headers: &[(&'h str, &'h str)], name: &str) -> Option<&'h str> {
     headers

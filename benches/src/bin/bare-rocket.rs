@@ -5,7 +5,6 @@
 //! Listens on `PWH_ADDR` (default `127.0.0.1:3001`) with Rocket's default configuration and
 //! logging off, like the example app. Stops on SIGTERM or Ctrl-C.
 
-use std::net::SocketAddr;
 use std::process::ExitCode;
 
 use rocket::data::{Data, ToByteUnit};
@@ -25,16 +24,14 @@ async fn webhooks(body: Data<'_>) -> (Status, &'static str) {
 
 #[rocket::main]
 async fn main() -> ExitCode {
-    let addr = std::env::var("PWH_ADDR").unwrap_or_else(|_| "127.0.0.1:3001".to_owned());
-    let Ok(addr) = addr.parse::<SocketAddr>() else {
-        eprintln!("PWH_ADDR={addr:?} is not a socket address like 127.0.0.1:3001");
-        return ExitCode::FAILURE;
+    let addr = match pwh_bench::listen_addr() {
+        Ok(addr) => addr,
+        Err(e) => {
+            eprintln!("{e}");
+            return ExitCode::FAILURE;
+        }
     };
-    let figment = rocket::Config::figment()
-        .merge(("address", addr.ip()))
-        .merge(("port", addr.port()))
-        .merge(("log_level", rocket::config::LogLevel::Off))
-        .merge(("cli_colors", false));
+    let figment = pwh_bench::rocket_config(addr);
     eprintln!("bare-rocket listening on http://{addr}");
     match rocket::custom(figment)
         .mount("/", rocket::routes![webhooks])

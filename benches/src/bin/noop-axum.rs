@@ -7,18 +7,11 @@
 //! Listens on `PWH_ADDR` (default `127.0.0.1:3001`) with Tokio's default multi-thread runtime.
 
 use axum::Router;
-use pwh_core::{Dispatcher, KeyRing, Token};
 
 #[tokio::main]
 async fn main() -> std::io::Result<()> {
     let addr = std::env::var("PWH_ADDR").unwrap_or_else(|_| "127.0.0.1:3001".to_owned());
-    let dispatcher = Dispatcher::builder(KeyRing::new([Token::new(
-        pwh_bench::KEY,
-        pwh_bench::SECRET,
-    )]))
-    .registered_handlers(false)
-    .handler(pwh_bench::Noop)
-    .build();
+    let dispatcher = pwh_bench::noop_app_dispatcher();
     let app: Router = Router::new().route("/pusher/webhooks", pwh_axum::webhooks(dispatcher));
     let listener = tokio::net::TcpListener::bind(&addr).await?;
     eprintln!("noop-axum listening on http://{}", listener.local_addr()?);

@@ -6,30 +6,19 @@
 //!
 //! Listens on `PWH_ADDR` (default `127.0.0.1:3001`) with Rocket's defaults and logging off.
 
-use std::net::SocketAddr;
 use std::process::ExitCode;
-
-use pwh_core::{Dispatcher, KeyRing, Token};
 
 #[rocket::main]
 async fn main() -> ExitCode {
-    let addr = std::env::var("PWH_ADDR").unwrap_or_else(|_| "127.0.0.1:3001".to_owned());
-    let Ok(addr) = addr.parse::<SocketAddr>() else {
-        eprintln!("PWH_ADDR={addr:?} is not a socket address like 127.0.0.1:3001");
-        return ExitCode::FAILURE;
+    let addr = match pwh_bench::listen_addr() {
+        Ok(addr) => addr,
+        Err(e) => {
+            eprintln!("{e}");
+            return ExitCode::FAILURE;
+        }
     };
-    let dispatcher = Dispatcher::builder(KeyRing::new([Token::new(
-        pwh_bench::KEY,
-        pwh_bench::SECRET,
-    )]))
-    .registered_handlers(false)
-    .handler(pwh_bench::Noop)
-    .build();
-    let figment = rocket::Config::figment()
-        .merge(("address", addr.ip()))
-        .merge(("port", addr.port()))
-        .merge(("log_level", rocket::config::LogLevel::Off))
-        .merge(("cli_colors", false));
+    let dispatcher = pwh_bench::noop_app_dispatcher();
+    let figment = pwh_bench::rocket_config(addr);
     eprintln!("noop-rocket listening on http://{addr}");
     match rocket::custom(figment)
         .attach(pwh_rocket::Webhooks::new(dispatcher).at("/pusher/webhooks"))
