@@ -272,8 +272,13 @@ fuzz_target!(|data: &[u8]| {
                 assert_eq!(ran, outcome.events(), "the catch-all runs once per event");
             }
             // Differential check: what pwh accepted, serde_json reads the same way.
-            let json: serde_json::Value =
-                serde_json::from_slice(body).expect("an accepted body is JSON");
+            let json: serde_json::Value = match serde_json::from_slice(body) {
+                Ok(json) => json,
+                // pwh skips the top-level fields it does not read without converting their
+                // numbers, and a number beyond f64 (`1e400`) is valid JSON grammar.
+                Err(e) if e.to_string().starts_with("number out of range") => return,
+                Err(e) => panic!("an accepted body is JSON: {e:?}"),
+            };
             let events = json["events"]
                 .as_array()
                 .expect("accepted: events is an array");
