@@ -36,8 +36,8 @@ use std::time::{Duration, Instant, SystemTime};
 use criterion::{Criterion, Throughput};
 use pwh_bench::baseline::Baseline;
 use pwh_bench::{
-    dispatcher, header, kind_pool, on_kind, pool, KindHandler, Noop, Signed, DELIVERY_LOG_CAPACITY,
-    KEY, MAX_AGE_MS, NOW_MS, SECRET,
+    dispatcher, dispatcher_without_log, header, kind_pool, on_kind, pool, KindHandler, Noop,
+    Signed, DELIVERY_LOG_CAPACITY, KEY, MAX_AGE_MS, NOW_MS, SECRET,
 };
 use pwh_core::Dispatcher;
 use tokio::runtime::Runtime;
@@ -124,6 +124,9 @@ impl Contender {
                 let events = if group == "webhook_1_event" { 1 } else { 20 };
                 let receiver = match bench {
                     "entry_point" => Receiver::EntryPoint(dispatcher([Noop]), events),
+                    "entry_point_no_log" => {
+                        Receiver::EntryPoint(dispatcher_without_log([Noop]), events)
+                    }
                     "baseline" => {
                         Receiver::Baseline(Baseline::new(KEY, SECRET, MAX_AGE_MS), events)
                     }
@@ -194,8 +197,14 @@ impl Contender {
 
 /// The benchmarks, by group, in the order they run.
 const BENCHES: [(&str, &[&str]); 3] = [
-    ("webhook_1_event", &["entry_point", "baseline", "pusher"]),
-    ("webhook_20_events", &["entry_point", "baseline", "pusher"]),
+    (
+        "webhook_1_event",
+        &["entry_point", "entry_point_no_log", "baseline", "pusher"],
+    ),
+    (
+        "webhook_20_events",
+        &["entry_point", "entry_point_no_log", "baseline", "pusher"],
+    ),
     (
         "dispatch_kinds",
         &["kinds_1", "kinds_100", "kinds_10000", "kinds_10000_hot"],
@@ -273,7 +282,7 @@ struct Goal {
     met: fn(f64) -> bool,
 }
 
-const GOALS: [Goal; 6] = [
+const GOALS: [Goal; 8] = [
     Goal {
         label: "entry point / baseline, 1 event",
         num: "webhook_1_event/entry_point",
@@ -284,6 +293,20 @@ const GOALS: [Goal; 6] = [
     Goal {
         label: "entry point / baseline, 20 events",
         num: "webhook_20_events/entry_point",
+        den: "webhook_20_events/baseline",
+        goal: "<= 1.1",
+        met: |r| r <= 1.1,
+    },
+    Goal {
+        label: "entry point without log / baseline, 1",
+        num: "webhook_1_event/entry_point_no_log",
+        den: "webhook_1_event/baseline",
+        goal: "<= 1.1",
+        met: |r| r <= 1.1,
+    },
+    Goal {
+        label: "entry point without log / baseline, 20",
+        num: "webhook_20_events/entry_point_no_log",
         den: "webhook_20_events/baseline",
         goal: "<= 1.1",
         met: |r| r <= 1.1,

@@ -16,8 +16,8 @@ use std::fmt::Write as _;
 
 use hmac::{Hmac, Mac};
 use pwh_core::{
-    async_trait, Dispatcher, EventContext, FixedClock, Handler, HandlerError, HandlerInfo, KeyRing,
-    MemoryLog, Route, Token,
+    async_trait, Dispatcher, DispatcherBuilder, EventContext, FixedClock, Handler, HandlerError,
+    HandlerInfo, KeyRing, MemoryLog, Route, Token,
 };
 use sha2::Sha256;
 
@@ -197,10 +197,28 @@ impl Handler for KindHandler {
 /// remembering [`DELIVERY_LOG_CAPACITY`] deliveries, with the default max age and deadline,
 /// and running only `handlers` (no `#[on_event]` registrations).
 pub fn dispatcher<H: Handler>(handlers: impl IntoIterator<Item = H>) -> Dispatcher {
-    let mut builder = Dispatcher::builder(KeyRing::new([Token::new(KEY, SECRET)]))
+    with_handlers(
+        builder().delivery_log(MemoryLog::new(DELIVERY_LOG_CAPACITY)),
+        handlers,
+    )
+}
+
+/// The same as [`dispatcher`] without a delivery log (`without_delivery_log`): verify, parse,
+/// freshness and dispatch only, the work the hand-written baseline does.
+pub fn dispatcher_without_log<H: Handler>(handlers: impl IntoIterator<Item = H>) -> Dispatcher {
+    with_handlers(builder().without_delivery_log(), handlers)
+}
+
+fn builder() -> DispatcherBuilder {
+    Dispatcher::builder(KeyRing::new([Token::new(KEY, SECRET)]))
         .registered_handlers(false)
         .clock(FixedClock::new(NOW_MS))
-        .delivery_log(MemoryLog::new(DELIVERY_LOG_CAPACITY));
+}
+
+fn with_handlers<H: Handler>(
+    mut builder: DispatcherBuilder,
+    handlers: impl IntoIterator<Item = H>,
+) -> Dispatcher {
     for handler in handlers {
         builder = builder.handler(handler);
     }

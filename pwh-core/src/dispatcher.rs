@@ -1,10 +1,10 @@
 //! The dispatcher: verify, parse, check freshness, and run each event's handlers.
 
-use std::collections::HashMap;
-use std::future::Future;
+use std::future::{poll_fn, Future};
 use std::panic::AssertUnwindSafe;
 use std::pin::pin;
 use std::sync::Arc;
+use std::task::Poll;
 use std::time::{Duration, Instant};
 
 use futures_util::future::{select, Either};
@@ -13,10 +13,12 @@ use futures_util::FutureExt;
 use tracing::Instrument;
 
 use crate::headers::{KEY, SIGNATURE};
+use crate::outcome::Name;
 use crate::redelivery::{Begin, DeliveryId, DeliveryLog, MemoryLog, Progress};
+use crate::routes::Routes;
 use crate::{
     registry, Clock, EventContext, Handler, HandlerInfo, HandlerRun, Headers, KeyRing, Outcome,
-    Rejection, Response, Route, RunResult, SystemClock, Webhook,
+    Rejection, Response, RunResult, SystemClock, Webhook,
 };
 
 /// Verifies webhooks and hands each event to the handlers that want it.
@@ -53,10 +55,10 @@ pub struct Dispatcher {
 
 struct Inner {
     keys: KeyRing,
+    /// Every handler, in order.
     handlers: Vec<Slot>,
-    /// Kind → indices into `handlers`: that kind's handlers, then the catch-all ones.
-    routes: HashMap<Box<str>, Vec<usize>>,
-    catch_all: Vec<usize>,
+    /// The handlers of each kind.
+    routes: Routes<Slot>,
     state: http::Extensions,
     clock: Box<dyn Clock>,
     max_age_ms: Option<u64>,
@@ -65,14 +67,16 @@ struct Inner {
     log: Option<Box<dyn DeliveryLog>>,
 }
 
+#[derive(Clone)]
 struct Slot {
     handler: HandlerRef,
-    name: Arc<str>,
+    name: Name,
 }
 
+#[derive(Clone)]
 enum HandlerRef {
     Registered(&'static dyn Handler),
-    Added(Box<dyn Handler>),
+    Added(Arc<dyn Handler>),
 }
 
 impl HandlerRef {
@@ -298,11 +302,13 @@ impl Dispatcher {
                 finished: false,
             });
         }
+        outcome.runs.reserve(outcome.events);
         let started = Instant::now();
-        self.run_events(key, &hook, progress.as_ref(), &mut outcome.runs)
+        let finished = self
+            .run_events(key, &hook, progress.as_ref(), started, &mut outcome.runs)
             .instrument(span)
             .await;
-        outcome.elapsed = started.elapsed();
+        outcome.elapsed = finished.saturating_duration_since(started);
         if let Some(lease) = lease {
             let progress = if outcome.is_success() {
                 Progress::Complete
@@ -354,26 +360,34 @@ impl Dispatcher {
         }
     }
 
-    /// Runs each event's handlers, events in body order, until the deadline.
+    /// Runs each event's handlers, events in body order, until the deadline (counted from
+    /// `started`); returns when the last of them finished.
+    ///
+    /// The clock is read once per handler run, when it ends: a run's start is the end of the
+    /// previous event's runs (or `started`). The deadline's timer is set only if a handler
+    /// has to wait; handlers that finish at once are checked against it between events.
     async fn run_events(
         &self,
         key: &str,
         hook: &Webhook<'_>,
         progress: Option<&Progress>,
+        started: Instant,
         runs: &mut Vec<HandlerRun>,
-    ) {
+    ) -> Instant {
         let inner = &*self.inner;
-        let deadline = inner.deadline;
+        let deadline_at = inner.deadline.and_then(|d| started.checked_add(d));
         let mut deadline = pin!(async move {
-            match deadline {
-                Some(d) => tokio::time::sleep(d).await,
+            match deadline_at {
+                Some(at) => tokio::time::sleep_until(at.into()).await,
                 None => std::future::pending().await,
             }
         });
+        let mut mark = started;
         let mut expired = false;
         for (index, event) in hook.events().iter().enumerate() {
-            let targets = inner.routes.get(event.name()).unwrap_or(&inner.catch_all);
-            let slots = || targets.iter().filter_map(|&h| inner.handlers.get(h));
+            expired = expired || deadline_at.is_some_and(|at| mark >= at);
+            let targets = inner.routes.get(event.name());
+            let slots = || targets.iter();
             let done = |slot: &Slot| progress.is_some_and(|p| p.is_done(index, &slot.name));
             // Handlers that need not or cannot run are recorded as such; count the others.
             let first = runs.len();
@@ -391,7 +405,7 @@ impl Dispatcher {
                 };
                 runs.push(HandlerRun {
                     event: index,
-                    handler: Arc::clone(&slot.name),
+                    handler: slot.name.clone(),
                     result,
                     elapsed: Duration::ZERO,
                 });
@@ -407,22 +421,42 @@ impl Dispatcher {
                 state: &inner.state,
             };
             let span = tracing::debug_span!("pusher_event", index, kind = event.name());
+            let start = mark;
             if count == 1 {
-                // The common case: one handler, no task set to allocate.
-                let run = pin!(run_one(only, cx));
-                match select(run, deadline.as_mut()).instrument(span).await {
-                    Either::Left((run, _)) => runs.push(run),
-                    Either::Right(((), _)) => expired = true,
+                // The common case: one handler, no task set to allocate; and most handlers
+                // finish in their first poll, before the deadline needs a timer.
+                let mut run = pin!(run_one(only, cx, start));
+                let first = poll_fn(|task| {
+                    let _entered = span.enter();
+                    Poll::Ready(run.as_mut().poll(task))
+                })
+                .await;
+                let finished = match first {
+                    Poll::Ready(finished) => Some(finished),
+                    Poll::Pending => match select(run, deadline.as_mut()).instrument(span).await {
+                        Either::Left((finished, _)) => Some(finished),
+                        Either::Right(((), _)) => None,
+                    },
+                };
+                match finished {
+                    Some((run, end)) => {
+                        runs.push(run);
+                        mark = end;
+                    }
+                    None => expired = true,
                 }
             } else {
                 let mut pending: FuturesUnordered<_> = slots()
                     .filter(|slot| !done(slot))
-                    .map(|slot| run_one(slot, cx))
+                    .map(|slot| run_one(slot, cx, start))
                     .collect();
                 while !pending.is_empty() {
                     let next = select(pending.next(), deadline.as_mut()).instrument(span.clone());
                     match next.await {
-                        Either::Left((Some(run), _)) => runs.push(run),
+                        Either::Left((Some((run, end)), _)) => {
+                            runs.push(run);
+                            mark = mark.max(end);
+                        }
                         Either::Left((None, _)) => break,
                         Either::Right(((), _)) => {
                             expired = true;
@@ -432,25 +466,31 @@ impl Dispatcher {
                 }
             }
             if expired {
+                mark = Instant::now();
                 // Whatever of this event's handlers has not finished was cut off.
                 for slot in slots().filter(|slot| !done(slot)) {
                     let finished = runs
                         .get(first..)
                         .unwrap_or_default()
                         .iter()
-                        .any(|r| Arc::ptr_eq(&r.handler, &slot.name));
+                        .any(|r| r.handler == slot.name);
                     if !finished {
-                        tracing::warn!(handler = %slot.name, event = index, "handler still running at the deadline");
+                        tracing::warn!(
+                            handler = &*slot.name,
+                            event = index,
+                            "handler still running at the deadline"
+                        );
                         runs.push(HandlerRun {
                             event: index,
-                            handler: Arc::clone(&slot.name),
+                            handler: slot.name.clone(),
                             result: RunResult::TimedOut,
-                            elapsed: inner.deadline.unwrap_or_default(),
+                            elapsed: mark.saturating_duration_since(start),
                         });
                     }
                 }
             }
         }
+        mark
     }
 }
 
@@ -489,18 +529,23 @@ fn log_rejection(rejection: &Rejection) {
     );
 }
 
-/// Runs one handler on one event, catching panics and timing it.
-fn run_one<'a>(slot: &'a Slot, cx: EventContext<'a>) -> impl Future<Output = HandlerRun> + 'a {
-    let span = tracing::debug_span!("pusher_handler", handler = %slot.name, event = cx.index);
+/// Runs one handler on one event, catching panics; returns the run, timed from `started`,
+/// and when it ended.
+fn run_one<'a>(
+    slot: &'a Slot,
+    cx: EventContext<'a>,
+    started: Instant,
+) -> impl Future<Output = (HandlerRun, Instant)> + 'a {
+    let span = tracing::debug_span!("pusher_handler", handler = &*slot.name, event = cx.index);
     async move {
-        let started = Instant::now();
         let handler = slot.handler.get();
         let call = std::panic::catch_unwind(AssertUnwindSafe(|| handler.call(&cx)));
         let result = match call {
             Ok(future) => AssertUnwindSafe(future).catch_unwind().await,
             Err(panic) => Err(panic),
         };
-        let elapsed = started.elapsed();
+        let ended = Instant::now();
+        let elapsed = ended.saturating_duration_since(started);
         let result = match result {
             Ok(Ok(())) => {
                 tracing::debug!(?elapsed, "handler succeeded");
@@ -516,12 +561,13 @@ fn run_one<'a>(slot: &'a Slot, cx: EventContext<'a>) -> impl Future<Output = Han
                 RunResult::Panicked(message)
             }
         };
-        HandlerRun {
+        let run = HandlerRun {
             event: cx.index,
-            handler: Arc::clone(&slot.name),
+            handler: slot.name.clone(),
             result,
             elapsed,
-        }
+        };
+        (run, ended)
     }
     .instrument(span)
 }
@@ -606,7 +652,7 @@ impl DispatcherBuilder {
         let all = registered
             .into_iter()
             .map(HandlerRef::Registered)
-            .chain(self.added.into_iter().map(HandlerRef::Added));
+            .chain(self.added.into_iter().map(|h| HandlerRef::Added(h.into())));
         let mut names = std::collections::HashSet::new();
         for handler in all {
             let info = handler.get().info();
@@ -616,25 +662,16 @@ impl DispatcherBuilder {
             }
             slots.push(Slot {
                 handler,
-                name: Arc::from(info.name()),
+                name: Name::from(info.name_cow().clone()),
             });
             infos.push(info);
         }
-        let catch_all: Vec<usize> = infos
-            .iter()
-            .enumerate()
-            .filter(|(_, info)| *info.route() == Route::Any)
-            .map(|(i, _)| i)
-            .collect();
-        let mut routes: HashMap<Box<str>, Vec<usize>> = HashMap::new();
-        for (i, info) in infos.iter().enumerate() {
-            if let Route::Kind(kind) = info.route() {
-                routes.entry(kind.as_ref().into()).or_default().push(i);
-            }
-        }
-        for targets in routes.values_mut() {
-            targets.extend_from_slice(&catch_all);
-        }
+        let routes = Routes::new(
+            infos
+                .iter()
+                .map(|info| info.route().clone())
+                .zip(slots.iter().cloned()),
+        );
         for info in &infos {
             tracing::info!(handler = %info, "Pusher webhook handler");
         }
@@ -643,7 +680,6 @@ impl DispatcherBuilder {
                 keys: self.keys,
                 handlers: slots,
                 routes,
-                catch_all,
                 state: self.state,
                 clock: self.clock,
                 max_age_ms: self.max_age.map(millis),

@@ -6,6 +6,7 @@ use std::fmt;
 use serde::de::{self, Deserialize, Deserializer, MapAccess, Visitor};
 use serde::ser::{Serialize, SerializeMap, Serializer};
 
+use crate::fields::Fields;
 use crate::value::Key;
 use crate::{ExtractError, PusherEvent, Value};
 
@@ -31,7 +32,7 @@ use crate::{ExtractError, PusherEvent, Value};
 pub struct Event<'a> {
     /// Always a [`Value::String`].
     name: Value<'a>,
-    fields: Vec<(Cow<'a, str>, Value<'a>)>,
+    fields: Fields<'a>,
 }
 
 impl<'a> Event<'a> {
@@ -85,6 +86,7 @@ impl<'a> Event<'a> {
             name: self.name.into_owned(),
             fields: self
                 .fields
+                .into_vec()
                 .into_iter()
                 .map(|(k, v)| (Cow::Owned(k.into_owned()), v.into_owned()))
                 .collect(),
@@ -95,7 +97,7 @@ impl<'a> Event<'a> {
     pub fn to_json(&self) -> serde_json::Value {
         let mut map = serde_json::Map::with_capacity(self.fields.len() + 1);
         map.insert("name".to_owned(), self.name().into());
-        for (k, v) in &self.fields {
+        for (k, v) in self.fields.iter() {
             map.insert(k.clone().into_owned(), v.to_json());
         }
         serde_json::Value::Object(map)
@@ -106,7 +108,7 @@ impl Serialize for Event<'_> {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         let mut map = serializer.serialize_map(Some(self.fields.len() + 1))?;
         map.serialize_entry("name", &self.name)?;
-        for (k, v) in &self.fields {
+        for (k, v) in self.fields.iter() {
             map.serialize_entry(k, v)?;
         }
         map.end()
@@ -125,35 +127,82 @@ impl<'de> Visitor<'de> for EventVisitor {
     type Value = Event<'de>;
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("an event object with a string `name`")
+        expecting(f)
     }
 
     refuse_strings_quietly!();
 
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
-        let mut name = None;
-        // Pusher's events have up to 6 fields besides `name`.
-        let mut fields = Vec::with_capacity(map.size_hint().unwrap_or(6));
-        while let Some(Key(key)) = map.next_key()? {
-            if key == "name" {
-                match map.next_value::<Value<'de>>()? {
-                    Value::String(s) if name.is_none() => name = Some(s),
-                    Value::String(_) => return Err(de::Error::custom("an event has two `name`s")),
-                    other => {
-                        return Err(de::Error::custom(format_args!(
-                            "an event's `name` is {}, not a string",
-                            other.type_name()
-                        )))
-                    }
-                }
-            } else {
-                fields.push((key, map.next_value()?));
-            }
-        }
-        let name = name.ok_or_else(|| de::Error::custom("an event has no `name`"))?;
-        Ok(Event {
-            name: Value::String(name),
-            fields,
-        })
+    fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Self::Value, A::Error> {
+        let mut event = Event::empty();
+        read_fields(map, &mut event)?;
+        Ok(event)
     }
+}
+
+/// Parses the next event of an array straight into the vector of events (an event is a few
+/// hundred bytes: returning it through serde's layers would copy it each time).
+pub(crate) struct PushEvent<'v, 'a>(pub(crate) &'v mut Vec<Event<'a>>);
+
+impl<'de> de::DeserializeSeed<'de> for PushEvent<'_, 'de> {
+    type Value = ();
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
+        deserializer.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for PushEvent<'_, 'de> {
+    type Value = ();
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        expecting(f)
+    }
+
+    refuse_strings_quietly!();
+
+    fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<(), A::Error> {
+        self.0.push(Event::empty());
+        match self.0.last_mut() {
+            Some(event) => read_fields(map, event),
+            None => Err(de::Error::custom("no room for an event")),
+        }
+    }
+}
+
+fn expecting(f: &mut fmt::Formatter<'_>) -> fmt::Result {
+    f.write_str("an event object with a string `name`")
+}
+
+impl Event<'_> {
+    /// A placeholder filled by [`read_fields`].
+    fn empty() -> Self {
+        Event {
+            name: Value::Null,
+            fields: Fields::new(),
+        }
+    }
+}
+
+/// Reads an event object's fields into `event`, made by [`Event::empty`].
+fn read_fields<'de, A: MapAccess<'de>>(mut map: A, event: &mut Event<'de>) -> Result<(), A::Error> {
+    while let Some(Key(key)) = map.next_key()? {
+        if key == "name" {
+            match map.next_value::<Value<'de>>()? {
+                name @ Value::String(_) if event.name == Value::Null => event.name = name,
+                Value::String(_) => return Err(de::Error::custom("an event has two `name`s")),
+                other => {
+                    return Err(de::Error::custom(format_args!(
+                        "an event's `name` is {}, not a string",
+                        other.type_name()
+                    )))
+                }
+            }
+        } else {
+            event.fields.push((key, map.next_value()?));
+        }
+    }
+    if event.name == Value::Null {
+        return Err(de::Error::custom("an event has no `name`"));
+    }
+    Ok(())
 }

@@ -94,6 +94,10 @@ impl HandlerInfo {
         &self.name
     }
 
+    pub(crate) fn name_cow(&self) -> &Cow<'static, str> {
+        &self.name
+    }
+
     /// The events it receives.
     pub fn route(&self) -> &Route {
         &self.route

@@ -224,16 +224,13 @@ impl KeyRing {
             .map(str::trim)
             .filter(|s| !s.is_empty())
             .ok_or(Rejection::MissingSignature)?;
-        let mut decoded = [0u8; 32];
         if signature.len() != 64 {
             return Err(Rejection::MalformedSignature {
                 reason: "not 64 hex digits",
             });
         }
-        hex::decode_to_slice(signature, &mut decoded).map_err(|_| {
-            Rejection::MalformedSignature {
-                reason: "not hexadecimal",
-            }
+        let decoded = decode_hex(signature.as_bytes()).ok_or(Rejection::MalformedSignature {
+            reason: "not hexadecimal",
         })?;
         let mut mac = entry.mac.clone();
         mac.update(body);
@@ -255,6 +252,33 @@ impl KeyRing {
     }
 }
 
+/// Decodes a signature's 64 hex digits (either case) into its 32 bytes; `None` if any other
+/// character is present. (The digits are the sender's, not a secret: no need for constant time.
+/// The comparison with the expected MAC is `verify_slice`'s.)
+fn decode_hex(digits: &[u8]) -> Option<[u8; 32]> {
+    /// A digit's value, or 16 and more for anything else.
+    const fn value(c: u8) -> u8 {
+        match c {
+            b'0'..=b'9' => c - b'0',
+            b'a'..=b'f' => c - b'a' + 10,
+            b'A'..=b'F' => c - b'A' + 10,
+            _ => 0xf0,
+        }
+    }
+    let mut out = [0u8; 32];
+    let mut invalid = 0u8;
+    let pairs = digits
+        .iter()
+        .step_by(2)
+        .zip(digits.iter().skip(1).step_by(2));
+    for (byte, (&high, &low)) in out.iter_mut().zip(pairs) {
+        let (high, low) = (value(high), value(low));
+        invalid |= high | low;
+        *byte = (high << 4) | (low & 0x0f);
+    }
+    (digits.len() == 64 && invalid < 16).then_some(out)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -262,6 +286,36 @@ mod tests {
     const BODY: &[u8] =
         br#"{"time_ms":1327078148132,"events":[{"name":"channel_occupied","channel":"test_channel"}]}"#;
     const SIG: &str = "709fdb84c03664445f7698120b0edf0acc1ab1c8c6e93a0368c61841d6b998aa";
+
+    #[test]
+    fn hex_decoding_agrees_with_the_hex_crate() {
+        let bytes: Vec<u8> = (0..32u8).map(|i| i.wrapping_mul(37) ^ 0xa5).collect();
+        let lower = hex::encode(&bytes);
+        let upper = lower.to_uppercase();
+        let mixed: String = lower
+            .chars()
+            .zip(upper.chars())
+            .enumerate()
+            .map(|(i, (l, u))| if i % 3 == 0 { u } else { l })
+            .collect();
+        for text in [&lower, &upper, &mixed, &SIG.to_owned()] {
+            let expected: Vec<u8> = hex::decode(text).unwrap();
+            assert_eq!(
+                decode_hex(text.as_bytes()).unwrap().to_vec(),
+                expected,
+                "{text}"
+            );
+        }
+        // Any one character that is not a hex digit, anywhere, fails.
+        for position in 0..64 {
+            for bad in [b'g', b'G', b'/', b':', b'@', b'`', b' ', 0, 0xff] {
+                let mut text = lower.clone().into_bytes();
+                text[position] = bad;
+                assert_eq!(decode_hex(&text), None, "{bad} at {position}");
+            }
+        }
+        assert_eq!(decode_hex(&lower.as_bytes()[..62]), None);
+    }
 
     fn ring() -> KeyRing {
         KeyRing::new([

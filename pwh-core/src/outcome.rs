@@ -1,5 +1,6 @@
 //! What happened to one webhook: every handler run, its result and its time.
 
+use std::ops::Deref;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -34,7 +35,7 @@ impl RunResult {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct HandlerRun {
     pub(crate) event: usize,
-    pub(crate) handler: Arc<str>,
+    pub(crate) handler: Name,
     pub(crate) result: RunResult,
     pub(crate) elapsed: Duration,
 }
@@ -58,6 +59,42 @@ impl HandlerRun {
     /// How long it ran.
     pub fn elapsed(&self) -> Duration {
         self.elapsed
+    }
+}
+
+/// A handler's name as a run records it: copying it costs no allocation, and for handlers
+/// named by a `&'static str` (every `#[on_event]` one) no reference count either.
+#[derive(Debug, Clone)]
+pub(crate) enum Name {
+    Static(&'static str),
+    Shared(Arc<str>),
+}
+
+impl Deref for Name {
+    type Target = str;
+
+    fn deref(&self) -> &str {
+        match self {
+            Self::Static(name) => name,
+            Self::Shared(name) => name,
+        }
+    }
+}
+
+impl PartialEq for Name {
+    fn eq(&self, other: &Self) -> bool {
+        **self == **other
+    }
+}
+
+impl Eq for Name {}
+
+impl From<std::borrow::Cow<'static, str>> for Name {
+    fn from(name: std::borrow::Cow<'static, str>) -> Self {
+        match name {
+            std::borrow::Cow::Borrowed(name) => Self::Static(name),
+            std::borrow::Cow::Owned(name) => Self::Shared(name.into()),
+        }
     }
 }
 

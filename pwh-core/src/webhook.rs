@@ -5,6 +5,7 @@ use std::fmt;
 
 use serde::de::{self, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 
+use crate::event::PushEvent;
 use crate::value::Key;
 use crate::{Event, Rejection};
 
@@ -53,7 +54,9 @@ impl<'a> Webhook<'a> {
         let text =
             std::str::from_utf8(body).map_err(|_| Rejection::malformed("the body is not UTF-8"))?;
         let mut de = serde_json::Deserializer::from_str(text);
-        de.deserialize_any(WebhookVisitor)
+        // A Pusher event takes 60 to 250 bytes of JSON: room for the batch at once, mostly.
+        let events = (body.len() / 128).clamp(1, 128);
+        de.deserialize_any(WebhookVisitor { events })
             .and_then(|hook| de.end().map(|()| hook))
             .map_err(|e| Rejection::malformed(e.to_string()))
     }
@@ -107,7 +110,10 @@ impl<'a> Webhook<'a> {
     }
 }
 
-struct WebhookVisitor;
+struct WebhookVisitor {
+    /// Room to make for events.
+    events: usize,
+}
 
 impl<'de> Visitor<'de> for WebhookVisitor {
     type Value = Webhook<'de>;
@@ -132,7 +138,11 @@ impl<'de> Visitor<'de> for WebhookVisitor {
                     })?)
                 }
                 "events" if events.is_some() => return Err(de::Error::duplicate_field("events")),
-                "events" => events = Some(map.next_value_seed(EventsSeed)?),
+                "events" => {
+                    events = Some(map.next_value_seed(EventsSeed {
+                        capacity: self.events,
+                    })?)
+                }
                 _ => {
                     map.next_value::<IgnoredAny>()?;
                 }
@@ -147,7 +157,9 @@ impl<'de> Visitor<'de> for WebhookVisitor {
     }
 }
 
-struct EventsSeed;
+struct EventsSeed {
+    capacity: usize,
+}
 
 impl<'de> de::DeserializeSeed<'de> for EventsSeed {
     type Value = Vec<Event<'de>>;
@@ -167,11 +179,8 @@ impl<'de> Visitor<'de> for EventsSeed {
     refuse_strings_quietly!();
 
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
-        // Pusher batches up to 20 events (compatible servers 100): room for a batch at once.
-        let mut events = Vec::with_capacity(seq.size_hint().unwrap_or(16).min(128));
-        while let Some(event) = seq.next_element()? {
-            events.push(event);
-        }
+        let mut events = Vec::with_capacity(self.capacity);
+        while seq.next_element_seed(PushEvent(&mut events))?.is_some() {}
         Ok(events)
     }
 }

@@ -416,6 +416,50 @@ async fn a_lone_handler_past_the_deadline_is_named_and_later_events_do_not_start
     assert_eq!(retry.events_of("occupied"), vec![1]);
 }
 
+static BLOCKING_CALLS: AtomicUsize = AtomicUsize::new(0);
+
+/// Blocks its thread (no `.await`) past the deadline on its first call.
+#[on_event("member_added")]
+fn blocking(user_id: &str, State(calls): State<Calls>) {
+    if BLOCKING_CALLS.fetch_add(1, Ordering::SeqCst) == 0 {
+        std::thread::sleep(Duration::from_millis(300));
+    }
+    calls.push(format!("blocking {user_id}"));
+}
+
+#[tokio::test]
+async fn handlers_that_never_wait_are_held_to_the_deadline_between_events() {
+    let calls = Calls::default();
+    let harness = Harness::configure(|b| {
+        b.registered_handlers(false)
+            .handler(handler!(blocking))
+            .handler(handler!(occupied))
+            .state(calls.clone())
+            .deadline(Some(Duration::from_millis(100)))
+    });
+    let hook = TestWebhook::new()
+        .member_added("presence-a", "1")
+        .channel_occupied("later");
+    let first = harness.deliver(hook.clone()).await;
+    assert_eq!(first.status(), 500);
+    let results: Vec<_> = first
+        .runs()
+        .iter()
+        .map(|r| (r.event(), r.result().clone()))
+        .collect();
+    // The blocking handler finished (it cannot be cut off), past the deadline: the next
+    // event's handler does not start.
+    assert_eq!(
+        results,
+        [(0, RunResult::Succeeded), (1, RunResult::NotStarted)]
+    );
+    assert!(first.runs()[0].elapsed() >= Duration::from_millis(300));
+    assert_eq!(calls.take(), ["blocking 1"]);
+    let retry = harness.deliver(hook).await;
+    retry.assert_ok();
+    assert_eq!(calls.take(), ["occupied later"]);
+}
+
 static DOUBLE_CALLS: AtomicUsize = AtomicUsize::new(0);
 
 #[on_event("channel_vacated")]
