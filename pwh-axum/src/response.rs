@@ -1,17 +1,19 @@
 //! Turning the dispatcher's answers into axum responses.
 
+use std::borrow::Cow;
+
 use axum::response::{IntoResponse, Response};
 use http::{header, HeaderValue, StatusCode};
 
 /// A `status` response with `message` as plain text; a 405 says `Allow: POST`.
-pub(crate) fn plain_text(status: StatusCode, message: String) -> Response {
+pub(crate) fn plain_text(status: StatusCode, message: impl Into<Cow<'static, str>>) -> Response {
     let mut response = (
         status,
         [(
             header::CONTENT_TYPE,
             HeaderValue::from_static("text/plain; charset=utf-8"),
         )],
-        message,
+        message.into(),
     )
         .into_response();
     if status == StatusCode::METHOD_NOT_ALLOWED {

@@ -2,12 +2,12 @@
 
 use std::future::{poll_fn, Future};
 use std::panic::AssertUnwindSafe;
-use std::pin::pin;
+use std::pin::{pin, Pin};
 use std::sync::Arc;
 use std::task::Poll;
 use std::time::{Duration, Instant};
 
-use futures_util::future::{select, Either};
+use futures_util::future::{maybe_done, select, Either, MaybeDone};
 use futures_util::stream::{FuturesUnordered, StreamExt};
 use futures_util::FutureExt;
 use tracing::Instrument;
@@ -391,7 +391,6 @@ impl Dispatcher {
             let done = |slot: &Slot| progress.is_some_and(|p| p.is_done(index, &slot.name));
             // Handlers that need not or cannot run are recorded as such; count the others.
             let first = runs.len();
-            let mut runnable = None;
             let mut count = 0;
             for slot in slots() {
                 let result = if expired {
@@ -400,7 +399,6 @@ impl Dispatcher {
                     RunResult::AlreadyDone
                 } else {
                     count += 1;
-                    runnable = Some(slot);
                     continue;
                 };
                 runs.push(HandlerRun {
@@ -410,9 +408,9 @@ impl Dispatcher {
                     elapsed: Duration::ZERO,
                 });
             }
-            let Some(only) = runnable else {
+            if count == 0 {
                 continue;
-            };
+            }
             let cx = EventContext {
                 webhook: hook,
                 event,
@@ -422,28 +420,44 @@ impl Dispatcher {
             };
             let span = tracing::debug_span!("pusher_event", index, kind = event.name());
             let start = mark;
-            if count == 1 {
-                // The common case: one handler, no task set to allocate; and most handlers
-                // finish in their first poll, before the deadline needs a timer.
-                let mut run = pin!(run_one(only, cx, start));
-                let first = poll_fn(|task| {
+            if count <= 2 {
+                // The common cases, one or two handlers (a kind's own and a catch-all one):
+                // polled in place, no task set to allocate. Most handlers finish in their
+                // first poll, before the deadline needs a timer.
+                let mut futures = slots()
+                    .filter(|slot| !done(slot))
+                    .map(|slot| maybe_done(run_one(slot, cx, start)));
+                let mut one = pin!(futures.next());
+                let mut two = pin!(futures.next());
+                let both = poll_fn(|task| {
                     let _entered = span.enter();
-                    Poll::Ready(run.as_mut().poll(task))
-                })
-                .await;
-                let finished = match first {
-                    Poll::Ready(finished) => Some(finished),
-                    Poll::Pending => match select(run, deadline.as_mut()).instrument(span).await {
-                        Either::Left((finished, _)) => Some(finished),
-                        Either::Right(((), _)) => None,
-                    },
-                };
-                match finished {
-                    Some((run, end)) => {
-                        runs.push(run);
-                        mark = end;
+                    let mut ready = true;
+                    for run in [one.as_mut(), two.as_mut()] {
+                        if let Some(run) = run.as_pin_mut() {
+                            ready &= run.poll(task).is_ready();
+                        }
                     }
-                    None => expired = true,
+                    if ready {
+                        Poll::Ready(())
+                    } else {
+                        Poll::Pending
+                    }
+                });
+                if let Either::Right(_) = select(pin!(both), deadline.as_mut()).await {
+                    expired = true;
+                }
+                let take = |run: Pin<&mut Option<MaybeDone<_>>>| {
+                    run.as_pin_mut().and_then(MaybeDone::take_output)
+                };
+                let mut finished = [take(one.as_mut()), take(two.as_mut())];
+                if let [Some((_, a)), Some((_, b))] = &finished {
+                    if b < a {
+                        finished.swap(0, 1);
+                    }
+                }
+                for (run, end) in finished.into_iter().flatten() {
+                    runs.push(run);
+                    mark = mark.max(end);
                 }
             } else {
                 let mut pending: FuturesUnordered<_> = slots()

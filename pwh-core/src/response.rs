@@ -1,5 +1,7 @@
 //! The answer to one request: a status code, and what happened.
 
+use std::borrow::Cow;
+
 use http::StatusCode;
 
 use crate::{Outcome, Rejection};
@@ -57,11 +59,11 @@ impl Response {
 
     /// A short plain-text body for the answer. It never names handlers or their errors, which
     /// stay in the logs.
-    pub fn body(&self) -> String {
+    pub fn body(&self) -> Cow<'static, str> {
         match &self.result {
-            Ok(outcome) if outcome.is_success() => "ok".to_owned(),
-            Ok(_) => "a handler failed; deliver again".to_owned(),
-            Err(rejection) => rejection.to_string(),
+            Ok(outcome) if outcome.is_success() => Cow::Borrowed("ok"),
+            Ok(_) => Cow::Borrowed("a handler failed; deliver again"),
+            Err(rejection) => Cow::Owned(rejection.to_string()),
         }
     }
 }

@@ -54,8 +54,8 @@ impl<'a> Webhook<'a> {
         let text =
             std::str::from_utf8(body).map_err(|_| Rejection::malformed("the body is not UTF-8"))?;
         let mut de = serde_json::Deserializer::from_str(text);
-        // A Pusher event takes 60 to 250 bytes of JSON: room for the batch at once, mostly.
-        let events = (body.len() / 128).clamp(1, 128);
+        // A Pusher event takes 50 bytes of JSON or more: room for the whole batch at once.
+        let events = (body.len() / 48).clamp(1, 100);
         de.deserialize_any(WebhookVisitor { events })
             .and_then(|hook| de.end().map(|()| hook))
             .map_err(|e| Rejection::malformed(e.to_string()))

@@ -416,6 +416,64 @@ async fn a_lone_handler_past_the_deadline_is_named_and_later_events_do_not_start
     assert_eq!(retry.events_of("occupied"), vec![1]);
 }
 
+/// Two handlers of one event that can only finish together: run one after the other, the
+/// first would wait forever.
+#[derive(Clone, Default)]
+struct Rendezvous(Arc<tokio::sync::Notify>);
+
+#[on_event("channel_vacated")]
+async fn waits_for_the_other(State(meet): State<Rendezvous>) {
+    meet.0.notified().await;
+}
+
+#[on_event("channel_vacated")]
+async fn wakes_the_other(State(meet): State<Rendezvous>) {
+    tokio::task::yield_now().await;
+    meet.0.notify_waiters();
+}
+
+#[on_event(any)]
+async fn third_party() {
+    tokio::task::yield_now().await;
+}
+
+#[tokio::test(start_paused = true)]
+async fn handlers_of_one_event_run_concurrently_two_or_more() {
+    for with_third in [false, true] {
+        let harness = Harness::configure(|b| {
+            let b = b
+                .registered_handlers(false)
+                .handler(handler!(waits_for_the_other))
+                .handler(handler!(wakes_the_other))
+                .state(Rendezvous::default())
+                .deadline(Some(Duration::from_secs(1)));
+            if with_third {
+                b.handler(handler!(third_party))
+            } else {
+                b
+            }
+        });
+        let delivery = harness
+            .deliver(TestWebhook::new().channel_vacated("meet"))
+            .await;
+        delivery.assert_ok();
+        assert_eq!(delivery.runs().len(), if with_third { 3 } else { 2 });
+        // In the order they finished: the waker before the one it woke.
+        let position = |name: &str| {
+            delivery
+                .runs()
+                .iter()
+                .position(|r| r.handler().ends_with(name))
+                .unwrap()
+        };
+        assert!(
+            position("wakes_the_other") < position("waits_for_the_other"),
+            "{with_third}: {:?}",
+            delivery.runs()
+        );
+    }
+}
+
 static BLOCKING_CALLS: AtomicUsize = AtomicUsize::new(0);
 
 /// Blocks its thread (no `.await`) past the deadline on its first call.
