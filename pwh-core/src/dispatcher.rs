@@ -418,22 +418,53 @@ impl Dispatcher {
                 key,
                 state: &inner.state,
             };
-            let span = tracing::debug_span!("pusher_event", index, kind = event.name());
             let start = mark;
-            if count <= 2 {
-                // The common cases, one or two handlers (a kind's own and a catch-all one):
-                // polled in place, no task set to allocate. Most handlers finish in their
-                // first poll, before the deadline needs a timer.
-                let mut futures = slots()
-                    .filter(|slot| !done(slot))
-                    .map(|slot| maybe_done(run_one(slot, cx, start)));
-                let mut one = pin!(futures.next());
-                let mut two = pin!(futures.next());
-                let both = poll_fn(|task| {
+            let only = if count == 1 {
+                slots().find(|slot| !done(slot))
+            } else {
+                None
+            };
+            if let Some(only) = only {
+                // The most common case: one handler, polled in place. Most handlers finish
+                // in their first poll, before the deadline needs a timer.
+                let span = handler_span(only, &cx);
+                let mut run = pin!(run_one(only, cx, start));
+                let first = poll_fn(|task| {
                     let _entered = span.enter();
+                    Poll::Ready(run.as_mut().poll(task))
+                })
+                .await;
+                let finished = match first {
+                    Poll::Ready(finished) => Some(finished),
+                    Poll::Pending => match select(run, deadline.as_mut()).instrument(span).await {
+                        Either::Left((finished, _)) => Some(finished),
+                        Either::Right(((), _)) => None,
+                    },
+                };
+                match finished {
+                    Some((run, end)) => {
+                        runs.push(run);
+                        mark = end;
+                    }
+                    None => expired = true,
+                }
+            } else if count == 2 {
+                // Two handlers (a kind's own and a catch-all one, say): polled in place too,
+                // no task set to allocate.
+                let mut futures = slots().filter(|slot| !done(slot)).map(|slot| {
+                    (
+                        handler_span(slot, &cx),
+                        maybe_done(run_one(slot, cx, start)),
+                    )
+                });
+                let (span_one, one) = futures.next().unzip();
+                let (span_two, two) = futures.next().unzip();
+                let (mut one, mut two) = (pin!(one), pin!(two));
+                let both = poll_fn(|task| {
                     let mut ready = true;
-                    for run in [one.as_mut(), two.as_mut()] {
-                        if let Some(run) = run.as_pin_mut() {
+                    for (span, run) in [(&span_one, one.as_mut()), (&span_two, two.as_mut())] {
+                        if let (Some(span), Some(run)) = (span, run.as_pin_mut()) {
+                            let _entered = span.enter();
                             ready &= run.poll(task).is_ready();
                         }
                     }
@@ -462,10 +493,10 @@ impl Dispatcher {
             } else {
                 let mut pending: FuturesUnordered<_> = slots()
                     .filter(|slot| !done(slot))
-                    .map(|slot| run_one(slot, cx, start))
+                    .map(|slot| run_one(slot, cx, start).instrument(handler_span(slot, &cx)))
                     .collect();
                 while !pending.is_empty() {
-                    let next = select(pending.next(), deadline.as_mut()).instrument(span.clone());
+                    let next = select(pending.next(), deadline.as_mut());
                     match next.await {
                         Either::Left((Some((run, end)), _)) => {
                             runs.push(run);
@@ -545,45 +576,48 @@ fn log_rejection(rejection: &Rejection) {
 
 /// Runs one handler on one event, catching panics; returns the run, timed from `started`,
 /// and when it ended.
-fn run_one<'a>(
-    slot: &'a Slot,
-    cx: EventContext<'a>,
-    started: Instant,
-) -> impl Future<Output = (HandlerRun, Instant)> + 'a {
-    let span = tracing::debug_span!("pusher_handler", handler = &*slot.name, event = cx.index);
-    async move {
-        let handler = slot.handler.get();
-        let call = std::panic::catch_unwind(AssertUnwindSafe(|| handler.call(&cx)));
-        let result = match call {
-            Ok(future) => AssertUnwindSafe(future).catch_unwind().await,
-            Err(panic) => Err(panic),
-        };
-        let ended = Instant::now();
-        let elapsed = ended.saturating_duration_since(started);
-        let result = match result {
-            Ok(Ok(())) => {
-                tracing::debug!(?elapsed, "handler succeeded");
-                RunResult::Succeeded
-            }
-            Ok(Err(e)) => {
-                tracing::warn!(?elapsed, error = %e, "handler failed");
-                RunResult::Failed(e.to_string())
-            }
-            Err(panic) => {
-                let message = panic_message(panic.as_ref());
-                tracing::error!(?elapsed, panic = %message, "handler panicked");
-                RunResult::Panicked(message)
-            }
-        };
-        let run = HandlerRun {
-            event: cx.index,
-            handler: slot.name.clone(),
-            result,
-            elapsed,
-        };
-        (run, ended)
-    }
-    .instrument(span)
+async fn run_one(slot: &Slot, cx: EventContext<'_>, started: Instant) -> (HandlerRun, Instant) {
+    let handler = slot.handler.get();
+    let call = std::panic::catch_unwind(AssertUnwindSafe(|| handler.call(&cx)));
+    let result = match call {
+        Ok(future) => AssertUnwindSafe(future).catch_unwind().await,
+        Err(panic) => Err(panic),
+    };
+    let ended = Instant::now();
+    let elapsed = ended.saturating_duration_since(started);
+    let result = match result {
+        Ok(Ok(())) => {
+            tracing::debug!(?elapsed, "handler succeeded");
+            RunResult::Succeeded
+        }
+        Ok(Err(e)) => {
+            // Named here, not only by the span: the span is at `debug`, this line at `warn`.
+            tracing::warn!(handler = &*slot.name, event = cx.index, ?elapsed, error = %e, "handler failed");
+            RunResult::Failed(e.to_string())
+        }
+        Err(panic) => {
+            let message = panic_message(panic.as_ref());
+            tracing::error!(handler = &*slot.name, event = cx.index, ?elapsed, panic = %message, "handler panicked");
+            RunResult::Panicked(message)
+        }
+    };
+    let run = HandlerRun {
+        event: cx.index,
+        handler: slot.name.clone(),
+        result,
+        elapsed,
+    };
+    (run, ended)
+}
+
+/// The span of one handler's run on one event (at `debug`).
+fn handler_span(slot: &Slot, cx: &EventContext<'_>) -> tracing::Span {
+    tracing::debug_span!(
+        "pusher_handler",
+        handler = &*slot.name,
+        event = cx.index,
+        kind = cx.event.name()
+    )
 }
 
 fn panic_message(panic: &(dyn std::any::Any + Send)) -> String {

@@ -188,7 +188,7 @@ fn read_fields<'de, A: MapAccess<'de>>(mut map: A, event: &mut Event<'de>) -> Re
     while let Some(Key(key)) = map.next_key()? {
         if key == "name" {
             match map.next_value::<Value<'de>>()? {
-                name @ Value::String(_) if event.name == Value::Null => event.name = name,
+                name @ Value::String(_) if matches!(event.name, Value::Null) => event.name = name,
                 Value::String(_) => return Err(de::Error::custom("an event has two `name`s")),
                 other => {
                     return Err(de::Error::custom(format_args!(
@@ -201,7 +201,7 @@ fn read_fields<'de, A: MapAccess<'de>>(mut map: A, event: &mut Event<'de>) -> Re
             event.fields.push((key, map.next_value()?));
         }
     }
-    if event.name == Value::Null {
+    if matches!(event.name, Value::Null) {
         return Err(de::Error::custom("an event has no `name`"));
     }
     Ok(())
