@@ -37,6 +37,6 @@ impl<'r> EventContext<'r> {
 
     /// State of type `T` registered on the dispatcher, if any.
     pub fn state<T: Send + Sync + 'static>(&self) -> Option<&'r T> {
-        self.state.get::<T>()
+        self.state.get::<crate::State<T>>().map(|state| &state.0)
     }
 }

@@ -645,7 +645,7 @@ impl DispatcherBuilder {
 
     /// Makes `state` available to handlers as [`State<T>`](crate::State). One value per type.
     pub fn state<T: Clone + Send + Sync + 'static>(mut self, state: T) -> Self {
-        self.state.insert(state);
+        self.state.insert(crate::State(state));
         self
     }
 

@@ -102,7 +102,7 @@ async fn cache(event: &Event<'_>, cx: EventContext<'_>, State(log): State<Log>) 
 }
 
 #[on_event("subscription_count")]
-async fn count(channel: &str, subscription_count: u32, State(log): State<Log>) {
+async fn count(channel: &str, subscription_count: u32, log: &State<Log>) {
     log.push(format!("{channel} has {subscription_count}"));
 }
 

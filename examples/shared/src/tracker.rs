@@ -30,7 +30,7 @@ struct Inner {
 }
 
 /// The last client event seen.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct ClientEventSeen {
     /// Its channel.
     pub channel: String,
@@ -94,6 +94,7 @@ impl Tracker {
                 true
             }
             None => {
+                // The channel's name is copied once, when first seen.
                 inner
                     .channels
                     .insert(channel.to_owned(), (occupied, time_ms));
@@ -116,11 +117,17 @@ impl Tracker {
     pub fn set_member(&self, channel: &str, user_id: &str, joined: bool) {
         let mut inner = self.lock();
         if joined {
-            inner
-                .members
-                .entry(channel.to_owned())
-                .or_default()
-                .insert(user_id.to_owned());
+            match inner.members.get_mut(channel) {
+                Some(members) => {
+                    if !members.contains(user_id) {
+                        members.insert(user_id.to_owned());
+                    }
+                }
+                None => {
+                    let members = BTreeSet::from([user_id.to_owned()]);
+                    inner.members.insert(channel.to_owned(), members);
+                }
+            }
             Self::count(&mut inner, "member_added", channel, "");
         } else {
             if let Some(members) = inner.members.get_mut(channel) {
@@ -134,25 +141,45 @@ impl Tracker {
     }
 
     /// A client event was sent.
-    pub fn client_event(&self, seen: ClientEventSeen) {
+    pub fn client_event(
+        &self,
+        channel: &str,
+        event: &str,
+        user_id: Option<&str>,
+        text: Option<String>,
+    ) {
         let mut inner = self.lock();
         inner.client_events += 1;
-        let channel = seen.channel.clone();
-        inner.last_client_event = Some(seen);
-        Self::count(&mut inner, "client_event", &channel, "");
+        // Reuse the last one's strings: no allocation per event once they are long enough.
+        let last = inner
+            .last_client_event
+            .get_or_insert_with(ClientEventSeen::default);
+        replace(&mut last.channel, channel);
+        replace(&mut last.event, event);
+        match (&mut last.user_id, user_id) {
+            (Some(last), Some(user_id)) => replace(last, user_id),
+            (last, user_id) => *last = user_id.map(str::to_owned),
+        }
+        last.text = text;
+        Self::count(&mut inner, "client_event", channel, "");
     }
 
     /// A cache channel had no cached message.
     pub fn cache_miss(&self, channel: &str) {
         let mut inner = self.lock();
-        *inner.cache_misses.entry(channel.to_owned()).or_default() += 1;
+        bump(&mut inner.cache_misses, channel);
         Self::count(&mut inner, "cache_miss", channel, "");
     }
 
     /// A channel's subscription count changed.
     pub fn subscription_count(&self, channel: &str, count: u64) {
         let mut inner = self.lock();
-        inner.subscriptions.insert(channel.to_owned(), count);
+        match inner.subscriptions.get_mut(channel) {
+            Some(last) => *last = count,
+            None => {
+                inner.subscriptions.insert(channel.to_owned(), count);
+            }
+        }
         Self::count(&mut inner, "subscription_count", channel, "");
     }
 
@@ -162,7 +189,7 @@ impl Tracker {
     }
 
     fn count(inner: &mut Inner, kind: &str, channel: &str, note: &str) {
-        *inner.handled.entry(kind.to_owned()).or_default() += 1;
+        bump(&mut inner.handled, kind);
         inner.handled_total += 1;
         tracing::info!("handled {kind} on {channel}{note}");
     }
@@ -187,6 +214,22 @@ impl Tracker {
             ignored_late: inner.ignored_late,
         }
     }
+}
+
+/// Adds one to `key`'s count, copying `key` only the first time.
+fn bump(counts: &mut BTreeMap<String, u64>, key: &str) {
+    match counts.get_mut(key) {
+        Some(count) => *count += 1,
+        None => {
+            counts.insert(key.to_owned(), 1);
+        }
+    }
+}
+
+/// Makes `text` the content of `target`, reusing its allocation.
+fn replace(target: &mut String, text: &str) {
+    target.clear();
+    target.push_str(text);
 }
 
 #[cfg(test)]
@@ -222,5 +265,39 @@ mod tests {
         );
         tracker.set_member("presence-a", "2", false);
         assert!(tracker.snapshot().members.is_empty());
+    }
+
+    #[test]
+    fn the_last_client_event_replaces_the_one_before_it_whole() {
+        let tracker = Tracker::default();
+        tracker.client_event(
+            "presence-a",
+            "client-typing",
+            Some("alice"),
+            Some("hi".into()),
+        );
+        tracker.client_event("b", "client-x", None, None);
+        let snapshot = tracker.snapshot();
+        assert_eq!(snapshot.client_events, 2);
+        assert_eq!(
+            snapshot.last_client_event,
+            Some(ClientEventSeen {
+                channel: "b".into(),
+                event: "client-x".into(),
+                user_id: None,
+                text: None,
+            })
+        );
+        tracker.client_event("c", "client-y", Some("bob"), Some("yo".into()));
+        let last = tracker.snapshot().last_client_event.unwrap();
+        assert_eq!(
+            (
+                last.channel.as_str(),
+                last.user_id.as_deref(),
+                last.text.as_deref()
+            ),
+            ("c", Some("bob"), Some("yo"))
+        );
+        assert_eq!(tracker.snapshot().handled["client_event"], 3);
     }
 }

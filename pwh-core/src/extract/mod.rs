@@ -25,7 +25,7 @@ use crate::{Event, EventContext, PusherEvent, Value, Webhook};
 /// | `&Event` | the whole event, every field |
 /// | `&Webhook` | the webhook: `time_ms`, age, all events |
 /// | `PusherEvent` | the typed view of the event |
-/// | [`State<T>`] | state registered with `DispatcherBuilder::state` |
+/// | [`State<T>`], `&State<T>` | state registered with `DispatcherBuilder::state`, cloned or borrowed |
 /// | [`ClientData<T>`] | a client event's `data`, parsed from JSON into `T` |
 /// | `EventContext` | everything above |
 ///
@@ -46,7 +46,7 @@ use crate::{Event, EventContext, PusherEvent, Value, Webhook};
     message = "`{Self}` cannot be a handler parameter",
     label = "not readable from a Pusher event",
     note = "parameters are `&str`/`String`/number fields named like the parameter, `Option<_>` of those, \
-            `&Event`, `&Webhook`, `PusherEvent`, `State<T>`, `ClientData<T>`, or a type with `#[derive(FromEvent)]`"
+            `&Event`, `&Webhook`, `PusherEvent`, `State<T>`, `&State<T>`, `ClientData<T>`, or a type with `#[derive(FromEvent)]`"
 )]
 pub trait FromEvent<'r>: Sized {
     /// Reads the parameter named `param` from `cx`.

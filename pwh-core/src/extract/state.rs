@@ -4,20 +4,36 @@ use super::{ExtractError, FromEvent};
 use crate::EventContext;
 
 /// Application state registered with
-/// [`DispatcherBuilder::state`](crate::DispatcherBuilder::state), cloned for each handler call
-/// (wrap it in an `Arc` or use a cheaply cloned handle).
+/// [`DispatcherBuilder::state`](crate::DispatcherBuilder::state).
+///
+/// Take `State<T>` to get a clone for each handler call (wrap the state in an `Arc` or use a
+/// cheaply cloned handle), or `&State<T>` to borrow it for the call: no clone, and no
+/// reference count shared by every thread that handles webhooks.
 ///
 /// ```
 /// # use pwh_core::State;
 /// # #[derive(Clone)] struct Feeds;
-/// # impl Feeds { async fn pause(&self, _: &str) {} }
+/// # impl Feeds { async fn pause(&self, _: &str) {} fn count(&self, _: &str) {} }
 /// #[pwh_core::on_event("channel_vacated")]
 /// async fn stop_publishing(channel: &str, State(feeds): State<Feeds>) {
 ///     feeds.pause(channel).await;
 /// }
+///
+/// #[pwh_core::on_event("channel_occupied")]
+/// fn count_occupied(channel: &str, feeds: &State<Feeds>) {
+///     feeds.count(channel); // `&State<T>` derefs to `&T`
+/// }
 /// ```
 #[derive(Debug, Clone, Copy, Default)]
 pub struct State<T>(pub T);
+
+impl<T> std::ops::Deref for State<T> {
+    type Target = T;
+
+    fn deref(&self) -> &T {
+        &self.0
+    }
+}
 
 impl<'r, T: Clone + Send + Sync + 'static> FromEvent<'r> for State<T> {
     fn from_event(cx: &EventContext<'r>, _param: &'static str) -> Result<Self, ExtractError> {
@@ -27,5 +43,45 @@ impl<'r, T: Clone + Send + Sync + 'static> FromEvent<'r> for State<T> {
             .ok_or(ExtractError::MissingState {
                 type_name: std::any::type_name::<T>(),
             })
+    }
+}
+
+impl<'r, T: Send + Sync + 'static> FromEvent<'r> for &'r State<T> {
+    fn from_event(cx: &EventContext<'r>, _param: &'static str) -> Result<Self, ExtractError> {
+        cx.state
+            .get::<State<T>>()
+            .ok_or(ExtractError::MissingState {
+                type_name: std::any::type_name::<T>(),
+            })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::Webhook;
+
+    #[test]
+    fn cloned_or_borrowed_and_missing_named() {
+        let hook = Webhook::parse(br#"{"time_ms":1,"events":[{"name":"x"}]}"#).unwrap();
+        let mut state = http::Extensions::new();
+        state.insert(State(String::from("shared")));
+        let cx = EventContext {
+            webhook: &hook,
+            event: &hook.events()[0],
+            index: 0,
+            key: "k",
+            state: &state,
+        };
+        let State(cloned) = State::<String>::from_event(&cx, "s").unwrap();
+        assert_eq!(cloned, "shared");
+        let borrowed = <&State<String>>::from_event(&cx, "s").unwrap();
+        assert!(std::ptr::eq(
+            borrowed.as_str(),
+            cx.state::<String>().unwrap().as_str()
+        ));
+        let missing = ExtractError::MissingState { type_name: "u8" };
+        assert_eq!(State::<u8>::from_event(&cx, "n").unwrap_err(), missing);
+        assert_eq!(<&State<u8>>::from_event(&cx, "n").unwrap_err(), missing);
     }
 }
