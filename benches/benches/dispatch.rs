@@ -143,7 +143,7 @@ impl Contender {
                     Some(n) => (n.parse().ok()?, true),
                     None => (spec.parse().ok()?, false),
                 };
-                let entry = dispatcher((0..kinds).map(KindHandler));
+                let entry = dispatcher((0..kinds).map(KindHandler::new));
                 assert_eq!(entry.handlers().len(), kinds);
                 let pool = kind_pool(POOL, if hot { 1 } else { kinds }, NOW_MS);
                 (Receiver::EntryPoint(entry, 1), pool)

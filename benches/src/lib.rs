@@ -175,16 +175,40 @@ impl Handler for Noop {
 }
 
 /// Handler number `i` of the routing benchmark: named `h{i}`, receiving kind `kind_{i}`.
+///
+/// Its name and kind are `&'static str`, as those of `#[on_event]` handlers are (the macro
+/// writes them into the binary): made once per process for the first [`KINDS`] numbers.
 #[derive(Debug, Clone, Copy)]
-pub struct KindHandler(pub usize);
+pub struct KindHandler {
+    name: &'static str,
+    kind: &'static str,
+}
+
+/// How many distinct [`KindHandler`]s there are.
+pub const KINDS: usize = 10_000;
+
+impl KindHandler {
+    /// Handler number `i` (below [`KINDS`]).
+    pub fn new(i: usize) -> Self {
+        static NAMES: std::sync::OnceLock<Vec<(&'static str, &'static str)>> =
+            std::sync::OnceLock::new();
+        let names = NAMES.get_or_init(|| {
+            (0..KINDS)
+                .map(|i| {
+                    let leak = |s: String| -> &'static str { Box::leak(s.into_boxed_str()) };
+                    (leak(format!("h{i}")), leak(format!("kind_{i}")))
+                })
+                .collect()
+        });
+        let (name, kind) = names[i];
+        Self { name, kind }
+    }
+}
 
 #[async_trait]
 impl Handler for KindHandler {
     fn info(&self) -> HandlerInfo {
-        HandlerInfo::new(
-            format!("h{}", self.0),
-            Route::kind(format!("kind_{}", self.0)),
-        )
+        HandlerInfo::new(self.name, Route::kind(self.kind))
     }
 
     async fn call(&self, cx: &EventContext<'_>) -> Result<(), HandlerError> {
