@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # HTTP load benchmark of issue 6: each example app against a bare app of the same framework
-# whose POST route only reads the body and answers 200, and against a third app that mounts
-# pwh with one no-op handler (what pwh itself costs, without the example's own handlers).
+# whose POST route only reads the body and answers 200; and, to tell pwh's cost from the cost
+# of the work itself, an app that mounts pwh with one no-op handler and a hand-written
+# endpoint doing the minimum by hand (`hand-*`: pwh_bench::baseline::Baseline behind a route).
 #
 #   scripts/http-bench.sh                      # axum and Rocket, 3 rounds of 10 s, 64 connections
 #   DURATION=5 ROUNDS=2 scripts/http-bench.sh  # shorter
@@ -13,14 +14,15 @@
 # (events per webhook, 1), PORT (127.0.0.1 port, 3180), PIN (1: app on CPU 0, wrk on CPU 1).
 #
 # What it does: installs wrk if missing (apt-get), builds example-axum, example-rocket and the
-# pwh-bench binaries (bare-*, noop-*, gen-bodies) in release, then for each round and
-# framework runs the example app, the pwh no-op app and the bare app one after the other (the
-# order rotates between rounds): fresh signed bodies with time_ms = now (demo-key / demo-secret, the apps'
-# demo token), a fresh app process on 127.0.0.1 with RUST_LOG=warn, one wrk run of DURATION,
-# then the app is stopped. It prints requests/s and p99 latency of every run, the medians, and
-# the ratios example / bare (goal: >= 0.9), pwh / bare and example / pwh. A run with non-2xx answers or, for an example app,
-# fewer handled events than sent (replays) is flagged. Every loop is bounded and whatever the
-# script started is stopped on exit.
+# pwh-bench binaries (bare-*, noop-*, hand-*, gen-bodies) in release, then for each round and
+# framework runs the example app, the pwh no-op app, the hand-written app and the bare app one
+# after the other (the order rotates between rounds): fresh signed bodies with time_ms = now
+# (demo-key / demo-secret, the apps' demo token), a fresh app process on 127.0.0.1 with
+# RUST_LOG=warn, one wrk run of DURATION, then the app is stopped. It prints requests/s and
+# p99 latency of every run, the medians, and the ratios example / bare (goal: >= 0.9),
+# pwh / bare, hand / bare, pwh / hand and example / pwh. A run with non-2xx answers or, for an
+# example app, fewer handled events than sent (replays) is flagged. Every loop is bounded and
+# whatever the script started is stopped on exit.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -110,6 +112,7 @@ run() {
   case $kind in
     example) app=$bin/example-$fw ;;
     pwh) app=$bin/noop-$fw ;;
+    hand) app=$bin/hand-$fw ;;
     *) app=$bin/bare-$fw ;;
   esac
   "$bin/gen-bodies" --count "$BODIES" --events "$EVENTS" --out "$work/bodies.txt"
@@ -154,10 +157,11 @@ echo "wrk: $CONNECTIONS connections, $THREADS threads, ${DURATION}s per run, $RO
   "$BODIES distinct webhooks of $EVENTS event(s); pinned: $PIN; $(nproc) CPUs" >&2
 for round in $(seq 1 "$ROUNDS"); do
   for fw in $FRAMEWORKS; do
-    case $((round % 3)) in
-      1) order="example pwh bare" ;;
-      2) order="pwh bare example" ;;
-      *) order="bare example pwh" ;;
+    case $((round % 4)) in
+      1) order="example pwh hand bare" ;;
+      2) order="pwh hand bare example" ;;
+      3) order="hand bare example pwh" ;;
+      *) order="bare example pwh hand" ;;
     esac
     for kind in $order; do
       run "$kind" "$fw" "$round"
@@ -190,8 +194,8 @@ awk '
     printf "%-8s %-8s %12s %12s\n", "app", "", "median req/s", "median p99"
     for (j = 1; j <= nf; j++) {
       f = order[j]
-      for (k = 1; k <= 3; k++) {
-        kind = k == 1 ? "example" : k == 2 ? "pwh" : "bare"; key = f " " kind
+      for (k = 1; k <= 4; k++) {
+        kind = k == 1 ? "example" : k == 2 ? "pwh" : k == 3 ? "hand" : "bare"; key = f " " kind
         if (!(key in n)) continue
         delete a; delete b
         for (i = 1; i <= n[key]; i++) { a[i] = rps[key, i]; b[i] = p99[key, i] }
@@ -204,6 +208,8 @@ awk '
       f = order[j]
       ratio(f, "example", "bare", 1)
       ratio(f, "pwh", "bare", 0)
+      ratio(f, "hand", "bare", 0)
+      ratio(f, "pwh", "hand", 0)
       ratio(f, "example", "pwh", 0)
     }
   }' "$results"

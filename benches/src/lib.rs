@@ -249,6 +249,19 @@ fn with_handlers<H: Handler>(
     builder.build()
 }
 
+/// The hand-written receiver of the HTTP bench apps `hand-axum` and `hand-rocket`: the demo
+/// token (`demo-key` / `demo-secret`, which `gen-bodies` signs with) and a 10 minute max age.
+pub fn hand_receiver() -> baseline::Baseline {
+    baseline::Baseline::new("demo-key", "demo-secret", 600_000)
+}
+
+/// Now, in Unix milliseconds (0 if the clock is before 1970).
+pub fn now_ms() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
+}
+
 /// The listen address of the HTTP bench apps: `PWH_ADDR`, default `127.0.0.1:3001`.
 ///
 /// # Errors
