@@ -4,7 +4,7 @@ use std::future::{poll_fn, Future};
 use std::panic::AssertUnwindSafe;
 use std::pin::{pin, Pin};
 use std::sync::Arc;
-use std::task::Poll;
+use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
 use futures_util::future::{maybe_done, select, Either, MaybeDone};
@@ -336,25 +336,30 @@ impl Dispatcher {
         time_ms: u64,
         now_ms: u64,
     ) -> Begin {
-        const POLL: Duration = Duration::from_millis(10);
         let inner = &*self.inner;
         let max_age_ms = inner.max_age_ms.unwrap_or(millis(Self::DEFAULT_MAX_AGE));
         let expires_ms = time_ms.saturating_add(max_age_ms).max(now_ms);
         let deadline = inner.deadline.unwrap_or(Self::DEFAULT_DEADLINE);
         // The lease outlives the deadline a little, in case the process stalls.
         let lease_ms = millis(deadline).saturating_add(1_000);
+        let begin =
+            |now_ms: u64| log.begin(id, now_ms, expires_ms, now_ms.saturating_add(lease_ms));
+        match begin(now_ms) {
+            // Rare: the wait (and its timer) lives on the heap, not in every request's future.
+            Begin::Busy => Box::pin(self.wait_while_busy(begin, deadline)).await,
+            begin => begin,
+        }
+    }
+
+    /// Asks `begin` again every 10 ms while it answers [`Begin::Busy`], for at most `deadline`.
+    async fn wait_while_busy(&self, begin: impl Fn(u64) -> Begin, deadline: Duration) -> Begin {
+        const POLL: Duration = Duration::from_millis(10);
         let mut waited = Duration::ZERO;
         loop {
-            let now_ms = if waited.is_zero() {
-                now_ms
-            } else {
-                inner.clock.now_ms()
-            };
-            match log.begin(id, now_ms, expires_ms, now_ms.saturating_add(lease_ms)) {
-                Begin::Busy if waited < deadline => {
-                    tokio::time::sleep(POLL).await;
-                    waited += POLL;
-                }
+            tokio::time::sleep(POLL).await;
+            waited += POLL;
+            match begin(self.inner.clock.now_ms()) {
+                Begin::Busy if waited < deadline => {}
                 begin => return begin,
             }
         }
@@ -376,12 +381,10 @@ impl Dispatcher {
     ) -> Instant {
         let inner = &*self.inner;
         let deadline_at = inner.deadline.and_then(|d| started.checked_add(d));
-        let mut deadline = pin!(async move {
-            match deadline_at {
-                Some(at) => tokio::time::sleep_until(at.into()).await,
-                None => std::future::pending().await,
-            }
-        });
+        let mut deadline = Deadline {
+            at: deadline_at,
+            timer: None,
+        };
         let mut mark = started;
         let mut expired = false;
         for (index, event) in hook.events().iter().enumerate() {
@@ -436,7 +439,7 @@ impl Dispatcher {
                 .await;
                 let finished = match first {
                     Poll::Ready(finished) => Some(finished),
-                    Poll::Pending => match select(run, deadline.as_mut()).instrument(span).await {
+                    Poll::Pending => match select(run, &mut deadline).instrument(span).await {
                         Either::Left((finished, _)) => Some(finished),
                         Either::Right(((), _)) => None,
                     },
@@ -474,7 +477,7 @@ impl Dispatcher {
                         Poll::Pending
                     }
                 });
-                if let Either::Right(_) = select(pin!(both), deadline.as_mut()).await {
+                if let Either::Right(_) = select(pin!(both), &mut deadline).await {
                     expired = true;
                 }
                 let take = |run: Pin<&mut Option<MaybeDone<_>>>| {
@@ -496,7 +499,7 @@ impl Dispatcher {
                     .map(|slot| run_one(slot, cx, start).instrument(handler_span(slot, &cx)))
                     .collect();
                 while !pending.is_empty() {
-                    let next = select(pending.next(), deadline.as_mut());
+                    let next = select(pending.next(), &mut deadline);
                     match next.await {
                         Either::Left((Some((run, end)), _)) => {
                             runs.push(run);
@@ -536,6 +539,28 @@ impl Dispatcher {
             }
         }
         mark
+    }
+}
+
+/// The deadline of a webhook's handlers, as a future. Its timer is made when first polled,
+/// that is only when a handler has to wait, and on the heap: requests whose handlers finish at
+/// once carry no timer.
+struct Deadline {
+    at: Option<Instant>,
+    timer: Option<Pin<Box<tokio::time::Sleep>>>,
+}
+
+impl Future for Deadline {
+    type Output = ();
+
+    fn poll(mut self: Pin<&mut Self>, task: &mut Context<'_>) -> Poll<()> {
+        let Some(at) = self.at else {
+            return Poll::Pending;
+        };
+        self.timer
+            .get_or_insert_with(|| Box::pin(tokio::time::sleep_until(at.into())))
+            .as_mut()
+            .poll(task)
     }
 }
 

@@ -12,13 +12,13 @@ pub struct DeliveryId(pub [u8; 32]);
 
 impl std::hash::Hash for DeliveryId {
     fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
-        let [a, b, c, d, e, f, g, h, ..] = self.0;
-        state.write_u64(u64::from_le_bytes([a, b, c, d, e, f, g, h]));
+        state.write_u64(self.prefix());
     }
 }
 
-/// Hashes a [`DeliveryId`] to its first 8 bytes. An id is a verified HMAC: uniformly
-/// distributed, and nobody without the secret can choose it, so no keyed hash is needed.
+/// Hashes the first 8 bytes of a [`DeliveryId`] to themselves. An id is a verified HMAC:
+/// uniformly distributed, and nobody without the secret can choose it, so no keyed hash is
+/// needed.
 #[derive(Default)]
 struct IdHasher(u64);
 
@@ -38,8 +38,6 @@ impl std::hash::Hasher for IdHasher {
         self.0 = n;
     }
 }
-
-type IdMap<V> = HashMap<DeliveryId, V, std::hash::BuildHasherDefault<IdHasher>>;
 
 /// What earlier deliveries of one body achieved.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -111,12 +109,15 @@ impl<L: DeliveryLog + ?Sized> DeliveryLog for std::sync::Arc<L> {
 
 /// The in-memory [`DeliveryLog`]: bounded by a capacity and by expiry.
 ///
-/// Each remembered body costs 112 bytes of payload (its 32-byte signature in the table and in
-/// the eviction queue, its expiry twice, a lease, a progress marker), about 130 to 240 bytes
-/// with the slack of the hash table and the queue, plus the handler names of a partly failed
-/// delivery. The default capacity, 100,000 bodies, thus stays under about 24 MiB. Past the
-/// capacity the oldest entry is forgotten; entries also expire at the webhook's `time_ms`
-/// plus the max age, after which the webhook is refused as stale anyway.
+/// Entries live in a ring in the order they were first delivered, found through a small
+/// index from the first 8 bytes of their id: a new delivery touches one random place in the
+/// index, the rest in order. Each remembered body costs about 100 bytes (its 32-byte signature,
+/// expiry, lease and progress in the ring, 16 bytes in the index) plus the slack of the index
+/// and the handler names of a partly failed delivery: the default capacity, 100,000 bodies,
+/// stays under about 13 MiB. Past the capacity the oldest entry is forgotten; entries also
+/// expire at the webhook's `time_ms` plus the max age, after which the webhook is refused as
+/// stale anyway. (Two ids whose first 8 bytes are equal, one chance in 2^64 for two distinct
+/// bodies, are not both remembered: the later one is handled as if new, every time.)
 #[derive(Debug)]
 pub struct MemoryLog {
     capacity: usize,
@@ -125,18 +126,55 @@ pub struct MemoryLog {
 
 #[derive(Debug, Default)]
 struct Inner {
-    entries: IdMap<Entry>,
-    /// Insertion order, for eviction: `(expires_ms, id)`.
-    order: VecDeque<(u64, DeliveryId)>,
+    /// An id's first 8 bytes → its entry's sequence number.
+    index: PrefixMap,
+    /// The entries, oldest first.
+    ring: VecDeque<Entry>,
+    /// The sequence number of `ring`'s front.
+    head: u64,
 }
+
+type PrefixMap = HashMap<u64, u64, std::hash::BuildHasherDefault<IdHasher>>;
 
 #[derive(Debug)]
 struct Entry {
+    id: DeliveryId,
     expires_ms: u64,
     /// While a delivery runs: when its lease ends.
     leased_until_ms: Option<u64>,
     /// What finished deliveries achieved; `None` before the first one finished.
     progress: Option<Progress>,
+}
+
+impl DeliveryId {
+    /// The first 8 bytes: uniformly distributed, as the id is an HMAC.
+    fn prefix(&self) -> u64 {
+        let [a, b, c, d, e, f, g, h, ..] = self.0;
+        u64::from_le_bytes([a, b, c, d, e, f, g, h])
+    }
+}
+
+impl Inner {
+    /// The entry of `id`, if remembered.
+    fn get_mut(&mut self, id: &DeliveryId) -> Option<&mut Entry> {
+        let seq = *self.index.get(&id.prefix())?;
+        let position = usize::try_from(seq.checked_sub(self.head)?).ok()?;
+        self.ring.get_mut(position).filter(|entry| entry.id == *id)
+    }
+
+    /// Forgets the oldest entry.
+    fn evict(&mut self) {
+        if let Some(old) = self.ring.pop_front() {
+            if let std::collections::hash_map::Entry::Occupied(slot) =
+                self.index.entry(old.id.prefix())
+            {
+                if *slot.get() == self.head {
+                    slot.remove();
+                }
+            }
+            self.head += 1;
+        }
+    }
 }
 
 impl MemoryLog {
@@ -153,7 +191,7 @@ impl MemoryLog {
 
     /// How many bodies are remembered now.
     pub fn len(&self) -> usize {
-        self.lock().entries.len()
+        self.lock().ring.len()
     }
 
     /// Whether nothing is remembered.
@@ -162,7 +200,7 @@ impl MemoryLog {
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, Inner> {
-        // The map stays consistent even if a holder panicked: every update is one call.
+        // The log stays consistent even if a holder panicked: every update is one call.
         self.inner.lock().unwrap_or_else(PoisonError::into_inner)
     }
 }
@@ -176,17 +214,12 @@ impl Default for MemoryLog {
 impl DeliveryLog for MemoryLog {
     fn begin(&self, id: &DeliveryId, now_ms: u64, expires_ms: u64, lease_until_ms: u64) -> Begin {
         let mut inner = self.lock();
-        let Inner { entries, order } = &mut *inner;
-        let fresh = Entry {
-            expires_ms,
-            leased_until_ms: Some(lease_until_ms),
-            progress: None,
-        };
-        if let Some(entry) = entries.get_mut(id) {
+        if let Some(entry) = inner.get_mut(id) {
             if entry.expires_ms < now_ms {
                 // Remembered once, but expired: start over in place.
-                *entry = fresh;
-                order.push_back((expires_ms, *id));
+                entry.expires_ms = expires_ms;
+                entry.leased_until_ms = Some(lease_until_ms);
+                entry.progress = None;
                 return Begin::New;
             }
             if entry.leased_until_ms.is_some_and(|until| until > now_ms) {
@@ -198,32 +231,39 @@ impl DeliveryLog for MemoryLog {
             entry.leased_until_ms = Some(lease_until_ms);
             return entry.progress.clone().map_or(Begin::New, Begin::Resume);
         }
-        // Forget what expired at the front, then the oldest while over capacity.
-        while let Some(&(expires, old)) = order.front() {
-            if expires >= now_ms && entries.len() < self.capacity {
+        // Forget what expired at the front, then the oldest while full.
+        while let Some(front) = inner.ring.front() {
+            if front.expires_ms >= now_ms && inner.ring.len() < self.capacity {
                 break;
             }
-            order.pop_front();
-            if let std::collections::hash_map::Entry::Occupied(entry) = entries.entry(old) {
-                if entry.get().expires_ms == expires {
-                    entry.remove();
-                }
+            inner.evict();
+        }
+        let seq = inner.head + inner.ring.len() as u64;
+        match inner.index.entry(id.prefix()) {
+            // Another id with the same first 8 bytes is remembered: run without memory.
+            std::collections::hash_map::Entry::Occupied(_) => return Begin::New,
+            std::collections::hash_map::Entry::Vacant(slot) => {
+                slot.insert(seq);
             }
         }
-        entries.insert(*id, fresh);
-        order.push_back((expires_ms, *id));
+        inner.ring.push_back(Entry {
+            id: *id,
+            expires_ms,
+            leased_until_ms: Some(lease_until_ms),
+            progress: None,
+        });
         Begin::New
     }
 
     fn finish(&self, id: &DeliveryId, progress: Progress, _now_ms: u64) {
-        if let Some(entry) = self.lock().entries.get_mut(id) {
+        if let Some(entry) = self.lock().get_mut(id) {
             entry.progress = Some(progress);
             entry.leased_until_ms = None;
         }
     }
 
     fn abandon(&self, id: &DeliveryId) {
-        if let Some(entry) = self.lock().entries.get_mut(id) {
+        if let Some(entry) = self.lock().get_mut(id) {
             entry.leased_until_ms = None;
         }
     }
@@ -285,7 +325,7 @@ mod tests {
             log.begin(&id(1), 94, 1_000, 150),
             Begin::Resume(Progress::Complete)
         );
-        assert_eq!(log.lock().order.len(), 1);
+        assert_eq!(log.lock().ring.len(), 1);
     }
 
     #[test]
@@ -297,13 +337,32 @@ mod tests {
             assert!(log.len() <= 1_000);
         }
         assert_eq!(log.len(), 1_000);
-        assert!(log.lock().order.len() <= 1_000);
+        assert!(log.lock().index.len() <= 1_000);
         // The newest are kept, the oldest forgotten.
         assert_eq!(
             log.begin(&id(49_999), 0, u64::MAX, 10),
             Begin::Resume(Progress::Complete)
         );
         assert_eq!(log.begin(&id(0), 0, u64::MAX, 10), Begin::New);
+    }
+
+    #[test]
+    fn an_id_sharing_the_first_8_bytes_of_a_remembered_one_runs_unremembered() {
+        let log = MemoryLog::new(10);
+        let first = id(7);
+        let mut twin = first;
+        twin.0[31] ^= 1;
+        assert_eq!(log.begin(&first, 0, 100, 10), Begin::New);
+        log.finish(&first, Progress::Complete, 1);
+        for now in [2, 3] {
+            assert_eq!(log.begin(&twin, now, 100, 10), Begin::New);
+            log.finish(&twin, Progress::Complete, now);
+        }
+        assert_eq!(
+            log.begin(&first, 4, 100, 14),
+            Begin::Resume(Progress::Complete)
+        );
+        assert_eq!(log.len(), 1);
     }
 
     #[test]
