@@ -27,8 +27,9 @@ if [ $# -gt 0 ]; then
   contenders=("$@")
 else
   contenders=(
-    webhook_1_event/entry_point webhook_1_event/baseline webhook_1_event/pusher
-    webhook_20_events/entry_point webhook_20_events/baseline webhook_20_events/pusher
+    webhook_1_event/entry_point webhook_1_event/entry_point_no_log webhook_1_event/baseline
+    webhook_1_event/pusher webhook_20_events/entry_point webhook_20_events/entry_point_no_log
+    webhook_20_events/baseline webhook_20_events/pusher
     dispatch_kinds/kinds_1 dispatch_kinds/kinds_100 dispatch_kinds/kinds_10000
     dispatch_kinds/kinds_10000_hot
   )
@@ -76,6 +77,8 @@ echo
 printf '%-40s %12s %18s\n' ratio instructions "without SHA-256"
 ratio "entry point / baseline, 1 event" webhook_1_event/entry_point webhook_1_event/baseline
 ratio "entry point / baseline, 20 events" webhook_20_events/entry_point webhook_20_events/baseline
+ratio "entry point without log / baseline, 1" webhook_1_event/entry_point_no_log webhook_1_event/baseline
+ratio "entry point without log / baseline, 20" webhook_20_events/entry_point_no_log webhook_20_events/baseline
 ratio "pusher / entry point, 1 event" webhook_1_event/pusher webhook_1_event/entry_point
 ratio "pusher / entry point, 20 events" webhook_20_events/pusher webhook_20_events/entry_point
 ratio "100 kinds / 1 kind" dispatch_kinds/kinds_100 dispatch_kinds/kinds_1
