@@ -282,6 +282,30 @@ pub fn rocket_config(addr: std::net::SocketAddr) -> rocket::figment::Figment {
         .merge(("cli_colors", false))
 }
 
+/// Runs a Rocket HTTP bench app named `name`: `build` gets the configuration (address from
+/// `PWH_ADDR`, logging off) and returns the app to launch. Exits with failure on a bad
+/// address or a launch error, saying which.
+pub async fn launch_rocket(
+    name: &str,
+    build: impl FnOnce(rocket::figment::Figment) -> rocket::Rocket<rocket::Build>,
+) -> std::process::ExitCode {
+    let addr = match listen_addr() {
+        Ok(addr) => addr,
+        Err(e) => {
+            eprintln!("{e}");
+            return std::process::ExitCode::FAILURE;
+        }
+    };
+    eprintln!("{name} listening on http://{addr}");
+    match build(rocket_config(addr)).launch().await {
+        Ok(_) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("{name}: {e}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
 /// The dispatcher of the `noop-*` HTTP bench apps: pwh's defaults (system clock, 10 minute
 /// max age, 100,000-body redelivery memory, 3 s deadline), the demo token, and one catch-all
 /// no-op handler.

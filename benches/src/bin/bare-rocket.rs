@@ -24,24 +24,8 @@ async fn webhooks(body: Data<'_>) -> (Status, &'static str) {
 
 #[rocket::main]
 async fn main() -> ExitCode {
-    let addr = match pwh_bench::listen_addr() {
-        Ok(addr) => addr,
-        Err(e) => {
-            eprintln!("{e}");
-            return ExitCode::FAILURE;
-        }
-    };
-    let figment = pwh_bench::rocket_config(addr);
-    eprintln!("bare-rocket listening on http://{addr}");
-    match rocket::custom(figment)
-        .mount("/", rocket::routes![webhooks])
-        .launch()
-        .await
-    {
-        Ok(_) => ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("bare-rocket: {e}");
-            ExitCode::FAILURE
-        }
-    }
+    pwh_bench::launch_rocket("bare-rocket", |figment| {
+        rocket::custom(figment).mount("/", rocket::routes![webhooks])
+    })
+    .await
 }

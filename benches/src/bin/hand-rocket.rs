@@ -58,25 +58,10 @@ async fn webhooks(
 
 #[rocket::main]
 async fn main() -> ExitCode {
-    let addr = match pwh_bench::listen_addr() {
-        Ok(addr) => addr,
-        Err(e) => {
-            eprintln!("{e}");
-            return ExitCode::FAILURE;
-        }
-    };
-    let figment = pwh_bench::rocket_config(addr);
-    eprintln!("hand-rocket listening on http://{addr}");
-    match rocket::custom(figment)
-        .manage(pwh_bench::hand_receiver())
-        .mount("/", rocket::routes![webhooks])
-        .launch()
-        .await
-    {
-        Ok(_) => ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("hand-rocket: {e}");
-            ExitCode::FAILURE
-        }
-    }
+    pwh_bench::launch_rocket("hand-rocket", |figment| {
+        rocket::custom(figment)
+            .manage(pwh_bench::hand_receiver())
+            .mount("/", rocket::routes![webhooks])
+    })
+    .await
 }

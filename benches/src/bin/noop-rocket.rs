@@ -10,25 +10,10 @@ use std::process::ExitCode;
 
 #[rocket::main]
 async fn main() -> ExitCode {
-    let addr = match pwh_bench::listen_addr() {
-        Ok(addr) => addr,
-        Err(e) => {
-            eprintln!("{e}");
-            return ExitCode::FAILURE;
-        }
-    };
-    let dispatcher = pwh_bench::noop_app_dispatcher();
-    let figment = pwh_bench::rocket_config(addr);
-    eprintln!("noop-rocket listening on http://{addr}");
-    match rocket::custom(figment)
-        .attach(pwh_rocket::Webhooks::new(dispatcher).at("/pusher/webhooks"))
-        .launch()
-        .await
-    {
-        Ok(_) => ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("noop-rocket: {e}");
-            ExitCode::FAILURE
-        }
-    }
+    pwh_bench::launch_rocket("noop-rocket", |figment| {
+        rocket::custom(figment).attach(
+            pwh_rocket::Webhooks::new(pwh_bench::noop_app_dispatcher()).at("/pusher/webhooks"),
+        )
+    })
+    .await
 }
