@@ -393,7 +393,7 @@ impl Dispatcher {
             let slots = || targets.iter();
             let done = |slot: &Slot| progress.is_some_and(|p| p.is_done(index, &slot.name));
             // Handlers that need not or cannot run are recorded as such; count the others.
-            let first = runs.len();
+            let first_run = runs.len();
             let mut count = 0;
             for slot in slots() {
                 let result = if expired {
@@ -432,12 +432,12 @@ impl Dispatcher {
                 // in their first poll, before the deadline needs a timer.
                 let span = handler_span(only, &cx);
                 let mut run = pin!(run_one(only, cx, start));
-                let first = poll_fn(|task| {
+                let polled = poll_fn(|task| {
                     let _entered = span.enter();
                     Poll::Ready(run.as_mut().poll(task))
                 })
                 .await;
-                let finished = match first {
+                let finished = match polled {
                     Poll::Ready(finished) => Some(finished),
                     Poll::Pending => match select(run, &mut deadline).instrument(span).await {
                         Either::Left((finished, _)) => Some(finished),
@@ -518,7 +518,7 @@ impl Dispatcher {
                 // Whatever of this event's handlers has not finished was cut off.
                 for slot in slots().filter(|slot| !done(slot)) {
                     let finished = runs
-                        .get(first..)
+                        .get(first_run..)
                         .unwrap_or_default()
                         .iter()
                         .any(|r| r.handler == slot.name);
