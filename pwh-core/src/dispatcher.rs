@@ -603,9 +603,13 @@ fn log_rejection(rejection: &Rejection) {
 /// and when it ended.
 async fn run_one(slot: &Slot, cx: EventContext<'_>, started: Instant) -> (HandlerRun, Instant) {
     let handler = slot.handler.get();
-    let call = std::panic::catch_unwind(AssertUnwindSafe(|| handler.call(&cx)));
+    // A handler that never waits answers at once; the others give a future to poll.
+    let call = std::panic::catch_unwind(AssertUnwindSafe(|| {
+        handler.call_now(&cx).ok_or_else(|| handler.call(&cx))
+    }));
     let result = match call {
-        Ok(future) => AssertUnwindSafe(future).catch_unwind().await,
+        Ok(Ok(now)) => Ok(now),
+        Ok(Err(future)) => AssertUnwindSafe(future).catch_unwind().await,
         Err(panic) => Err(panic),
     };
     let ended = Instant::now();

@@ -37,6 +37,18 @@ pub trait Handler: Send + Sync + 'static {
     /// A [`HandlerError`] when the event could not be handled: the webhook is answered with
     /// 500 so that Pusher delivers it again, and the retry runs this handler again.
     async fn call(&self, cx: &EventContext<'_>) -> Result<(), HandlerError>;
+
+    /// Handles one event at once, without a future, if this handler never waits: what
+    /// `#[on_event]` implements for a plain (not `async`) `fn`. The dispatcher tries it first
+    /// and calls [`call`](Self::call) only on `None`, the default.
+    ///
+    /// # Errors
+    ///
+    /// As [`call`](Self::call).
+    fn call_now(&self, cx: &EventContext<'_>) -> Option<Result<(), HandlerError>> {
+        let _ = cx;
+        None
+    }
 }
 
 /// Which events a handler receives.

@@ -38,6 +38,14 @@ async fn panics(channel: &str) {
     }
 }
 
+/// The same, in a plain `fn`: called at once (`Handler::call_now`), not through a future.
+#[on_event("cache_miss")]
+fn panics_at_once(channel: &str) {
+    if channel == "boom" {
+        panic!("plain handler exploded on purpose");
+    }
+}
+
 #[on_event(custom = "member_updated")]
 fn sync_custom(channel: &str, State(calls): State<Calls>) -> Result<(), String> {
     calls.push(format!("custom {channel}"));
@@ -106,6 +114,31 @@ async fn a_panic_is_a_failure_of_that_handler_and_the_process_keeps_serving() {
         )
         .await;
     next.assert_ok();
+}
+
+#[tokio::test]
+async fn a_plain_fn_handler_panicking_is_caught_the_same_way() {
+    let calls = Calls::default();
+    let harness = Harness::configure(|b| {
+        b.registered_handlers(false)
+            .handler(handler!(panics_at_once))
+            .handler(handler!(everything))
+            .state(calls.clone())
+    });
+    let delivery = harness.deliver(TestWebhook::new().cache_miss("boom")).await;
+    assert_eq!(delivery.status(), 500);
+    let failed: Vec<_> = delivery.response().outcome().unwrap().failures().collect();
+    assert_eq!(failed.len(), 1);
+    assert!(failed[0].handler().ends_with("::panics_at_once"));
+    assert_eq!(
+        failed[0].result(),
+        &RunResult::Panicked("plain handler exploded on purpose".into())
+    );
+    assert!(delivery.ran("everything"));
+    harness
+        .deliver(TestWebhook::new().cache_miss("calm"))
+        .await
+        .assert_ok();
 }
 
 #[tokio::test]

@@ -220,3 +220,37 @@ fn handlers_stay_plain_functions() {
         State(Prefix("")),
     );
 }
+
+#[on_event(custom = "never_sent")]
+fn plain_never_sent() {}
+
+#[on_event(custom = "never_sent")]
+async fn async_never_sent() {}
+
+/// Asks, from inside a delivery, whether each `#[on_event]` handler answers at once.
+struct Probe(Arc<Mutex<Vec<(bool, bool)>>>);
+
+#[pwh_core::async_trait]
+impl pwh_core::Handler for Probe {
+    fn info(&self) -> pwh_core::HandlerInfo {
+        pwh_core::HandlerInfo::new("probe", pwh_core::Route::Any)
+    }
+
+    async fn call(&self, cx: &EventContext<'_>) -> Result<(), pwh_core::HandlerError> {
+        let plain = handler!(plain_never_sent).call_now(cx).is_some();
+        let awaited = handler!(async_never_sent).call_now(cx).is_some();
+        self.0.lock().unwrap().push((plain, awaited));
+        Ok(())
+    }
+}
+
+#[tokio::test]
+async fn a_plain_fn_is_called_at_once_an_async_fn_through_its_future() {
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let probe = Probe(Arc::clone(&seen));
+    Harness::configure(move |b| b.registered_handlers(false).handler(probe))
+        .deliver(TestWebhook::new().channel_occupied("c"))
+        .await
+        .assert_ok();
+    assert_eq!(*seen.lock().unwrap(), [(true, false)]);
+}

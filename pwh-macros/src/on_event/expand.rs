@@ -29,7 +29,8 @@ pub(crate) fn expand(handler: &Handler) -> TokenStream {
             let #arg = <#ty as ::pwh_core::FromEvent<'_>>::from_event(__pwh_cx, #param_name)?;
         }
     });
-    let call = if item.sig.asyncness.is_some() {
+    let is_async = item.sig.asyncness.is_some();
+    let call = if is_async {
         quote!(#name(#(#args),*).await)
     } else {
         quote!(#name(#(#args),*))
@@ -40,6 +41,51 @@ pub(crate) fn expand(handler: &Handler) -> TokenStream {
     };
     let convert = quote_spanned! {ret_span=>
         ::pwh_core::IntoHandlerResult::into_handler_result(__pwh_ret)
+    };
+    let body = quote! {
+        #(#extractions)*
+        let __pwh_ret = #call;
+        #convert
+    };
+    // A plain `fn` is called at once (`call_now`), without a future; `call` does the same.
+    let methods = if is_async {
+        quote! {
+            async fn call(
+                &self,
+                __pwh_cx: &::pwh_core::EventContext<'_>,
+            ) -> ::std::result::Result<(), ::pwh_core::HandlerError> {
+                #body
+            }
+        }
+    } else {
+        quote! {
+            async fn call(
+                &self,
+                __pwh_cx: &::pwh_core::EventContext<'_>,
+            ) -> ::std::result::Result<(), ::pwh_core::HandlerError> {
+                Self::__pwh_call_now(__pwh_cx)
+            }
+
+            fn call_now(
+                &self,
+                __pwh_cx: &::pwh_core::EventContext<'_>,
+            ) -> ::std::option::Option<::std::result::Result<(), ::pwh_core::HandlerError>> {
+                ::std::option::Option::Some(Self::__pwh_call_now(__pwh_cx))
+            }
+        }
+    };
+    let inherent = if is_async {
+        quote!()
+    } else {
+        quote! {
+            impl #name {
+                fn __pwh_call_now(
+                    __pwh_cx: &::pwh_core::EventContext<'_>,
+                ) -> ::std::result::Result<(), ::pwh_core::HandlerError> {
+                    #body
+                }
+            }
+        }
     };
     let handle_doc = format!(
         "Handle of the `{name}` Pusher event handler, to add it to a dispatcher by hand: \
@@ -54,6 +100,8 @@ pub(crate) fn expand(handler: &Handler) -> TokenStream {
         #vis struct #name {}
 
         const _: () = {
+            #inherent
+
             #[::pwh_core::__private::async_trait]
             impl ::pwh_core::Handler for #name {
                 fn info(&self) -> ::pwh_core::HandlerInfo {
@@ -64,14 +112,7 @@ pub(crate) fn expand(handler: &Handler) -> TokenStream {
                     .at(::std::file!(), ::std::line!())
                 }
 
-                async fn call(
-                    &self,
-                    __pwh_cx: &::pwh_core::EventContext<'_>,
-                ) -> ::std::result::Result<(), ::pwh_core::HandlerError> {
-                    #(#extractions)*
-                    let __pwh_ret = #call;
-                    #convert
-                }
+                #methods
             }
 
             ::pwh_core::__private::inventory::submit! {
