@@ -158,7 +158,8 @@ pub fn on_kind(kind: u8, channel: Option<&str>) {
 }
 
 /// A catch-all no-op handler: it receives every event, like the baseline's `match` calls a
-/// no-op for every event.
+/// no-op for every event. It never waits, so it answers through `call_now`, as an
+/// `#[on_event]` plain `fn` does.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Noop;
 
@@ -171,6 +172,11 @@ impl Handler for Noop {
     async fn call(&self, cx: &EventContext<'_>) -> Result<(), HandlerError> {
         noop(cx.event().str("channel"));
         Ok(())
+    }
+
+    fn call_now(&self, cx: &EventContext<'_>) -> Option<Result<(), HandlerError>> {
+        noop(cx.event().str("channel"));
+        Some(Ok(()))
     }
 }
 
@@ -214,6 +220,11 @@ impl Handler for KindHandler {
     async fn call(&self, cx: &EventContext<'_>) -> Result<(), HandlerError> {
         noop(cx.event().str("channel"));
         Ok(())
+    }
+
+    fn call_now(&self, cx: &EventContext<'_>) -> Option<Result<(), HandlerError>> {
+        noop(cx.event().str("channel"));
+        Some(Ok(()))
     }
 }
 
