@@ -170,8 +170,7 @@ impl Handler for Noop {
     }
 
     async fn call(&self, cx: &EventContext<'_>) -> Result<(), HandlerError> {
-        noop(cx.event().str("channel"));
-        Ok(())
+        self.call_now(cx).unwrap_or(Ok(()))
     }
 
     fn call_now(&self, cx: &EventContext<'_>) -> Option<Result<(), HandlerError>> {
@@ -218,8 +217,7 @@ impl Handler for KindHandler {
     }
 
     async fn call(&self, cx: &EventContext<'_>) -> Result<(), HandlerError> {
-        noop(cx.event().str("channel"));
-        Ok(())
+        self.call_now(cx).unwrap_or(Ok(()))
     }
 
     fn call_now(&self, cx: &EventContext<'_>) -> Option<Result<(), HandlerError>> {

@@ -151,8 +151,16 @@ pub(crate) mod tests {
     use super::*;
 
     pub(crate) fn with_cx<R>(body: &[u8], f: impl FnOnce(&EventContext<'_>) -> R) -> R {
+        with_state_cx(body, http::Extensions::new(), f)
+    }
+
+    /// The context of the first event of `body`, with `state` as the dispatcher's state.
+    pub(crate) fn with_state_cx<R>(
+        body: &[u8],
+        state: http::Extensions,
+        f: impl FnOnce(&EventContext<'_>) -> R,
+    ) -> R {
         let hook = Webhook::parse(body).unwrap();
-        let state = http::Extensions::new();
         let cx = EventContext {
             webhook: &hook,
             event: &hook.events()[0],

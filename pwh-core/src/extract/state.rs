@@ -59,29 +59,23 @@ impl<'r, T: Send + Sync + 'static> FromEvent<'r> for &'r State<T> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::Webhook;
+    use crate::extract::tests::with_state_cx;
 
     #[test]
     fn cloned_or_borrowed_and_missing_named() {
-        let hook = Webhook::parse(br#"{"time_ms":1,"events":[{"name":"x"}]}"#).unwrap();
         let mut state = http::Extensions::new();
         state.insert(State(String::from("shared")));
-        let cx = EventContext {
-            webhook: &hook,
-            event: &hook.events()[0],
-            index: 0,
-            key: "k",
-            state: &state,
-        };
-        let State(cloned) = State::<String>::from_event(&cx, "s").unwrap();
-        assert_eq!(cloned, "shared");
-        let borrowed = <&State<String>>::from_event(&cx, "s").unwrap();
-        assert!(std::ptr::eq(
-            borrowed.as_str(),
-            cx.state::<String>().unwrap().as_str()
-        ));
-        let missing = ExtractError::MissingState { type_name: "u8" };
-        assert_eq!(State::<u8>::from_event(&cx, "n").unwrap_err(), missing);
-        assert_eq!(<&State<u8>>::from_event(&cx, "n").unwrap_err(), missing);
+        with_state_cx(br#"{"time_ms":1,"events":[{"name":"x"}]}"#, state, |cx| {
+            let State(cloned) = State::<String>::from_event(cx, "s").unwrap();
+            assert_eq!(cloned, "shared");
+            let borrowed = <&State<String>>::from_event(cx, "s").unwrap();
+            assert!(std::ptr::eq(
+                borrowed.as_str(),
+                cx.state::<String>().unwrap().as_str()
+            ));
+            let missing = ExtractError::MissingState { type_name: "u8" };
+            assert_eq!(State::<u8>::from_event(cx, "n").unwrap_err(), missing);
+            assert_eq!(<&State<u8>>::from_event(cx, "n").unwrap_err(), missing);
+        });
     }
 }
