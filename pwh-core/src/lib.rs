@@ -26,6 +26,7 @@ macro_rules! refuse_strings_quietly {
 
 mod clock;
 mod context;
+mod delivery;
 mod dispatcher;
 mod event;
 mod extract;
@@ -35,7 +36,6 @@ mod headers;
 mod keyring;
 mod kind;
 mod outcome;
-mod redelivery;
 mod registry;
 mod rejection;
 mod response;
@@ -49,6 +49,10 @@ pub mod testing;
 
 pub use clock::{Clock, FixedClock, SystemClock};
 pub use context::EventContext;
+pub use delivery::{
+    Begin, DeliveryId, DeliveryLog, End, LeaseToken, MemoryLog, Progress, StoreError,
+    StoreErrorKind,
+};
 pub use dispatcher::{Dispatcher, DispatcherBuilder};
 pub use event::Event;
 pub use extract::{ClientData, ExtractError, FromEvent, State};
@@ -57,7 +61,6 @@ pub use headers::{Headers, KEY as KEY_HEADER, SIGNATURE as SIGNATURE_HEADER};
 pub use keyring::{KeyRing, KeyRingError, Verified, ENV_EXTRA_TOKENS, ENV_KEY, ENV_SECRET};
 pub use kind::{PusherEvent, KNOWN_KINDS};
 pub use outcome::{HandlerRun, Outcome, RunResult};
-pub use redelivery::{Begin, DeliveryId, DeliveryLog, MemoryLog, Progress};
 pub use registry::registered_handlers;
 pub use rejection::Rejection;
 pub use response::Response;

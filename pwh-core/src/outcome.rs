@@ -6,6 +6,8 @@ use std::time::Duration;
 
 use http::StatusCode;
 
+use crate::delivery::StoreError;
+
 /// The result of one handler on one event.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
@@ -108,6 +110,7 @@ pub struct Outcome {
     pub(crate) elapsed: Duration,
     pub(crate) replayed: bool,
     pub(crate) busy: bool,
+    pub(crate) unavailable: Option<StoreError>,
 }
 
 impl Outcome {
@@ -123,7 +126,7 @@ impl Outcome {
 
     /// Whether every handler succeeded (or had on an earlier delivery).
     pub fn is_success(&self) -> bool {
-        !self.busy && self.failures().next().is_none()
+        !self.busy && self.unavailable.is_none() && self.failures().next().is_none()
     }
 
     /// How many events the webhook held.
@@ -136,7 +139,7 @@ impl Outcome {
         self.time_ms
     }
 
-    /// How long the handlers took, all together.
+    /// How long it took from the request's arrival until the last handler ended.
     pub fn elapsed(&self) -> Duration {
         self.elapsed
     }
@@ -153,14 +156,23 @@ impl Outcome {
         self.busy
     }
 
+    /// Why nothing ran when the delivery store could not answer (answered with 503, so that
+    /// Pusher delivers the body again later).
+    pub fn store_error(&self) -> Option<&StoreError> {
+        self.unavailable.as_ref()
+    }
+
     /// The runs of the handler named `handler`.
     pub fn runs_of<'s>(&'s self, handler: &'s str) -> impl Iterator<Item = &'s HandlerRun> {
         self.runs.iter().filter(move |r| &*r.handler == handler)
     }
 
-    /// 200 when every handler succeeded, else 500 so that Pusher retries.
+    /// 200 when every handler succeeded; 503 when the delivery store could not answer; else
+    /// 500, so that Pusher retries.
     pub fn status(&self) -> StatusCode {
-        if self.is_success() {
+        if self.unavailable.is_some() {
+            StatusCode::SERVICE_UNAVAILABLE
+        } else if self.is_success() {
             StatusCode::OK
         } else {
             StatusCode::INTERNAL_SERVER_ERROR

@@ -47,6 +47,15 @@ pub enum Rejection {
         /// The configured maximum age.
         max_age_ms: u64,
     },
+    /// `time_ms` is further in the future than the maximum age (401): the sender's clock or
+    /// ours is wrong.
+    #[error("webhook is {ahead_ms} ms in the future, more than the {max_age_ms} ms allowed (clock skew)")]
+    FromTheFuture {
+        /// How far ahead of our clock `time_ms` is.
+        ahead_ms: u64,
+        /// The configured maximum age.
+        max_age_ms: u64,
+    },
     /// Authenticated, but the body is not a Pusher webhook (400).
     #[error("not a Pusher webhook: {reason}")]
     Malformed {
@@ -67,7 +76,8 @@ impl Rejection {
             | Self::MissingSignature
             | Self::MalformedSignature { .. }
             | Self::SignatureMismatch
-            | Self::Stale { .. } => StatusCode::UNAUTHORIZED,
+            | Self::Stale { .. }
+            | Self::FromTheFuture { .. } => StatusCode::UNAUTHORIZED,
         }
     }
 

@@ -62,6 +62,9 @@ impl Response {
     pub fn body(&self) -> Cow<'static, str> {
         match &self.result {
             Ok(outcome) if outcome.is_success() => Cow::Borrowed("ok"),
+            Ok(outcome) if outcome.store_error().is_some() => {
+                Cow::Borrowed("delivery store unavailable; deliver again")
+            }
             Ok(_) => Cow::Borrowed("a handler failed; deliver again"),
             Err(rejection) => Cow::Owned(rejection.to_string()),
         }

@@ -181,9 +181,26 @@ async fn the_clock_decides_freshness() {
             max_age_ms: 60_000
         })
     );
-    // A webhook from the future (clock skew) is accepted.
-    clock.set(0);
+    // A webhook from the future is accepted within the max age (clock skew), refused past it.
+    clock.set(1_000_000 - 60_000);
     assert_eq!(send().await.status(), 200);
+    clock.set(1_000_000 - 60_001);
+    assert_eq!(
+        send().await.rejection(),
+        Some(&Rejection::FromTheFuture {
+            ahead_ms: 60_001,
+            max_age_ms: 60_000
+        })
+    );
+    let far_future = TestWebhook::new()
+        .time_ms(u64::MAX)
+        .channel_occupied("c")
+        .signed();
+    clock.set(1_000_000);
+    let response = dispatcher
+        .handle("POST", far_future.headers.as_slice(), &far_future.body)
+        .await;
+    assert_eq!(response.status(), 401, "u64::MAX is not fresh");
     // And the check can be turned off.
     let lenient = Dispatcher::builder(KeyRing::new([test_token()]))
         .registered_handlers(false)

@@ -29,6 +29,8 @@
 //! # }
 //! ```
 
+mod delivery_log;
+
 use std::sync::{Arc, Mutex, PoisonError};
 
 use serde::Serialize;
@@ -37,6 +39,8 @@ use crate::{
     Dispatcher, DispatcherBuilder, EventContext, FixedClock, Handler, HandlerError, HandlerInfo,
     HandlerRun, KeyRing, PusherEvent, Response, Route, RunResult, Token,
 };
+
+pub use delivery_log::check_delivery_log;
 
 /// The key of the token test webhooks are signed with.
 pub const TEST_KEY: &str = "pwh-test-key";

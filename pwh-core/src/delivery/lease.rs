@@ -1,0 +1,240 @@
+//! The dispatcher's side of the redelivery memory: begin a delivery (waiting while another
+//! copy of the body is being delivered), keep its lease alive, and end it with what it
+//! achieved, also when the request is dropped half-way.
+
+use std::sync::{Arc, Mutex, PoisonError, Weak};
+use std::time::Duration;
+
+use futures_util::FutureExt;
+use tokio::task::JoinHandle;
+use tokio::time::Instant;
+
+use crate::delivery::log::{Begin, DeliveryId, DeliveryLog, End, LeaseToken, StoreError};
+use crate::delivery::progress::Progress;
+use crate::outcome::{HandlerRun, Name, RunResult};
+
+/// The dispatcher's redelivery memory: the log, and the leases it holds now.
+pub(crate) struct Memory {
+    active: Arc<Active>,
+    fail_open: bool,
+}
+
+/// The leases this dispatcher holds, renewed by one background task while they are held.
+struct Active {
+    log: Arc<dyn DeliveryLog>,
+    lease_for: Duration,
+    state: Mutex<ActiveState>,
+}
+
+#[derive(Default)]
+struct ActiveState {
+    next: u64,
+    leases: Vec<(u64, DeliveryId, LeaseToken)>,
+    renewer: Option<JoinHandle<()>>,
+}
+
+/// What [`Memory::start`] found.
+pub(crate) enum Started<'m> {
+    /// Run the handlers `Progress` does not name, within this delivery.
+    Run(Delivery<'m>, Progress),
+    /// Every handler already succeeded: run nothing.
+    Complete,
+    /// Another delivery of the body still ran at the deadline: run nothing, answer 500.
+    Busy,
+    /// The store could not answer: run nothing, answer 503.
+    Unavailable(StoreError),
+    /// The store could not answer, and the dispatcher fails open: run every handler,
+    /// remembering nothing.
+    Untracked,
+}
+
+impl Memory {
+    /// A memory over `log` whose leases last `lease_for` (renewed every third of it).
+    pub(crate) fn new(log: Arc<dyn DeliveryLog>, lease_for: Duration, fail_open: bool) -> Self {
+        Self {
+            active: Arc::new(Active {
+                log,
+                lease_for,
+                state: Mutex::default(),
+            }),
+            fail_open,
+        }
+    }
+
+    /// Begins a delivery of `id`. While another delivery holds the body, asks again (every
+    /// 10 ms, then less often) until `wait_until`, so that this copy can answer with what the
+    /// other achieved.
+    pub(crate) async fn start(
+        &self,
+        id: DeliveryId,
+        keep_for: Duration,
+        wait_until: Instant,
+    ) -> Started<'_> {
+        let active = &*self.active;
+        let mut pause = Duration::from_millis(10);
+        loop {
+            match active.log.begin(&id, active.lease_for, keep_for).await {
+                Ok(Begin::Run { lease, progress }) => {
+                    return Started::Run(self.delivery(id, lease), progress)
+                }
+                Ok(Begin::Complete) => return Started::Complete,
+                Ok(Begin::Busy) => {
+                    if Instant::now() + pause > wait_until {
+                        return Started::Busy;
+                    }
+                    tokio::time::sleep(pause).await;
+                    pause = (pause * 2).min(Duration::from_millis(80));
+                }
+                Err(error) if self.fail_open => {
+                    tracing::warn!(
+                        %error,
+                        "delivery store unavailable; running the handlers without the \
+                         redelivery memory (fail-open): a retry or replay runs them again"
+                    );
+                    return Started::Untracked;
+                }
+                Err(error) => return Started::Unavailable(error),
+            }
+        }
+    }
+
+    fn delivery(&self, id: DeliveryId, lease: LeaseToken) -> Delivery<'_> {
+        let key = self.active.hold(id, lease);
+        Delivery {
+            memory: self,
+            id,
+            lease,
+            key,
+            runs: Vec::new(),
+            finished: false,
+        }
+    }
+}
+
+impl Active {
+    /// Adds a lease to renew; starts the renewing task if none runs.
+    fn hold(self: &Arc<Self>, id: DeliveryId, lease: LeaseToken) -> u64 {
+        let mut state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
+        let key = state.next;
+        state.next += 1;
+        state.leases.push((key, id, lease));
+        if state.renewer.as_ref().is_none_or(JoinHandle::is_finished) {
+            // A dispatcher may outlive the runtime that started its renewer (tests).
+            state.renewer = tokio::runtime::Handle::try_current().ok().map(|runtime| {
+                let period = (self.lease_for / 3).max(Duration::from_millis(50));
+                runtime.spawn(renew(Arc::downgrade(self), period))
+            });
+        }
+        key
+    }
+
+    fn release(&self, key: u64) {
+        let mut state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some(at) = state.leases.iter().position(|(k, ..)| *k == key) {
+            state.leases.swap_remove(at);
+        }
+    }
+}
+
+/// Renews every held lease every `period`, until the dispatcher is dropped.
+async fn renew(active: Weak<Active>, period: Duration) {
+    loop {
+        tokio::time::sleep(period).await;
+        let Some(active) = active.upgrade() else {
+            return;
+        };
+        let held: Vec<(DeliveryId, LeaseToken)> = {
+            let state = active.state.lock().unwrap_or_else(PoisonError::into_inner);
+            state
+                .leases
+                .iter()
+                .map(|&(_, id, lease)| (id, lease))
+                .collect()
+        };
+        for (id, lease) in held {
+            match active.log.renew(&id, lease, active.lease_for).await {
+                Ok(true) => {}
+                Ok(false) => tracing::warn!(
+                    "a delivery's lease ran out before it could be renewed; another delivery \
+                     of the body may run its handlers"
+                ),
+                Err(error) => tracing::warn!(%error, "could not renew a delivery's lease"),
+            }
+        }
+    }
+}
+
+/// A delivery holding the lease on its body. [`finish`](Self::finish) records what it
+/// achieved; dropped before (the request was cancelled), it records the successes so far and
+/// gives the lease back.
+pub(crate) struct Delivery<'m> {
+    memory: &'m Memory,
+    id: DeliveryId,
+    lease: LeaseToken,
+    key: u64,
+    /// The handler runs so far.
+    pub(crate) runs: Vec<HandlerRun>,
+    finished: bool,
+}
+
+impl Delivery<'_> {
+    /// Ends the delivery: complete when `complete`, else released with its successes.
+    /// Returns the runs.
+    pub(crate) async fn finish(mut self, complete: bool) -> Vec<HandlerRun> {
+        self.finished = true;
+        self.memory.active.release(self.key);
+        let end = if complete {
+            End::Complete
+        } else {
+            End::Release
+        };
+        let done = successes(&self.runs);
+        let pairs: Vec<(u32, &str)> = done.iter().map(|(e, h)| (*e, &**h)).collect();
+        if let Err(error) = self
+            .memory
+            .active
+            .log
+            .finish(&self.id, self.lease, &pairs, end)
+            .await
+        {
+            tracing::warn!(
+                %error,
+                "could not record what this delivery achieved; a redelivery of the body \
+                 runs its handlers again"
+            );
+        }
+        std::mem::take(&mut self.runs)
+    }
+}
+
+impl Drop for Delivery<'_> {
+    fn drop(&mut self) {
+        if self.finished {
+            return;
+        }
+        let active = Arc::clone(&self.memory.active);
+        active.release(self.key);
+        let (id, lease, done) = (self.id, self.lease, successes(&self.runs));
+        let release = async move {
+            let pairs: Vec<(u32, &str)> = done.iter().map(|(e, h)| (*e, &**h)).collect();
+            if let Err(error) = active.log.finish(&id, lease, &pairs, End::Release).await {
+                tracing::warn!(%error, "could not record what a dropped delivery achieved");
+            }
+        };
+        // An in-process log answers at once; a remote one is answered on the runtime.
+        let mut release = Box::pin(release);
+        if release.as_mut().now_or_never().is_none() {
+            if let Ok(runtime) = tokio::runtime::Handle::try_current() {
+                runtime.spawn(release);
+            }
+        }
+    }
+}
+
+/// The (event, handler) pairs that succeeded in `runs`.
+fn successes(runs: &[HandlerRun]) -> Vec<(u32, Name)> {
+    runs.iter()
+        .filter(|run| run.result == RunResult::Succeeded)
+        .filter_map(|run| Some((u32::try_from(run.event).ok()?, run.handler.clone())))
+        .collect()
+}

@@ -1,0 +1,15 @@
+//! Redelivery memory: which handlers already succeeded for which signed body, and who is
+//! delivering it right now.
+//!
+//! [`DeliveryLog`] is the store's side (in memory: [`MemoryLog`]; on Redis: `pwh-redis`);
+//! `lease` is the dispatcher's side: begin (waiting for a busy copy), renew, finish.
+
+mod lease;
+mod log;
+mod memory;
+mod progress;
+
+pub(crate) use lease::{Memory, Started};
+pub use log::{Begin, DeliveryId, DeliveryLog, End, LeaseToken, StoreError, StoreErrorKind};
+pub use memory::MemoryLog;
+pub use progress::Progress;

@@ -1,0 +1,183 @@
+//! The dispatcher's builder: keys, handlers, state, limits and the delivery log.
+
+use std::collections::HashSet;
+use std::sync::Arc;
+use std::time::Duration;
+
+use super::check::Limits;
+use super::{millis, Dispatcher, HandlerRef, Inner, Slot};
+use crate::clock::{Clock, SystemClock};
+use crate::delivery::{DeliveryLog, Memory, MemoryLog};
+use crate::handler::{Handler, HandlerInfo};
+use crate::keyring::KeyRing;
+use crate::outcome::Name;
+use crate::registry;
+use crate::routes::Routes;
+
+/// Configures a [`Dispatcher`]; start with [`Dispatcher::builder`].
+#[must_use]
+pub struct DispatcherBuilder {
+    keys: KeyRing,
+    registered: bool,
+    added: Vec<Box<dyn Handler>>,
+    state: http::Extensions,
+    clock: Box<dyn Clock>,
+    max_age: Option<Duration>,
+    body_limit: usize,
+    deadline: Option<Duration>,
+    log: Option<Arc<dyn DeliveryLog>>,
+    retention: Duration,
+    fail_open: bool,
+}
+
+impl DispatcherBuilder {
+    pub(super) fn new(keys: KeyRing) -> Self {
+        Self {
+            keys,
+            registered: true,
+            added: Vec::new(),
+            state: http::Extensions::new(),
+            clock: Box::new(SystemClock),
+            max_age: Some(Dispatcher::DEFAULT_MAX_AGE),
+            body_limit: Dispatcher::DEFAULT_BODY_LIMIT,
+            deadline: Some(Dispatcher::DEFAULT_DEADLINE),
+            log: Some(Arc::new(MemoryLog::default())),
+            retention: Dispatcher::DEFAULT_RETENTION,
+            fail_open: false,
+        }
+    }
+
+    /// Adds a handler by hand: an `#[on_event]` handle (`pwh_core::handler!(my_fn)`) or your
+    /// own [`Handler`]. A handler whose name is already present is ignored.
+    pub fn handler(mut self, handler: impl Handler) -> Self {
+        self.added.push(Box::new(handler));
+        self
+    }
+
+    /// Whether to include every `#[on_event]` handler the binary registered (the default).
+    /// Turn it off to run only handlers added with [`handler`](Self::handler).
+    pub fn registered_handlers(mut self, include: bool) -> Self {
+        self.registered = include;
+        self
+    }
+
+    /// Makes `state` available to handlers as [`State<T>`](crate::State). One value per type.
+    pub fn state<T: Clone + Send + Sync + 'static>(mut self, state: T) -> Self {
+        self.state.insert(crate::State(state));
+        self
+    }
+
+    /// Reads "now" from `clock` instead of the system clock (for tests).
+    pub fn clock(mut self, clock: impl Clock) -> Self {
+        self.clock = Box::new(clock);
+        self
+    }
+
+    /// Refuses webhooks whose `time_ms` is older than `max_age` (default 10 minutes), or
+    /// further than it in the future; `None` turns the check off.
+    pub fn max_age(mut self, max_age: Option<Duration>) -> Self {
+        self.max_age = max_age;
+        self
+    }
+
+    /// Refuses bodies larger than `bytes` with 413 (default 1 MiB).
+    pub fn body_limit(mut self, bytes: usize) -> Self {
+        self.body_limit = bytes;
+        self
+    }
+
+    /// Bounds the time from a request's arrival to its answer (default 3 s), waiting for a
+    /// busy copy of the body included; past it the answer is 500 and the unfinished handlers
+    /// run again on Pusher's retry. `None` lets handlers run as long as they like (Pusher
+    /// gives up after about 4 s).
+    pub fn deadline(mut self, deadline: Option<Duration>) -> Self {
+        self.deadline = deadline;
+        self
+    }
+
+    /// Remembers deliveries in `log` instead of the default [`MemoryLog`]: `pwh-redis`'s
+    /// `RedisLog` shares them among several instances.
+    pub fn delivery_log(mut self, log: impl DeliveryLog) -> Self {
+        self.log = Some(Arc::new(log));
+        self
+    }
+
+    /// Forgets deliveries: every delivery runs every handler, retries and replays included.
+    pub fn without_delivery_log(mut self) -> Self {
+        self.log = None;
+        self
+    }
+
+    /// How long a body is remembered when the max age is off (default 10 minutes). With a
+    /// max age, a body is remembered until it would be refused as stale.
+    pub fn retention(mut self, retention: Duration) -> Self {
+        self.retention = retention;
+        self
+    }
+
+    /// When the delivery log cannot answer: `false` (the default) answers 503 and runs no
+    /// handler, so Pusher retries later; `true` runs the handlers without the memory (a retry
+    /// or replay then runs them again) and says so in the log.
+    pub fn fail_open(mut self, fail_open: bool) -> Self {
+        self.fail_open = fail_open;
+        self
+    }
+
+    /// Builds the dispatcher and logs its handlers at `info`.
+    pub fn build(self) -> Dispatcher {
+        let mut slots: Vec<Slot> = Vec::new();
+        let mut infos: Vec<HandlerInfo> = Vec::new();
+        let registered = if self.registered {
+            registry::registered()
+        } else {
+            Vec::new()
+        };
+        let all = registered
+            .into_iter()
+            .map(HandlerRef::Registered)
+            .chain(self.added.into_iter().map(|h| HandlerRef::Added(h.into())));
+        let mut names = HashSet::new();
+        for handler in all {
+            let info = handler.get().info();
+            if !names.insert(info.name().to_owned()) {
+                tracing::warn!(handler = %info, "a handler with this name is already present; ignoring it");
+                continue;
+            }
+            slots.push(Slot {
+                handler,
+                name: Name::from(info.name_cow().clone()),
+            });
+            infos.push(info);
+        }
+        let routes = Routes::new(
+            infos
+                .iter()
+                .map(|info| info.route().clone())
+                .zip(slots.iter().cloned()),
+        );
+        for info in &infos {
+            tracing::info!(handler = %info, "Pusher webhook handler");
+        }
+        // A lease outlives the deadline a little, and is renewed while handlers still run.
+        let lease_for =
+            self.deadline.unwrap_or(Dispatcher::DEFAULT_DEADLINE) + Duration::from_secs(1);
+        Dispatcher {
+            inner: Arc::new(Inner {
+                keys: self.keys,
+                handlers: slots,
+                routes,
+                state: self.state,
+                clock: self.clock,
+                limits: Limits {
+                    body_limit: self.body_limit,
+                    max_age_ms: self.max_age.map(millis),
+                },
+                deadline: self.deadline,
+                retention: self.retention,
+                memory: self
+                    .log
+                    .map(|log| Memory::new(log, lease_for, self.fail_open)),
+            }),
+        }
+    }
+}

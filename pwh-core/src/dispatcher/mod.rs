@@ -1,0 +1,359 @@
+//! The dispatcher: verify, parse, check freshness, and run each event's handlers once.
+
+mod builder;
+mod check;
+mod run;
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use tracing::Instrument;
+
+pub use builder::DispatcherBuilder;
+use check::{check, log_rejection, Checked, Limits};
+
+use crate::clock::Clock;
+use crate::delivery::{Memory, Started};
+use crate::handler::{Handler, HandlerInfo};
+use crate::headers::{Headers, KEY, SIGNATURE};
+use crate::keyring::KeyRing;
+use crate::outcome::{Name, Outcome, RunResult};
+use crate::rejection::Rejection;
+use crate::response::Response;
+use crate::routes::Routes;
+use crate::webhook::Webhook;
+
+/// Verifies webhooks and hands each event to the handlers that want it.
+///
+/// Cheap to clone (an `Arc` inside); build one with [`Dispatcher::builder`] and give it to an
+/// adapter (`pwh-axum`, `pwh-rocket`), or call [`Dispatcher::handle`] yourself.
+///
+/// For each request it:
+/// 1. refuses other methods than `POST` (405) and bodies over the limit (413);
+/// 2. verifies the signature over the raw body with the token named by `X-Pusher-Key` (401),
+///    before any parsing;
+/// 3. parses the body once (400 if it is not a webhook) and refuses a `time_ms` older than the
+///    max age (401);
+/// 4. begins a delivery in the redelivery memory (waiting, within the deadline, while another
+///    copy of the same body is being delivered);
+/// 5. runs, event after event in body order, the handlers of each event's kind and the
+///    catch-all handlers, concurrently, within the deadline, catching panics;
+/// 6. answers 200 when all succeeded, else 500 so that Pusher retries; the retry runs only the
+///    handlers that did not succeed, and a replayed body runs nothing.
+///
+/// ```
+/// use pwh_core::{Dispatcher, KeyRing, Token};
+///
+/// # #[tokio::main(flavor = "current_thread")] async fn main() {
+/// let keys = KeyRing::new([Token::new("app-key", "app-secret")]);
+/// let dispatcher = Dispatcher::builder(keys).build();
+///
+/// let response = dispatcher.handle("GET", &[("X-Pusher-Key", "app-key")], b"").await;
+/// assert_eq!(response.status(), 405);
+/// # }
+/// ```
+#[derive(Clone)]
+pub struct Dispatcher {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    keys: KeyRing,
+    /// Every handler, in order.
+    handlers: Vec<Slot>,
+    /// The handlers of each kind.
+    routes: Routes<Slot>,
+    state: http::Extensions,
+    clock: Box<dyn Clock>,
+    limits: Limits,
+    deadline: Option<Duration>,
+    /// How long a body is remembered without a max age.
+    retention: Duration,
+    memory: Option<Memory>,
+}
+
+#[derive(Clone)]
+struct Slot {
+    handler: HandlerRef,
+    name: Name,
+}
+
+#[derive(Clone)]
+enum HandlerRef {
+    Registered(&'static dyn Handler),
+    Added(Arc<dyn Handler>),
+}
+
+impl HandlerRef {
+    fn get(&self) -> &dyn Handler {
+        match self {
+            Self::Registered(h) => *h,
+            Self::Added(h) => h.as_ref(),
+        }
+    }
+}
+
+impl std::fmt::Debug for Dispatcher {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Dispatcher")
+            .field("keys", &self.inner.keys)
+            .field("handlers", &self.inner.handlers.len())
+            .field("max_age_ms", &self.inner.limits.max_age_ms)
+            .field("body_limit", &self.inner.limits.body_limit)
+            .field("deadline", &self.inner.deadline)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Dispatcher {
+    /// The default maximum age of a webhook: 10 minutes, which covers Pusher's 5 minutes of
+    /// retries.
+    pub const DEFAULT_MAX_AGE: Duration = Duration::from_secs(600);
+    /// The default body limit: 1 MiB.
+    pub const DEFAULT_BODY_LIMIT: usize = 1 << 20;
+    /// The default deadline of a request, from its arrival: 3 seconds, under Pusher's 4.
+    pub const DEFAULT_DEADLINE: Duration = Duration::from_secs(3);
+    /// How long a body is remembered when the max age is off: 10 minutes.
+    pub const DEFAULT_RETENTION: Duration = Duration::from_secs(600);
+
+    /// A builder accepting webhooks signed by `keys`, with every `#[on_event]` handler of the
+    /// binary and the defaults: 10 minute max age, 1 MiB body limit, 3 s deadline, in-memory
+    /// redelivery memory of 100,000 bodies, failing closed.
+    pub fn builder(keys: KeyRing) -> DispatcherBuilder {
+        DispatcherBuilder::new(keys)
+    }
+
+    /// The handlers this dispatcher runs, in order.
+    pub fn handlers(&self) -> Vec<HandlerInfo> {
+        self.inner
+            .handlers
+            .iter()
+            .map(|s| s.handler.get().info())
+            .collect()
+    }
+
+    /// The key ring.
+    pub fn keys(&self) -> &KeyRing {
+        &self.inner.keys
+    }
+
+    /// The body size limit, in bytes: adapters stop reading past it.
+    pub fn body_limit(&self) -> usize {
+        self.inner.limits.body_limit
+    }
+
+    /// Handles one request: `method`, its headers and its raw body, as received.
+    ///
+    /// Never panics on any input; the [`Response`] says which status to answer with. Needs a
+    /// Tokio runtime when a deadline is set (the default).
+    pub async fn handle<H>(&self, method: &str, headers: &H, body: &[u8]) -> Response
+    where
+        H: Headers + Sync + ?Sized,
+    {
+        let arrived = Instant::now();
+        let key = headers.header(KEY);
+        match self.check(method, key, headers.header(SIGNATURE), body) {
+            Ok(checked) => Response::handled(self.dispatch(checked, arrived).await),
+            Err(rejection) => {
+                log_rejection(&rejection, key);
+                Response::from(rejection)
+            }
+        }
+    }
+
+    /// Checks a request as [`handle`](Self::handle) does (method, size, signature, body,
+    /// freshness) and returns the verified webhook without running any handler: for
+    /// hand-written endpoints and framework extractors.
+    ///
+    /// # Errors
+    ///
+    /// The [`Rejection`] (logged at `warn`) when the request is refused.
+    pub fn verify<'b, H>(
+        &'b self,
+        method: &str,
+        headers: &H,
+        body: &'b [u8],
+    ) -> Result<Webhook<'b>, Rejection>
+    where
+        H: Headers + ?Sized,
+    {
+        let key = headers.header(KEY);
+        match self.check(method, key, headers.header(SIGNATURE), body) {
+            Ok(Checked {
+                key,
+                mut webhook,
+                now_ms,
+                ..
+            }) => {
+                webhook.set_received(now_ms, key);
+                Ok(webhook)
+            }
+            Err(rejection) => {
+                log_rejection(&rejection, key);
+                Err(rejection)
+            }
+        }
+    }
+
+    fn check<'b>(
+        &'b self,
+        method: &str,
+        key: Option<&str>,
+        signature: Option<&str>,
+        body: &'b [u8],
+    ) -> Result<Checked<'b>, Rejection> {
+        let inner = &*self.inner;
+        check(
+            &inner.keys,
+            &*inner.clock,
+            &inner.limits,
+            method,
+            key,
+            signature,
+            body,
+        )
+    }
+
+    /// Runs the handlers of a checked request that the redelivery memory does not name as
+    /// done, and records what they achieved.
+    async fn dispatch(&self, checked: Checked<'_>, arrived: Instant) -> Outcome {
+        let Checked {
+            key,
+            id,
+            mut webhook,
+            now_ms,
+        } = checked;
+        webhook.set_received(now_ms, key);
+        let inner = &*self.inner;
+        let mut outcome = Outcome {
+            events: webhook.events().len(),
+            time_ms: webhook.time_ms(),
+            ..Outcome::default()
+        };
+        let span = tracing::info_span!(
+            "pusher_webhook",
+            key,
+            time_ms = webhook.time_ms(),
+            events = outcome.events,
+        );
+        let deadline_at = inner.deadline.and_then(|d| arrived.checked_add(d));
+        let mut delivery = None;
+        let mut progress = None;
+        if let Some(memory) = &inner.memory {
+            let wait = inner.deadline.unwrap_or(Self::DEFAULT_DEADLINE);
+            let wait_until = tokio::time::Instant::from_std(arrived) + wait;
+            let keep_for = self.keep_for(webhook.time_ms(), now_ms);
+            let started = memory.start(id, keep_for, wait_until);
+            let stopped = match started.instrument(span.clone()).await {
+                Started::Run(run, done) => {
+                    delivery = Some(run);
+                    progress = Some(done).filter(|done| !done.is_empty());
+                    false
+                }
+                Started::Untracked => false,
+                Started::Complete => {
+                    outcome.replayed = true;
+                    true
+                }
+                Started::Busy => {
+                    outcome.busy = true;
+                    true
+                }
+                Started::Unavailable(error) => {
+                    outcome.unavailable = Some(error);
+                    true
+                }
+            };
+            if stopped {
+                outcome.elapsed = arrived.elapsed();
+                span.in_scope(|| log_outcome(&outcome));
+                return outcome;
+            }
+        }
+        let mut untracked = Vec::new();
+        let runs = match &mut delivery {
+            Some(delivery) => &mut delivery.runs,
+            None => &mut untracked,
+        };
+        runs.reserve(outcome.events);
+        let finished = run::run_events(
+            inner,
+            key,
+            &webhook,
+            progress.as_ref(),
+            arrived,
+            deadline_at,
+            runs,
+        )
+        .instrument(span.clone())
+        .await;
+        outcome.elapsed = finished.saturating_duration_since(arrived);
+        outcome.runs = match delivery {
+            Some(delivery) => {
+                let complete = delivery.runs.iter().all(|run| run.result.is_success());
+                delivery.finish(complete).instrument(span.clone()).await
+            }
+            None => untracked,
+        };
+        span.in_scope(|| log_outcome(&outcome));
+        outcome
+    }
+
+    /// How long the memory keeps a body: until it would be refused as stale (at least a
+    /// second), or the retention without a max age.
+    fn keep_for(&self, time_ms: u64, now_ms: u64) -> Duration {
+        match self.inner.limits.max_age_ms {
+            Some(max_age_ms) => {
+                Duration::from_millis(time_ms.saturating_add(max_age_ms).saturating_sub(now_ms))
+                    .max(Duration::from_secs(1))
+            }
+            None => self.inner.retention,
+        }
+    }
+}
+
+/// The one line a handled webhook leaves, inside its span: `info` when handled, `debug` for a
+/// replay, `warn` when Pusher is asked to deliver it again.
+fn log_outcome(outcome: &Outcome) {
+    let elapsed_ms = u64::try_from(outcome.elapsed.as_millis()).unwrap_or(u64::MAX);
+    let status = outcome.status().as_u16();
+    if let Some(error) = &outcome.unavailable {
+        tracing::warn!(status, %error, "delivery store unavailable; answering 503 so that Pusher retries, no handler ran");
+    } else if outcome.busy {
+        tracing::warn!(
+            status,
+            elapsed_ms,
+            "the same webhook was still being handled by another delivery at the deadline; \
+             answering 500 so that Pusher delivers it again later"
+        );
+    } else if outcome.replayed {
+        tracing::debug!(
+            status,
+            "already handled: a redelivery or replay runs nothing"
+        );
+    } else {
+        let skipped = outcome
+            .runs
+            .iter()
+            .filter(|r| r.result == RunResult::AlreadyDone)
+            .count();
+        let ran = outcome.runs.len() - skipped;
+        let failed = outcome.failures().count();
+        if failed == 0 {
+            tracing::info!(status, ran, skipped, elapsed_ms, "handled Pusher webhook");
+        } else {
+            tracing::warn!(
+                status,
+                ran,
+                skipped,
+                failed,
+                elapsed_ms,
+                "Pusher webhook handlers failed; answering 500 so that Pusher retries what failed"
+            );
+        }
+    }
+}
+
+fn millis(d: Duration) -> u64 {
+    u64::try_from(d.as_millis()).unwrap_or(u64::MAX)
+}
