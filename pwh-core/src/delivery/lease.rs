@@ -6,7 +6,6 @@ use std::sync::{Arc, Mutex, PoisonError, Weak};
 use std::time::Duration;
 
 use futures_util::FutureExt;
-use tokio::task::JoinHandle;
 use tokio::time::Instant;
 
 use crate::delivery::log::{Begin, DeliveryId, DeliveryLog, End, LeaseToken, StoreError};
@@ -30,7 +29,8 @@ struct Active {
 struct ActiveState {
     next: u64,
     leases: Vec<(u64, DeliveryId, LeaseToken)>,
-    renewer: Option<JoinHandle<()>>,
+    /// Whether the renewing task runs (it clears this when it ends or is dropped).
+    renewing: bool,
 }
 
 /// What [`Memory::start`] found.
@@ -118,12 +118,18 @@ impl Active {
         let key = state.next;
         state.next += 1;
         state.leases.push((key, id, lease));
-        if state.renewer.as_ref().is_none_or(JoinHandle::is_finished) {
-            // A dispatcher may outlive the runtime that started its renewer (tests).
-            state.renewer = tokio::runtime::Handle::try_current().ok().map(|runtime| {
-                let period = (self.lease_for / 3).max(Duration::from_millis(50));
-                runtime.spawn(renew(Arc::downgrade(self), period))
-            });
+        if !state.renewing {
+            // A dispatcher may outlive the runtime that started its renewer (tests): then
+            // the next delivery starts another.
+            if let Ok(runtime) = tokio::runtime::Handle::try_current() {
+                state.renewing = true;
+                let renewer = renew(Renewing(Arc::downgrade(self)));
+                // Spawned from a blocking-pool thread, so that it lands in the runtime's
+                // shared queue: spawned from this worker, it would wait in the worker's own
+                // slot, which no other worker takes, as long as a handler blocks it.
+                let spawner = runtime.clone();
+                runtime.spawn_blocking(move || spawner.spawn(renewer));
+            }
         }
         key
     }
@@ -136,11 +142,33 @@ impl Active {
     }
 }
 
-/// Renews every held lease every `period`, until the dispatcher is dropped.
-async fn renew(active: Weak<Active>, period: Duration) {
+/// The renewing task's hold on the leases; marks the task ended when dropped.
+struct Renewing(Weak<Active>);
+
+impl Drop for Renewing {
+    fn drop(&mut self) {
+        if let Some(active) = self.0.upgrade() {
+            active
+                .state
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .renewing = false;
+        }
+    }
+}
+
+/// Renews every held lease every third of a lease, until the dispatcher is dropped.
+async fn renew(renewing: Renewing) {
     loop {
+        let Some(period) = renewing
+            .0
+            .upgrade()
+            .map(|a| (a.lease_for / 3).max(Duration::from_millis(50)))
+        else {
+            return;
+        };
         tokio::time::sleep(period).await;
-        let Some(active) = active.upgrade() else {
+        let Some(active) = renewing.0.upgrade() else {
             return;
         };
         let held: Vec<(DeliveryId, LeaseToken)> = {
