@@ -165,8 +165,9 @@ curl --data-binary (not --data, which strips newlines).
 Examples:
   pwh sign body.json
   printf '%s' \"$BODY\" | pwh sign -
-  curl -X POST http://127.0.0.1:3000/pusher/webhooks -H 'Content-Type: application/json' \\
-      $(pwh sign body.json | sed 's/^/-H /; s/: /:/') --data-binary @body.json")]
+  pwh sign body.json > headers.txt
+  curl http://127.0.0.1:3000/pusher/webhooks -H @headers.txt \\
+      -H 'Content-Type: application/json' --data-binary @body.json")]
 pub(crate) struct SignArgs {
     /// The body: a file, or - for standard input
     #[arg(value_name = "FILE", default_value = "-")]
@@ -202,7 +203,7 @@ pub(crate) struct VerifyArgs {
 Without --fresh the saved bytes are sent unchanged, with --signature if given, else signed
 afresh (same body, same signature): a receiver that remembers deliveries answers 200 without
 running its handlers again. With --fresh, time_ms becomes now and the body is re-signed: a new
-delivery, past the receiver's max age.
+delivery, which passes the receiver's max age check even when the saved body is old.
 
 Examples:
   pwh send channel_occupied --channel news --save hook.json

@@ -49,6 +49,7 @@ pub(crate) fn send(
     }
     if target.verbose {
         eprintln!("POST {}", target.url);
+        eprintln!("Content-Type: application/json");
         for (name, value) in headers {
             eprintln!("{name}: {value}");
         }

@@ -46,6 +46,13 @@ pub(crate) enum Finding {
     NoCauseFound,
 }
 
+impl Finding {
+    /// Worth knowing, but not why a signature does not match.
+    pub(crate) fn is_note(&self) -> bool {
+        matches!(self, Self::Uppercase)
+    }
+}
+
 impl fmt::Display for Finding {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
@@ -109,23 +116,26 @@ pub(crate) fn run(args: &VerifyArgs) -> Result<ExitCode, Failure> {
     let body = read_body(&args.file)?;
     let key = args.credentials.key.as_deref().map(str::trim);
     let report = check(&candidates, key, &args.signature, &body);
-    match &report.matched {
-        Some(key) => println!("match: the signature matches the body under key `{key}`"),
-        None => match key {
-            Some(key) => {
-                println!("mismatch: the signature does not match the body under key `{key}`")
-            }
-            None => println!(
-                "mismatch: the signature does not match the body under any configured token"
-            ),
-        },
+    match (&report.matched, key) {
+        (Some(key), _) => println!("match: the signature matches the body under key `{key}`"),
+        (None, Some(key)) => {
+            println!("mismatch: the signature does not match the body under key `{key}`");
+        }
+        (None, None) => {
+            let keys: Vec<&str> = candidates.iter().map(|c| c.token.key()).collect();
+            println!(
+                "mismatch: the signature does not match the body under any configured token \
+                 (keys: {})",
+                keys.join(", ")
+            );
+        }
     }
-    let label = if report.matched.is_some() {
-        "note"
-    } else {
-        "likely cause"
-    };
     for finding in &report.findings {
+        let label = if report.matched.is_some() || finding.is_note() {
+            "note"
+        } else {
+            "likely cause"
+        };
         println!("{label}: {finding}");
     }
     Ok(if report.matched.is_some() {
