@@ -1,6 +1,6 @@
 //! Reading a body from a file or standard input, and writing one out.
 
-use std::io::Read;
+use std::io::{IsTerminal, Read};
 use std::path::Path;
 
 use crate::error::Failure;
@@ -8,6 +8,9 @@ use crate::error::Failure;
 /// The bytes of `path`, or of standard input when `path` is `-`.
 pub(crate) fn read_body(path: &Path) -> Result<Vec<u8>, Failure> {
     if path.as_os_str() == "-" {
+        if std::io::stdin().is_terminal() {
+            eprintln!("reading the body from standard input (end it with Ctrl-D)");
+        }
         let mut body = Vec::new();
         std::io::stdin()
             .read_to_end(&mut body)

@@ -7,6 +7,7 @@
 mod body;
 mod cli;
 mod credentials;
+mod diagnosis;
 mod error;
 mod forms;
 mod http;

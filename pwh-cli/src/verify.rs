@@ -1,11 +1,11 @@
 //! `pwh verify`: does a body match a signature under the configured tokens, and if not, why
 //! not. Every MAC comparison goes through [`sign::matches`] (`verify_slice`).
 
-use std::fmt;
 use std::process::ExitCode;
 
 use crate::cli::VerifyArgs;
 use crate::credentials::{self, Candidate};
+use crate::diagnosis::Finding;
 use crate::error::Failure;
 use crate::forms;
 use crate::input::read_body;
@@ -18,96 +18,6 @@ pub(crate) struct Report {
     pub(crate) matched: Option<String>,
     /// What is wrong (on a mismatch) or worth knowing (on a match).
     pub(crate) findings: Vec<Finding>,
-}
-
-/// One diagnosis.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) enum Finding {
-    /// The signature starts with `sha256=`.
-    Prefixed { matches_without: bool },
-    /// The signature is not 64 hex digits.
-    Malformed {
-        length: usize,
-        non_hex: Option<char>,
-    },
-    /// The signature has uppercase hex digits.
-    Uppercase,
-    /// No configured token has the key given.
-    UnknownKey { key: String },
-    /// The body ends with white space that was not signed.
-    NewlineAdded,
-    /// The signed body ended with a newline that this one lacks.
-    NewlineRemoved,
-    /// The signature is that of another form of the same JSON.
-    Reserialised { form: &'static str },
-    /// The signature is that of another configured token.
-    OtherToken { key: String, origin: &'static str },
-    /// None of the above.
-    NoCauseFound,
-}
-
-impl Finding {
-    /// Worth knowing, but not why a signature does not match.
-    pub(crate) fn is_note(&self) -> bool {
-        matches!(self, Self::Uppercase)
-    }
-}
-
-impl fmt::Display for Finding {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Self::Prefixed { matches_without } => {
-                write!(
-                    f,
-                    "the signature starts with `sha256=`: X-Pusher-Signature is the bare hex \
-                     digest, and receivers refuse the prefix"
-                )?;
-                if *matches_without {
-                    write!(f, " (without it, the signature matches)")?;
-                }
-                Ok(())
-            }
-            Self::Malformed { length, non_hex } => {
-                write!(f, "the signature is not 64 hex digits: {length} characters")?;
-                if let Some(c) = non_hex {
-                    write!(f, ", with {c:?}, which is not a hex digit")?;
-                }
-                write!(f, " (an HMAC-SHA256 in hex is 64 digits 0-9a-f)")
-            }
-            Self::Uppercase => f.write_str(
-                "the signature has uppercase hex digits: Pusher sends lowercase; pwh accepts \
-                 either case, but a receiver that compares hex strings refuses it",
-            ),
-            Self::UnknownKey { key } => write!(
-                f,
-                "no configured token has the key `{key}`: a receiver answers 401 (unknown key)"
-            ),
-            Self::NewlineAdded => f.write_str(
-                "trailing newline: the signature matches the body without its final newline: \
-                 something (an editor, echo, a heredoc) added it after signing; send the exact \
-                 bytes (printf, curl --data-binary)",
-            ),
-            Self::NewlineRemoved => f.write_str(
-                "newline removed: the signature matches the body with a final newline: the \
-                 sender signed it with one, and something (curl --data, a trim) removed it",
-            ),
-            Self::Reserialised { form } => write!(
-                f,
-                "re-serialised JSON: the signature matches the {form} form of the same JSON: \
-                 the body was parsed and written again after signing; verify the raw bytes as \
-                 received"
-            ),
-            Self::OtherToken { key, origin } => write!(
-                f,
-                "wrong key/secret pair: the signature matches the token with key `{key}` (from \
-                 {origin}): the body was signed with another token than the key names"
-            ),
-            Self::NoCauseFound => f.write_str(
-                "no known cause found: the body was changed in another way, or it was signed \
-                 with a secret that is not configured (wrong secret)",
-            ),
-        }
-    }
 }
 
 /// Runs `pwh verify`.
