@@ -139,12 +139,29 @@ pub fn pwh_with(env: &[(&str, &str)], args: &[&str], stdin: Option<&[u8]>) -> Ru
     }
 }
 
-/// A fresh temporary directory for one test's files.
-pub fn temp_dir(test: &str) -> PathBuf {
+/// A fresh temporary directory for one test's files, removed when dropped.
+pub fn temp_dir(test: &str) -> TempDir {
     let dir = std::env::temp_dir().join(format!("pwh-cli-{}-{test}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
-    dir
+    TempDir(dir)
+}
+
+/// A directory removed when dropped.
+pub struct TempDir(PathBuf);
+
+impl std::ops::Deref for TempDir {
+    type Target = std::path::Path;
+
+    fn deref(&self) -> &Self::Target {
+        &self.0
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
 }
 
 /// Milliseconds since the Unix epoch.
