@@ -5,7 +5,7 @@
 //!   the way it is in production (insert + evict) instead of answering replays.
 //! - [`dispatcher`]: the framework-free entry point under test, with a fixed clock, a small
 //!   delivery log and only the handlers given to it.
-//! - [`Noop`] and [`KindHandler`]: hand-written [`Handler`]s that do nothing but look at the
+//! - [`Noop`] and [`KindHandler`]: hand-written [`EventHandler`]s that do nothing but look at the
 //!   event's `channel`.
 //! - [`baseline`]: the minimum a careful user would write by hand.
 //!
@@ -16,8 +16,8 @@ use std::fmt::Write as _;
 
 use hmac::{Hmac, Mac};
 use pwh_core::{
-    async_trait, Dispatcher, DispatcherBuilder, EventContext, FixedClock, Handler, HandlerError,
-    HandlerInfo, KeyRing, MemoryLog, Route, Token,
+    async_trait, Dispatcher, DispatcherBuilder, EventContext, FixedClock, EventHandler, HandlerError,
+    HandlerInfo, KeyRing, MemoryLog, EventRoute, Token,
 };
 use sha2::Sha256;
 
@@ -164,9 +164,9 @@ pub fn on_kind(kind: u8, channel: Option<&str>) {
 pub struct Noop;
 
 #[async_trait]
-impl Handler for Noop {
+impl EventHandler for Noop {
     fn info(&self) -> HandlerInfo {
-        HandlerInfo::new("noop", Route::Any)
+        HandlerInfo::new("noop", EventRoute::Any)
     }
 
     async fn call(&self, cx: &EventContext<'_>) -> Result<(), HandlerError> {
@@ -179,7 +179,7 @@ impl Handler for Noop {
     }
 }
 
-/// Handler number `i` of the routing benchmark: named `h{i}`, receiving kind `kind_{i}`.
+/// EventHandler number `i` of the routing benchmark: named `h{i}`, receiving kind `kind_{i}`.
 ///
 /// Its name and kind are `&'static str`, as those of `#[on_event]` handlers are (the macro
 /// writes them into the binary): made once per process for the first [`KINDS`] numbers.
@@ -193,7 +193,7 @@ pub struct KindHandler {
 pub const KINDS: usize = 10_000;
 
 impl KindHandler {
-    /// Handler number `i` (below [`KINDS`]).
+    /// EventHandler number `i` (below [`KINDS`]).
     pub fn new(i: usize) -> Self {
         static NAMES: std::sync::OnceLock<Vec<(&'static str, &'static str)>> =
             std::sync::OnceLock::new();
@@ -211,9 +211,9 @@ impl KindHandler {
 }
 
 #[async_trait]
-impl Handler for KindHandler {
+impl EventHandler for KindHandler {
     fn info(&self) -> HandlerInfo {
-        HandlerInfo::new(self.name, Route::kind(self.kind))
+        HandlerInfo::new(self.name, EventRoute::kind(self.kind))
     }
 
     async fn call(&self, cx: &EventContext<'_>) -> Result<(), HandlerError> {
@@ -229,7 +229,7 @@ impl Handler for KindHandler {
 /// The entry point under test: a dispatcher accepting [`KEY`], whose clock shows [`NOW_MS`],
 /// remembering [`DELIVERY_LOG_CAPACITY`] deliveries, with the default max age and deadline,
 /// and running only `handlers` (no `#[on_event]` registrations).
-pub fn dispatcher<H: Handler>(handlers: impl IntoIterator<Item = H>) -> Dispatcher {
+pub fn dispatcher<H: EventHandler>(handlers: impl IntoIterator<Item = H>) -> Dispatcher {
     with_handlers(
         builder().delivery_log(MemoryLog::new(DELIVERY_LOG_CAPACITY)),
         handlers,
@@ -238,7 +238,7 @@ pub fn dispatcher<H: Handler>(handlers: impl IntoIterator<Item = H>) -> Dispatch
 
 /// The same as [`dispatcher`] without a delivery log (`without_delivery_log`): verify, parse,
 /// freshness and dispatch only, the work the hand-written baseline does.
-pub fn dispatcher_without_log<H: Handler>(handlers: impl IntoIterator<Item = H>) -> Dispatcher {
+pub fn dispatcher_without_log<H: EventHandler>(handlers: impl IntoIterator<Item = H>) -> Dispatcher {
     with_handlers(builder().without_delivery_log(), handlers)
 }
 
@@ -248,7 +248,7 @@ fn builder() -> DispatcherBuilder {
         .clock(FixedClock::new(NOW_MS))
 }
 
-fn with_handlers<H: Handler>(
+fn with_handlers<H: EventHandler>(
     mut builder: DispatcherBuilder,
     handlers: impl IntoIterator<Item = H>,
 ) -> Dispatcher {

@@ -30,8 +30,8 @@ use arbitrary::Unstructured;
 use hmac::{Hmac, Mac};
 use libfuzzer_sys::fuzz_target;
 use pwh_core::{
-    async_trait, Dispatcher, EventContext, Handler, HandlerError, HandlerInfo, KeyRing, Rejection,
-    Route, Token,
+    async_trait, Dispatcher, EventContext, EventHandler, HandlerError, HandlerInfo, KeyRing, Rejection,
+    EventRoute, Token,
 };
 use sha2::Sha256;
 
@@ -50,9 +50,9 @@ struct CatchAll {
 }
 
 #[async_trait]
-impl Handler for CatchAll {
+impl EventHandler for CatchAll {
     fn info(&self) -> HandlerInfo {
-        HandlerInfo::new("fuzz::catch_all", Route::Any)
+        HandlerInfo::new("fuzz::catch_all", EventRoute::Any)
     }
 
     async fn call(&self, cx: &EventContext<'_>) -> Result<(), HandlerError> {

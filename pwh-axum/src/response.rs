@@ -25,7 +25,7 @@ pub(crate) fn plain_text(status: StatusCode, message: impl Into<Cow<'static, str
 }
 
 /// The dispatcher's answer: its status and its short plain-text body.
-pub(crate) fn from_core(response: &pwh_core::Response) -> Response {
+pub(crate) fn from_core(response: &pwh_core::WebhookResponse) -> Response {
     plain_text(response.status(), response.body())
 }
 

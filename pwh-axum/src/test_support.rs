@@ -11,8 +11,8 @@ use http::header;
 use http_body_util::BodyExt;
 pub(crate) use pwh_core::testing::Recorder;
 use pwh_core::{
-    async_trait, Dispatcher, DispatcherBuilder, EventContext, FixedClock, Handler, HandlerError,
-    HandlerInfo, KeyRing, Route, Token,
+    async_trait, Dispatcher, DispatcherBuilder, EventContext, FixedClock, EventHandler, HandlerError,
+    HandlerInfo, KeyRing, EventRoute, Token,
 };
 
 pub(crate) const KEY: &str = "278d425bdf160c739803";
@@ -146,9 +146,9 @@ pub(crate) fn recording() -> (Dispatcher, Recorder) {
 pub(crate) struct Failing;
 
 #[async_trait]
-impl Handler for Failing {
+impl EventHandler for Failing {
     fn info(&self) -> HandlerInfo {
-        HandlerInfo::new("failing", Route::kind("channel_vacated"))
+        HandlerInfo::new("failing", EventRoute::kind("channel_vacated"))
     }
 
     async fn call(&self, _: &EventContext<'_>) -> Result<(), HandlerError> {

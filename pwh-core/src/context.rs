@@ -35,8 +35,8 @@ impl<'r> EventContext<'r> {
         self.key
     }
 
-    /// State of type `T` registered on the dispatcher, if any.
+    /// Shared of type `T` registered on the dispatcher, if any.
     pub fn state<T: Send + Sync + 'static>(&self) -> Option<&'r T> {
-        self.state.get::<crate::State<T>>().map(|state| &state.0)
+        self.state.get::<crate::Shared<T>>().map(|state| &state.0)
     }
 }

@@ -141,9 +141,9 @@ impl<'de> Visitor<'de> for EventVisitor {
 
 /// Parses the next event of an array straight into the vector of events (an event is a few
 /// hundred bytes: returning it through serde's layers would copy it each time).
-pub(crate) struct PushEvent<'v, 'a>(pub(crate) &'v mut Vec<Event<'a>>);
+pub(crate) struct EventSeed<'v, 'a>(pub(crate) &'v mut Vec<Event<'a>>);
 
-impl<'de> de::DeserializeSeed<'de> for PushEvent<'_, 'de> {
+impl<'de> de::DeserializeSeed<'de> for EventSeed<'_, 'de> {
     type Value = ();
 
     fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
@@ -151,7 +151,7 @@ impl<'de> de::DeserializeSeed<'de> for PushEvent<'_, 'de> {
     }
 }
 
-impl<'de> Visitor<'de> for PushEvent<'_, 'de> {
+impl<'de> Visitor<'de> for EventSeed<'_, 'de> {
     type Value = ();
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

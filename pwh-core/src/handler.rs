@@ -10,14 +10,14 @@ use crate::{EventContext, ExtractError};
 /// `#[on_event]` implements it for you; implement it by hand for handlers built at run time.
 ///
 /// ```
-/// use pwh_core::{async_trait, EventContext, Handler, HandlerError, HandlerInfo, Route};
+/// use pwh_core::{async_trait, EventContext, EventHandler, HandlerError, HandlerInfo, EventRoute};
 ///
 /// struct Audit;
 ///
 /// #[async_trait]
-/// impl Handler for Audit {
+/// impl EventHandler for Audit {
 ///     fn info(&self) -> HandlerInfo {
-///         HandlerInfo::new("audit", Route::Any)
+///         HandlerInfo::new("audit", EventRoute::Any)
 ///     }
 ///     async fn call(&self, cx: &EventContext<'_>) -> Result<(), HandlerError> {
 ///         println!("{} #{}", cx.event().name(), cx.index());
@@ -26,7 +26,7 @@ use crate::{EventContext, ExtractError};
 /// }
 /// ```
 #[async_trait::async_trait]
-pub trait Handler: Send + Sync + 'static {
+pub trait EventHandler: Send + Sync + 'static {
     /// Its name, the events it wants, and where it is defined.
     fn info(&self) -> HandlerInfo;
 
@@ -53,21 +53,21 @@ pub trait Handler: Send + Sync + 'static {
 
 /// Which events a handler receives.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum Route {
+pub enum EventRoute {
     /// Events whose `name` is this kind.
     Kind(Cow<'static, str>),
     /// Every event, unknown kinds included.
     Any,
 }
 
-impl Route {
+impl EventRoute {
     /// Events of `kind`.
     pub fn kind(kind: impl Into<Cow<'static, str>>) -> Self {
         Self::Kind(kind.into())
     }
 }
 
-impl fmt::Display for Route {
+impl fmt::Display for EventRoute {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Self::Kind(kind) => f.write_str(kind),
@@ -80,13 +80,13 @@ impl fmt::Display for Route {
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct HandlerInfo {
     name: Cow<'static, str>,
-    route: Route,
+    route: EventRoute,
     location: Option<(&'static str, u32)>,
 }
 
 impl HandlerInfo {
     /// A handler called `name` (e.g. its function's path) receiving `route`.
-    pub fn new(name: impl Into<Cow<'static, str>>, route: Route) -> Self {
+    pub fn new(name: impl Into<Cow<'static, str>>, route: EventRoute) -> Self {
         Self {
             name: name.into(),
             route,
@@ -111,7 +111,7 @@ impl HandlerInfo {
     }
 
     /// The events it receives.
-    pub fn route(&self) -> &Route {
+    pub fn route(&self) -> &EventRoute {
         &self.route
     }
 
@@ -131,7 +131,7 @@ impl fmt::Display for HandlerInfo {
     }
 }
 
-/// Why a handler failed; its message is reported in the [`Outcome`](crate::Outcome) and logged.
+/// Why a handler failed; its message is reported in the [`WebhookOutcome`](crate::WebhookOutcome) and logged.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct HandlerError(String);
 

@@ -103,7 +103,7 @@ impl From<std::borrow::Cow<'static, str>> for Name {
 /// What happened to one verified webhook: every handler run, in the order they finished
 /// within each event, events in body order.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub struct Outcome {
+pub struct WebhookOutcome {
     pub(crate) runs: Vec<HandlerRun>,
     pub(crate) events: usize,
     pub(crate) time_ms: u64,
@@ -113,7 +113,7 @@ pub struct Outcome {
     pub(crate) unavailable: Option<StoreError>,
 }
 
-impl Outcome {
+impl WebhookOutcome {
     /// Every handler run.
     pub fn runs(&self) -> &[HandlerRun] {
         &self.runs

@@ -1,16 +1,16 @@
 //! The handlers `#[on_event]` registered, collected at link time with `inventory`.
 
-use crate::{Handler, HandlerInfo};
+use crate::{EventHandler, HandlerInfo};
 
 /// One handler registered by `#[on_event]`. Generated code only.
 #[doc(hidden)]
 pub struct Registration {
-    handler: &'static dyn Handler,
+    handler: &'static dyn EventHandler,
 }
 
 impl Registration {
     #[doc(hidden)]
-    pub const fn new(handler: &'static dyn Handler) -> Self {
+    pub const fn new(handler: &'static dyn EventHandler) -> Self {
         Self { handler }
     }
 }
@@ -19,8 +19,8 @@ inventory::collect!(Registration);
 
 /// Every handler registered with `#[on_event]` in the running binary, in a stable order
 /// (by name, then source location).
-pub(crate) fn registered() -> Vec<&'static dyn Handler> {
-    let mut handlers: Vec<(HandlerInfo, &'static dyn Handler)> = inventory::iter::<Registration>
+pub(crate) fn registered() -> Vec<&'static dyn EventHandler> {
+    let mut handlers: Vec<(HandlerInfo, &'static dyn EventHandler)> = inventory::iter::<Registration>
         .into_iter()
         .map(|r| (r.handler.info(), r.handler))
         .collect();

@@ -4,17 +4,17 @@ use std::borrow::Cow;
 
 use http::StatusCode;
 
-use crate::{Outcome, Rejection};
+use crate::{WebhookOutcome, Rejection};
 
 /// The answer to one webhook request: its status code and either the [`Rejection`] or the
-/// handlers' [`Outcome`]. Adapters turn it into their framework's response.
+/// handlers' [`WebhookOutcome`]. Adapters turn it into their framework's response.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Response {
+pub struct WebhookResponse {
     status: StatusCode,
-    result: Result<Outcome, Rejection>,
+    result: Result<WebhookOutcome, Rejection>,
 }
 
-impl From<Rejection> for Response {
+impl From<Rejection> for WebhookResponse {
     /// The answer to a request refused before the dispatcher saw it (an adapter's own 413).
     fn from(rejection: Rejection) -> Self {
         Self {
@@ -24,8 +24,8 @@ impl From<Rejection> for Response {
     }
 }
 
-impl Response {
-    pub(crate) fn handled(outcome: Outcome) -> Self {
+impl WebhookResponse {
+    pub(crate) fn handled(outcome: WebhookOutcome) -> Self {
         Self {
             status: outcome.status(),
             result: Ok(outcome),
@@ -39,7 +39,7 @@ impl Response {
     }
 
     /// What the handlers did, when the webhook was accepted.
-    pub fn outcome(&self) -> Option<&Outcome> {
+    pub fn outcome(&self) -> Option<&WebhookOutcome> {
         self.result.as_ref().ok()
     }
 
@@ -53,7 +53,7 @@ impl Response {
     /// # Errors
     ///
     /// The [`Rejection`] when the request was refused.
-    pub fn into_result(self) -> Result<Outcome, Rejection> {
+    pub fn into_result(self) -> Result<WebhookOutcome, Rejection> {
         self.result
     }
 

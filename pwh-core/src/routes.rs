@@ -4,7 +4,7 @@ use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
 use std::ops::Range;
 
-use crate::Route;
+use crate::EventRoute;
 
 /// Which targets (handlers) each event kind goes to: a kind's own handlers, then the
 /// catch-all ones; kinds without handlers of their own go to the catch-all ones only.
@@ -19,14 +19,14 @@ pub(crate) struct Routes<T> {
 
 impl<T: Clone> Routes<T> {
     /// The table for `targets` and the route of each, kept in this order within a kind.
-    pub(crate) fn new(targets: impl IntoIterator<Item = (Route, T)>) -> Self {
+    pub(crate) fn new(targets: impl IntoIterator<Item = (EventRoute, T)>) -> Self {
         let mut catch_all = Vec::new();
         let mut by_kind: Vec<(Box<str>, Vec<T>)> = Vec::new();
         let mut index: HashMap<Box<str>, usize> = HashMap::new();
         for (route, target) in targets {
             match route {
-                Route::Any => catch_all.push(target),
-                Route::Kind(kind) => {
+                EventRoute::Any => catch_all.push(target),
+                EventRoute::Kind(kind) => {
                     let next = by_kind.len();
                     let i = *index.entry(kind.as_ref().into()).or_insert(next);
                     match by_kind.get_mut(i) {
@@ -102,11 +102,11 @@ mod tests {
     #[test]
     fn each_kind_gets_its_handlers_then_the_catch_all_ones() {
         let routes = Routes::new([
-            (Route::kind("a"), 1),
-            (Route::Any, 10),
-            (Route::kind("b"), 2),
-            (Route::kind("a"), 3),
-            (Route::Any, 20),
+            (EventRoute::kind("a"), 1),
+            (EventRoute::Any, 10),
+            (EventRoute::kind("b"), 2),
+            (EventRoute::kind("a"), 3),
+            (EventRoute::Any, 20),
         ]);
         assert_eq!(routes.get("a"), [1, 3, 10, 20]);
         assert_eq!(routes.get("b"), [2, 10, 20]);
@@ -116,7 +116,7 @@ mod tests {
 
     #[test]
     fn without_catch_all_an_unknown_kind_has_no_targets() {
-        let routes = Routes::new([(Route::kind("a"), 1)]);
+        let routes = Routes::new([(EventRoute::kind("a"), 1)]);
         assert_eq!(routes.get("a"), [1]);
         assert!(routes.get("b").is_empty());
     }
@@ -130,7 +130,7 @@ mod tests {
             kinds
                 .iter()
                 .enumerate()
-                .map(|(i, k)| (Route::kind(k.clone()), i)),
+                .map(|(i, k)| (EventRoute::kind(k.clone()), i)),
         );
         for (i, kind) in kinds.iter().enumerate() {
             assert_eq!(routes.get(kind), [i]);

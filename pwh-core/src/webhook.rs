@@ -5,7 +5,7 @@ use std::fmt;
 
 use serde::de::{self, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 
-use crate::event::PushEvent;
+use crate::event::EventSeed;
 use crate::value::Key;
 use crate::{Event, Rejection};
 
@@ -180,7 +180,7 @@ impl<'de> Visitor<'de> for EventsSeed {
 
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
         let mut events = Vec::with_capacity(self.capacity);
-        while seq.next_element_seed(PushEvent(&mut events))?.is_some() {}
+        while seq.next_element_seed(EventSeed(&mut events))?.is_some() {}
         Ok(events)
     }
 }

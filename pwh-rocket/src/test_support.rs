@@ -5,8 +5,8 @@ use std::sync::Arc;
 
 pub(crate) use pwh_core::testing::Recorder;
 use pwh_core::{
-    async_trait, Dispatcher, DispatcherBuilder, EventContext, FixedClock, Handler, HandlerError,
-    HandlerInfo, KeyRing, Route, Token,
+    async_trait, Dispatcher, DispatcherBuilder, EventContext, FixedClock, EventHandler, HandlerError,
+    HandlerInfo, KeyRing, EventRoute, Token,
 };
 use rocket::http::Header;
 use rocket::local::asynchronous::{Client, LocalResponse};
@@ -32,7 +32,7 @@ pub(crate) fn keys() -> KeyRing {
 /// A dispatcher with only `handlers`, the clock at [`NOW_MS`], changed by `configure`.
 pub(crate) fn dispatcher_with(
     configure: impl FnOnce(DispatcherBuilder) -> DispatcherBuilder,
-    handlers: Vec<Box<dyn Handler>>,
+    handlers: Vec<Box<dyn EventHandler>>,
 ) -> Dispatcher {
     let mut builder = Dispatcher::builder(keys())
         .registered_handlers(false)
@@ -43,7 +43,7 @@ pub(crate) fn dispatcher_with(
     configure(builder).build()
 }
 
-pub(crate) fn dispatcher(handlers: Vec<Box<dyn Handler>>) -> Dispatcher {
+pub(crate) fn dispatcher(handlers: Vec<Box<dyn EventHandler>>) -> Dispatcher {
     dispatcher_with(|b| b, handlers)
 }
 
@@ -75,10 +75,10 @@ pub(crate) async fn post_signed<'c>(
         .await
 }
 
-struct Boxed(Box<dyn Handler>);
+struct Boxed(Box<dyn EventHandler>);
 
 #[async_trait]
-impl Handler for Boxed {
+impl EventHandler for Boxed {
     fn info(&self) -> HandlerInfo {
         self.0.info()
     }
@@ -98,9 +98,9 @@ impl Failing {
 }
 
 #[async_trait]
-impl Handler for Failing {
+impl EventHandler for Failing {
     fn info(&self) -> HandlerInfo {
-        HandlerInfo::new("failing", Route::Any)
+        HandlerInfo::new("failing", EventRoute::Any)
     }
     async fn call(&self, _: &EventContext<'_>) -> Result<(), HandlerError> {
         self.calls.fetch_add(1, Ordering::SeqCst);

@@ -5,7 +5,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use pwh_core::testing::{test_token, Harness, TestWebhook, TEST_TIME_MS};
-use pwh_core::{handler, on_event, Dispatcher, FixedClock, KeyRing, Rejection, RunResult, State};
+use pwh_core::{handler, on_event, Dispatcher, FixedClock, KeyRing, Rejection, RunResult, Shared};
 use serde_json::json;
 
 /// Counts calls per handler name.
@@ -22,12 +22,12 @@ impl Calls {
 }
 
 #[on_event("channel_occupied")]
-async fn occupied(channel: &str, State(calls): State<Calls>) {
+async fn occupied(channel: &str, Shared(calls): Shared<Calls>) {
     calls.push(format!("occupied {channel}"));
 }
 
 #[on_event(any)]
-async fn everything(event: &pwh_core::Event<'_>, State(calls): State<Calls>) {
+async fn everything(event: &pwh_core::Event<'_>, Shared(calls): Shared<Calls>) {
     calls.push(format!("any {}", event.name()));
 }
 
@@ -38,7 +38,7 @@ async fn panics(channel: &str) {
     }
 }
 
-/// The same, in a plain `fn`: called at once (`Handler::call_now`), not through a future.
+/// The same, in a plain `fn`: called at once (`EventHandler::call_now`), not through a future.
 #[on_event("cache_miss")]
 fn panics_at_once(channel: &str) {
     if channel == "boom" {
@@ -47,7 +47,7 @@ fn panics_at_once(channel: &str) {
 }
 
 #[on_event(custom = "member_updated")]
-fn sync_custom(channel: &str, State(calls): State<Calls>) -> Result<(), String> {
+fn sync_custom(channel: &str, Shared(calls): Shared<Calls>) -> Result<(), String> {
     calls.push(format!("custom {channel}"));
     Err("custom handlers may fail".into())
 }
@@ -472,12 +472,12 @@ async fn a_lone_handler_past_the_deadline_is_named_and_later_events_do_not_start
 struct Rendezvous(Arc<tokio::sync::Notify>);
 
 #[on_event("channel_vacated")]
-async fn waits_for_the_other(State(meet): State<Rendezvous>) {
+async fn waits_for_the_other(Shared(meet): Shared<Rendezvous>) {
     meet.0.notified().await;
 }
 
 #[on_event("channel_vacated")]
-async fn wakes_the_other(State(meet): State<Rendezvous>) {
+async fn wakes_the_other(Shared(meet): Shared<Rendezvous>) {
     tokio::task::yield_now().await;
     meet.0.notify_waiters();
 }
@@ -528,7 +528,7 @@ static BLOCKING_CALLS: AtomicUsize = AtomicUsize::new(0);
 
 /// Blocks its thread (no `.await`) past the deadline on its first call.
 #[on_event("member_added")]
-fn blocking(user_id: &str, State(calls): State<Calls>) {
+fn blocking(user_id: &str, Shared(calls): Shared<Calls>) {
     if BLOCKING_CALLS.fetch_add(1, Ordering::SeqCst) == 0 {
         std::thread::sleep(Duration::from_millis(300));
     }

@@ -4,7 +4,7 @@ use std::sync::{Arc, Mutex};
 
 use pwh_core::testing::{Harness, TestWebhook, TEST_TIME_MS};
 use pwh_core::{
-    handler, on_event, ClientData, Event, EventContext, FromEvent, PusherEvent, State, Value,
+    handler, on_event, ClientData, Event, EventContext, FromEvent, PusherEvent, Shared, Value,
     Webhook,
 };
 use serde::Deserialize;
@@ -23,12 +23,12 @@ impl Log {
     }
 }
 
-/// State destructured in the parameter pattern.
+/// Shared destructured in the parameter pattern.
 #[derive(Clone)]
 struct Prefix(&'static str);
 
 #[on_event("channel_occupied")]
-async fn occupied(channel: &str, hook: &Webhook<'_>, State(log): State<Log>) {
+async fn occupied(channel: &str, hook: &Webhook<'_>, Shared(log): Shared<Log>) {
     log.push(format!(
         "occupied {channel} at {} age {:?}",
         hook.time_ms(),
@@ -37,12 +37,12 @@ async fn occupied(channel: &str, hook: &Webhook<'_>, State(log): State<Log>) {
 }
 
 #[on_event("channel_vacated")]
-fn vacated(channel: String, name: &str, State(log): State<Log>, State(Prefix(p)): State<Prefix>) {
+fn vacated(channel: String, name: &str, Shared(log): Shared<Log>, Shared(Prefix(p)): Shared<Prefix>) {
     log.push(format!("{p}{name} {channel}"));
 }
 
 #[on_event("member_added")]
-async fn added(channel: &str, user_id: &str, State(log): State<Log>) -> Result<(), std::io::Error> {
+async fn added(channel: &str, user_id: &str, Shared(log): Shared<Log>) -> Result<(), std::io::Error> {
     log.push(format!("added {user_id} to {channel}"));
     Ok(())
 }
@@ -58,7 +58,7 @@ struct Member<'a> {
 }
 
 #[on_event("member_removed")]
-async fn removed(member: Member<'_>, State(log): State<Log>) {
+async fn removed(member: Member<'_>, Shared(log): Shared<Log>) {
     log.push(format!(
         "removed {} from {} ({:?}, {:?})",
         member.user, member.channel, member.region, member.weight
@@ -78,7 +78,7 @@ async fn typing(
     data: &Value<'_>,
     socket_id: Option<&str>,
     user_id: Option<&str>,
-    State(log): State<Log>,
+    Shared(log): Shared<Log>,
 ) {
     let raw = if data.as_str().is_some() {
         "text"
@@ -92,7 +92,7 @@ async fn typing(
 }
 
 #[on_event("cache_miss")]
-async fn cache(event: &Event<'_>, cx: EventContext<'_>, State(log): State<Log>) {
+async fn cache(event: &Event<'_>, cx: EventContext<'_>, Shared(log): Shared<Log>) {
     let extra = event.get("ttl").map(Value::to_json);
     log.push(format!(
         "miss {} #{} extra {extra:?}",
@@ -102,12 +102,12 @@ async fn cache(event: &Event<'_>, cx: EventContext<'_>, State(log): State<Log>) 
 }
 
 #[on_event("subscription_count")]
-async fn count(channel: &str, subscription_count: u32, log: &State<Log>) {
+async fn count(channel: &str, subscription_count: u32, log: &Shared<Log>) {
     log.push(format!("{channel} has {subscription_count}"));
 }
 
 #[on_event(any)]
-async fn typed(kind: PusherEvent<'_>, State(log): State<Log>) {
+async fn typed(kind: PusherEvent<'_>, Shared(log): Shared<Log>) {
     log.push(format!("typed {} {:?}", kind.name(), kind.channel()));
 }
 
@@ -216,8 +216,8 @@ fn handlers_stay_plain_functions() {
     vacated(
         "c".into(),
         "channel_vacated",
-        State(Log::default()),
-        State(Prefix("")),
+        Shared(Log::default()),
+        Shared(Prefix("")),
     );
 }
 
@@ -231,9 +231,9 @@ async fn async_never_sent() {}
 struct Probe(Arc<Mutex<Vec<(bool, bool)>>>);
 
 #[pwh_core::async_trait]
-impl pwh_core::Handler for Probe {
+impl pwh_core::EventHandler for Probe {
     fn info(&self) -> pwh_core::HandlerInfo {
-        pwh_core::HandlerInfo::new("probe", pwh_core::Route::Any)
+        pwh_core::HandlerInfo::new("probe", pwh_core::EventRoute::Any)
     }
 
     async fn call(&self, cx: &EventContext<'_>) -> Result<(), pwh_core::HandlerError> {

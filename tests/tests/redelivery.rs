@@ -181,7 +181,7 @@ struct Gate(Arc<tokio::sync::Notify>);
 static GATED_CALLS: AtomicUsize = AtomicUsize::new(0);
 
 #[on_event("channel_vacated")]
-async fn waits_at_the_gate(channel: &str, pwh_core::State(gate): pwh_core::State<Gate>) {
+async fn waits_at_the_gate(channel: &str, pwh_core::Shared(gate): pwh_core::Shared<Gate>) {
     GATED_CALLS.fetch_add(1, Ordering::SeqCst);
     if channel == "gated" {
         gate.0.notified().await;

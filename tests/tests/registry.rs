@@ -2,7 +2,7 @@
 //! default dispatcher runs them.
 
 use pwh_core::testing::{Harness, TestWebhook};
-use pwh_core::{on_event, registered_handlers, Route};
+use pwh_core::{on_event, registered_handlers, EventRoute};
 
 #[on_event("member_added")]
 async fn zebra(_user_id: &str) {}
@@ -16,16 +16,16 @@ fn middle(_channel: Option<&str>) {}
 #[test]
 fn the_registry_lists_every_handler_sorted_with_route_and_location() {
     let handlers = registered_handlers();
-    let listed: Vec<(String, Route)> = handlers
+    let listed: Vec<(String, EventRoute)> = handlers
         .iter()
         .map(|h| (h.name().to_owned(), h.route().clone()))
         .collect();
     assert_eq!(
         listed,
         [
-            ("registry::alpha".to_owned(), Route::Any),
-            ("registry::middle".to_owned(), Route::kind("member_updated")),
-            ("registry::zebra".to_owned(), Route::kind("member_added")),
+            ("registry::alpha".to_owned(), EventRoute::Any),
+            ("registry::middle".to_owned(), EventRoute::kind("member_updated")),
+            ("registry::zebra".to_owned(), EventRoute::kind("member_added")),
         ]
     );
     let (file, line) = handlers[2].location().unwrap();

@@ -1,19 +1,19 @@
 //! The app's Pusher event handlers. Each registers itself with `#[on_event]`.
 
-use pwh_core::{on_event, ClientData, State, Webhook};
+use pwh_core::{on_event, ClientData, Shared, Webhook};
 use serde::Deserialize;
 
 use crate::App;
 
 #[on_event("channel_occupied")]
-fn occupied(channel: &str, hook: &Webhook<'_>, app: &State<App>) -> Result<(), String> {
+fn occupied(channel: &str, hook: &Webhook<'_>, app: &Shared<App>) -> Result<(), String> {
     app.faults.check("occupied", channel, hook.time_ms())?;
     app.tracker.set_occupied(channel, true, hook.time_ms());
     Ok(())
 }
 
 #[on_event("channel_vacated")]
-fn vacated(channel: &str, hook: &Webhook<'_>, app: &State<App>) -> Result<(), String> {
+fn vacated(channel: &str, hook: &Webhook<'_>, app: &Shared<App>) -> Result<(), String> {
     app.faults.check("vacated", channel, hook.time_ms())?;
     app.tracker.set_occupied(channel, false, hook.time_ms());
     Ok(())
@@ -24,7 +24,7 @@ fn member_added(
     channel: &str,
     user_id: &str,
     hook: &Webhook<'_>,
-    app: &State<App>,
+    app: &Shared<App>,
 ) -> Result<(), String> {
     app.faults.check("member_added", channel, hook.time_ms())?;
     app.tracker.set_member(channel, user_id, true);
@@ -36,7 +36,7 @@ fn member_removed(
     channel: &str,
     user_id: &str,
     hook: &Webhook<'_>,
-    app: &State<App>,
+    app: &Shared<App>,
 ) -> Result<(), String> {
     app.faults
         .check("member_removed", channel, hook.time_ms())?;
@@ -57,7 +57,7 @@ async fn client_event(
     user_id: Option<&str>,
     ClientData(message): ClientData<Message>,
     hook: &Webhook<'_>,
-    app: &State<App>,
+    app: &Shared<App>,
 ) -> Result<(), String> {
     app.faults.check("client_event", channel, hook.time_ms())?;
     app.tracker
@@ -66,7 +66,7 @@ async fn client_event(
 }
 
 #[on_event("cache_miss")]
-fn cache_miss(channel: &str, hook: &Webhook<'_>, app: &State<App>) -> Result<(), String> {
+fn cache_miss(channel: &str, hook: &Webhook<'_>, app: &Shared<App>) -> Result<(), String> {
     app.faults.check("cache_miss", channel, hook.time_ms())?;
     app.tracker.cache_miss(channel);
     Ok(())
@@ -77,7 +77,7 @@ fn subscription_count(
     channel: &str,
     subscription_count: u64,
     hook: &Webhook<'_>,
-    app: &State<App>,
+    app: &Shared<App>,
 ) -> Result<(), String> {
     app.faults
         .check("subscription_count", channel, hook.time_ms())?;
@@ -87,7 +87,7 @@ fn subscription_count(
 
 /// Kinds this app has no handler for still reach catch-all handlers such as this one.
 #[on_event(any)]
-fn unknown_kinds(event: &pwh_core::Event<'_>, app: &State<App>) {
+fn unknown_kinds(event: &pwh_core::Event<'_>, app: &Shared<App>) {
     let known = pwh_core::KNOWN_KINDS
         .iter()
         .any(|(kind, _)| *kind == event.name());

@@ -18,7 +18,7 @@ use std::collections::HashMap;
 /// ```
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Progress {
-    /// Handler name → a bit per event index.
+    /// EventHandler name → a bit per event index.
     done: HashMap<Box<str>, Vec<u64>>,
 }
 

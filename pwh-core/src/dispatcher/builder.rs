@@ -8,7 +8,7 @@ use super::check::Limits;
 use super::{millis, Dispatcher, HandlerRef, Inner, Slot};
 use crate::clock::{Clock, SystemClock};
 use crate::delivery::{DeliveryLog, Memory, MemoryLog};
-use crate::handler::{Handler, HandlerInfo};
+use crate::handler::{EventHandler, HandlerInfo};
 use crate::keyring::KeyRing;
 use crate::outcome::Name;
 use crate::registry;
@@ -19,7 +19,7 @@ use crate::routes::Routes;
 pub struct DispatcherBuilder {
     keys: KeyRing,
     registered: bool,
-    added: Vec<Box<dyn Handler>>,
+    added: Vec<Box<dyn EventHandler>>,
     state: http::Extensions,
     clock: Box<dyn Clock>,
     max_age: Option<Duration>,
@@ -48,8 +48,8 @@ impl DispatcherBuilder {
     }
 
     /// Adds a handler by hand: an `#[on_event]` handle (`pwh_core::handler!(my_fn)`) or your
-    /// own [`Handler`]. A handler whose name is already present is ignored.
-    pub fn handler(mut self, handler: impl Handler) -> Self {
+    /// own [`EventHandler`]. A handler whose name is already present is ignored.
+    pub fn handler(mut self, handler: impl EventHandler) -> Self {
         self.added.push(Box::new(handler));
         self
     }
@@ -61,9 +61,9 @@ impl DispatcherBuilder {
         self
     }
 
-    /// Makes `state` available to handlers as [`State<T>`](crate::State). One value per type.
+    /// Makes `state` available to handlers as [`Shared<T>`](crate::Shared). One value per type.
     pub fn state<T: Clone + Send + Sync + 'static>(mut self, state: T) -> Self {
-        self.state.insert(crate::State(state));
+        self.state.insert(crate::Shared(state));
         self
     }
 

@@ -14,12 +14,12 @@ use check::{check, log_rejection, Checked, Limits};
 
 use crate::clock::Clock;
 use crate::delivery::{Memory, Started};
-use crate::handler::{Handler, HandlerInfo};
+use crate::handler::{EventHandler, HandlerInfo};
 use crate::headers::{Headers, KEY, SIGNATURE};
 use crate::keyring::KeyRing;
-use crate::outcome::{Name, Outcome, RunResult};
+use crate::outcome::{Name, WebhookOutcome, RunResult};
 use crate::rejection::Rejection;
-use crate::response::Response;
+use crate::response::WebhookResponse;
 use crate::routes::Routes;
 use crate::webhook::Webhook;
 
@@ -80,12 +80,12 @@ struct Slot {
 
 #[derive(Clone)]
 enum HandlerRef {
-    Registered(&'static dyn Handler),
-    Added(Arc<dyn Handler>),
+    Registered(&'static dyn EventHandler),
+    Added(Arc<dyn EventHandler>),
 }
 
 impl HandlerRef {
-    fn get(&self) -> &dyn Handler {
+    fn get(&self) -> &dyn EventHandler {
         match self {
             Self::Registered(h) => *h,
             Self::Added(h) => h.as_ref(),
@@ -144,19 +144,19 @@ impl Dispatcher {
 
     /// Handles one request: `method`, its headers and its raw body, as received.
     ///
-    /// Never panics on any input; the [`Response`] says which status to answer with. Needs a
+    /// Never panics on any input; the [`WebhookResponse`] says which status to answer with. Needs a
     /// Tokio runtime when a deadline is set (the default).
-    pub async fn handle<H>(&self, method: &str, headers: &H, body: &[u8]) -> Response
+    pub async fn handle<H>(&self, method: &str, headers: &H, body: &[u8]) -> WebhookResponse
     where
         H: Headers + Sync + ?Sized,
     {
         let arrived = Instant::now();
         let key = headers.header(KEY);
         match self.check(method, key, headers.header(SIGNATURE), body) {
-            Ok(checked) => Response::handled(self.dispatch(checked, arrived).await),
+            Ok(checked) => WebhookResponse::handled(self.dispatch(checked, arrived).await),
             Err(rejection) => {
                 log_rejection(&rejection, key);
-                Response::from(rejection)
+                WebhookResponse::from(rejection)
             }
         }
     }
@@ -216,7 +216,7 @@ impl Dispatcher {
 
     /// Runs the handlers of a checked request that the redelivery memory does not name as
     /// done, and records what they achieved.
-    async fn dispatch(&self, checked: Checked<'_>, arrived: Instant) -> Outcome {
+    async fn dispatch(&self, checked: Checked<'_>, arrived: Instant) -> WebhookOutcome {
         let Checked {
             key,
             id,
@@ -225,10 +225,10 @@ impl Dispatcher {
         } = checked;
         webhook.set_received(now_ms, key);
         let inner = &*self.inner;
-        let mut outcome = Outcome {
+        let mut outcome = WebhookOutcome {
             events: webhook.events().len(),
             time_ms: webhook.time_ms(),
-            ..Outcome::default()
+            ..WebhookOutcome::default()
         };
         let span = tracing::info_span!(
             "pusher_webhook",
@@ -314,7 +314,7 @@ impl Dispatcher {
 
 /// The one line a handled webhook leaves, inside its span: `info` when handled, `debug` for a
 /// replay, `warn` when Pusher is asked to deliver it again.
-fn log_outcome(outcome: &Outcome) {
+fn log_outcome(outcome: &WebhookOutcome) {
     let elapsed_ms = u64::try_from(outcome.elapsed.as_millis()).unwrap_or(u64::MAX);
     let status = outcome.status().as_u16();
     if let Some(error) = &outcome.unavailable {

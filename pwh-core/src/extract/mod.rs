@@ -2,18 +2,18 @@
 
 mod client_data;
 mod error;
-mod state;
+mod shared;
 
 pub use client_data::ClientData;
 pub use error::ExtractError;
-pub use state::State;
+pub use shared::Shared;
 
 use crate::{Event, EventContext, PusherEvent, Value, Webhook};
 
 /// Reads one handler parameter from an event, given the parameter's name.
 ///
 /// `#[on_event]` calls it for every parameter: `channel: &str` reads the `channel` field,
-/// `State<T>` reads dispatcher state whatever its name. Implement it (or derive it with
+/// `Shared<T>` reads dispatcher state whatever its name. Implement it (or derive it with
 /// `#[derive(FromEvent)]`) to take your own types as parameters.
 ///
 /// | parameter type | reads |
@@ -25,7 +25,7 @@ use crate::{Event, EventContext, PusherEvent, Value, Webhook};
 /// | `&Event` | the whole event, every field |
 /// | `&Webhook` | the webhook: `time_ms`, age, all events |
 /// | `PusherEvent` | the typed view of the event |
-/// | [`State<T>`], `&State<T>` | state registered with `DispatcherBuilder::state`, cloned or borrowed |
+/// | [`Shared<T>`], `&Shared<T>` | state registered with `DispatcherBuilder::state`, cloned or borrowed |
 /// | [`ClientData<T>`] | a client event's `data`, parsed from JSON into `T` |
 /// | `EventContext` | everything above |
 ///
@@ -46,7 +46,7 @@ use crate::{Event, EventContext, PusherEvent, Value, Webhook};
     message = "`{Self}` cannot be a handler parameter",
     label = "not readable from a Pusher event",
     note = "parameters are `&str`/`String`/number fields named like the parameter, `Option<_>` of those, \
-            `&Event`, `&Webhook`, `PusherEvent`, `State<T>`, `&State<T>`, `ClientData<T>`, or a type with `#[derive(FromEvent)]`"
+            `&Event`, `&Webhook`, `PusherEvent`, `Shared<T>`, `&Shared<T>`, `ClientData<T>`, or a type with `#[derive(FromEvent)]`"
 )]
 pub trait FromEvent<'r>: Sized {
     /// Reads the parameter named `param` from `cx`.

@@ -36,8 +36,8 @@ use std::sync::{Arc, Mutex, PoisonError};
 use serde::Serialize;
 
 use crate::{
-    Dispatcher, DispatcherBuilder, EventContext, FixedClock, Handler, HandlerError, HandlerInfo,
-    HandlerRun, KeyRing, PusherEvent, Response, Route, RunResult, Token,
+    Dispatcher, DispatcherBuilder, EventContext, FixedClock, EventHandler, HandlerError, HandlerInfo,
+    HandlerRun, KeyRing, PusherEvent, WebhookResponse, EventRoute, RunResult, Token,
 };
 
 pub use delivery_log::check_delivery_log;
@@ -290,7 +290,7 @@ impl Harness {
     }
 
     /// A harness running only `handlers`, e.g. `[handler!(greet)]`.
-    pub fn with_handlers<H: Handler>(handlers: impl IntoIterator<Item = H>) -> Self {
+    pub fn with_handlers<H: EventHandler>(handlers: impl IntoIterator<Item = H>) -> Self {
         Self::configure(|b| {
             handlers
                 .into_iter()
@@ -343,7 +343,7 @@ impl Default for Harness {
 /// What one delivery did: status, and each handler's run.
 #[derive(Debug, Clone)]
 pub struct Delivery {
-    response: Response,
+    response: WebhookResponse,
 }
 
 impl Delivery {
@@ -353,7 +353,7 @@ impl Delivery {
     }
 
     /// The full response.
-    pub fn response(&self) -> &Response {
+    pub fn response(&self) -> &WebhookResponse {
         &self.response
     }
 
@@ -457,9 +457,9 @@ impl Recorder {
 }
 
 #[async_trait::async_trait]
-impl Handler for Recorder {
+impl EventHandler for Recorder {
     fn info(&self) -> HandlerInfo {
-        HandlerInfo::new("pwh_core::testing::Recorder", Route::Any)
+        HandlerInfo::new("pwh_core::testing::Recorder", EventRoute::Any)
     }
 
     async fn call(&self, cx: &EventContext<'_>) -> Result<(), HandlerError> {

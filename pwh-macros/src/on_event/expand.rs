@@ -14,9 +14,9 @@ pub(crate) fn expand(handler: &Handler) -> TokenStream {
     let name = &item.sig.ident;
     let route = match &handler.route {
         Route::Kind(kind) | Route::Custom(kind) => {
-            quote!(::pwh_core::Route::Kind(::std::borrow::Cow::Borrowed(#kind)))
+            quote!(::pwh_core::EventRoute::Kind(::std::borrow::Cow::Borrowed(#kind)))
         }
-        Route::Any => quote!(::pwh_core::Route::Any),
+        Route::Any => quote!(::pwh_core::EventRoute::Any),
     };
     let args: Vec<_> = (0..handler.params.len())
         .map(|i| format_ident!("__pwh_arg{}", i))
@@ -103,7 +103,7 @@ pub(crate) fn expand(handler: &Handler) -> TokenStream {
             #inherent
 
             #[::pwh_core::__private::async_trait]
-            impl ::pwh_core::Handler for #name {
+            impl ::pwh_core::EventHandler for #name {
                 fn info(&self) -> ::pwh_core::HandlerInfo {
                     ::pwh_core::HandlerInfo::new(
                         ::std::concat!(::std::module_path!(), "::", ::std::stringify!(#name)),

@@ -103,7 +103,7 @@ impl Handler {
 }
 
 /// The name a parameter's value is looked up by: `channel` for `channel: &str` (also
-/// `mut channel` and `_channel`), nothing for a destructuring pattern such as `State(feeds)`.
+/// `mut channel` and `_channel`), nothing for a destructuring pattern such as `Shared(feeds)`.
 fn binding_name(pat: &Pat) -> String {
     match pat {
         Pat::Ident(ident) => ident

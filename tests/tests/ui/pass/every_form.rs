@@ -1,7 +1,7 @@
 //! Every parameter form compiles, for every known kind, custom kinds and `any`.
 #![allow(unused)]
 
-use pwh_core::{on_event, ClientData, Event, EventContext, FromEvent, PusherEvent, State, Value, Webhook};
+use pwh_core::{on_event, ClientData, Event, EventContext, FromEvent, PusherEvent, Shared, Value, Webhook};
 
 #[derive(Clone)]
 struct Feeds;
@@ -22,7 +22,7 @@ struct Member<'a> {
 }
 
 #[on_event("channel_occupied")]
-async fn occupied(channel: &str, _hook: &Webhook<'_>, State(_feeds): State<Feeds>) {}
+async fn occupied(channel: &str, _hook: &Webhook<'_>, Shared(_feeds): Shared<Feeds>) {}
 
 #[on_event("channel_vacated")]
 fn vacated(mut channel: String, name: &str) -> Result<(), String> {

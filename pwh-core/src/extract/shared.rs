@@ -1,4 +1,4 @@
-//! `State<T>`: application state registered on the dispatcher.
+//! `Shared<T>`: application state registered on the dispatcher.
 
 use super::{ExtractError, FromEvent};
 use crate::EventContext;
@@ -6,28 +6,28 @@ use crate::EventContext;
 /// Application state registered with
 /// [`DispatcherBuilder::state`](crate::DispatcherBuilder::state).
 ///
-/// Take `State<T>` to get a clone for each handler call (wrap the state in an `Arc` or use a
-/// cheaply cloned handle), or `&State<T>` to borrow it for the call: no clone, and no
+/// Take `Shared<T>` to get a clone for each handler call (wrap the state in an `Arc` or use a
+/// cheaply cloned handle), or `&Shared<T>` to borrow it for the call: no clone, and no
 /// reference count shared by every thread that handles webhooks.
 ///
 /// ```
-/// # use pwh_core::State;
+/// # use pwh_core::Shared;
 /// # #[derive(Clone)] struct Feeds;
 /// # impl Feeds { async fn pause(&self, _: &str) {} fn count(&self, _: &str) {} }
 /// #[pwh_core::on_event("channel_vacated")]
-/// async fn stop_publishing(channel: &str, State(feeds): State<Feeds>) {
+/// async fn stop_publishing(channel: &str, Shared(feeds): Shared<Feeds>) {
 ///     feeds.pause(channel).await;
 /// }
 ///
 /// #[pwh_core::on_event("channel_occupied")]
-/// fn count_occupied(channel: &str, feeds: &State<Feeds>) {
-///     feeds.count(channel); // `&State<T>` derefs to `&T`
+/// fn count_occupied(channel: &str, feeds: &Shared<Feeds>) {
+///     feeds.count(channel); // `&Shared<T>` derefs to `&T`
 /// }
 /// ```
 #[derive(Debug, Clone, Copy, Default)]
-pub struct State<T>(pub T);
+pub struct Shared<T>(pub T);
 
-impl<T> std::ops::Deref for State<T> {
+impl<T> std::ops::Deref for Shared<T> {
     type Target = T;
 
     fn deref(&self) -> &T {
@@ -35,21 +35,21 @@ impl<T> std::ops::Deref for State<T> {
     }
 }
 
-impl<'r, T: Clone + Send + Sync + 'static> FromEvent<'r> for State<T> {
+impl<'r, T: Clone + Send + Sync + 'static> FromEvent<'r> for Shared<T> {
     fn from_event(cx: &EventContext<'r>, _param: &'static str) -> Result<Self, ExtractError> {
         cx.state::<T>()
             .cloned()
-            .map(State)
+            .map(Shared)
             .ok_or(ExtractError::MissingState {
                 type_name: std::any::type_name::<T>(),
             })
     }
 }
 
-impl<'r, T: Send + Sync + 'static> FromEvent<'r> for &'r State<T> {
+impl<'r, T: Send + Sync + 'static> FromEvent<'r> for &'r Shared<T> {
     fn from_event(cx: &EventContext<'r>, _param: &'static str) -> Result<Self, ExtractError> {
         cx.state
-            .get::<State<T>>()
+            .get::<Shared<T>>()
             .ok_or(ExtractError::MissingState {
                 type_name: std::any::type_name::<T>(),
             })
@@ -64,18 +64,18 @@ mod tests {
     #[test]
     fn cloned_or_borrowed_and_missing_named() {
         let mut state = http::Extensions::new();
-        state.insert(State(String::from("shared")));
+        state.insert(Shared(String::from("shared")));
         with_state_cx(br#"{"time_ms":1,"events":[{"name":"x"}]}"#, state, |cx| {
-            let State(cloned) = State::<String>::from_event(cx, "s").unwrap();
+            let Shared(cloned) = Shared::<String>::from_event(cx, "s").unwrap();
             assert_eq!(cloned, "shared");
-            let borrowed = <&State<String>>::from_event(cx, "s").unwrap();
+            let borrowed = <&Shared<String>>::from_event(cx, "s").unwrap();
             assert!(std::ptr::eq(
                 borrowed.as_str(),
                 cx.state::<String>().unwrap().as_str()
             ));
             let missing = ExtractError::MissingState { type_name: "u8" };
-            assert_eq!(State::<u8>::from_event(cx, "n").unwrap_err(), missing);
-            assert_eq!(<&State<u8>>::from_event(cx, "n").unwrap_err(), missing);
+            assert_eq!(Shared::<u8>::from_event(cx, "n").unwrap_err(), missing);
+            assert_eq!(<&Shared<u8>>::from_event(cx, "n").unwrap_err(), missing);
         });
     }
 }
