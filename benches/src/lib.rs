@@ -16,8 +16,8 @@ use std::fmt::Write as _;
 
 use hmac::{Hmac, Mac};
 use pwh_core::{
-    async_trait, Dispatcher, DispatcherBuilder, EventContext, FixedClock, EventHandler, HandlerError,
-    HandlerInfo, KeyRing, MemoryLog, EventRoute, Token,
+    async_trait, Dispatcher, DispatcherBuilder, EventContext, EventHandler, EventRoute, FixedClock,
+    HandlerError, HandlerInfo, KeyRing, MemoryLog, Token,
 };
 use sha2::Sha256;
 
@@ -238,7 +238,9 @@ pub fn dispatcher<H: EventHandler>(handlers: impl IntoIterator<Item = H>) -> Dis
 
 /// The same as [`dispatcher`] without a delivery log (`without_delivery_log`): verify, parse,
 /// freshness and dispatch only, the work the hand-written baseline does.
-pub fn dispatcher_without_log<H: EventHandler>(handlers: impl IntoIterator<Item = H>) -> Dispatcher {
+pub fn dispatcher_without_log<H: EventHandler>(
+    handlers: impl IntoIterator<Item = H>,
+) -> Dispatcher {
     with_handlers(builder().without_delivery_log(), handlers)
 }
 

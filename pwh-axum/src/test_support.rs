@@ -11,8 +11,8 @@ use http::header;
 use http_body_util::BodyExt;
 pub(crate) use pwh_core::testing::Recorder;
 use pwh_core::{
-    async_trait, Dispatcher, DispatcherBuilder, EventContext, FixedClock, EventHandler, HandlerError,
-    HandlerInfo, KeyRing, EventRoute, Token,
+    async_trait, Dispatcher, DispatcherBuilder, EventContext, EventHandler, EventRoute, FixedClock,
+    HandlerError, HandlerInfo, KeyRing, Token,
 };
 
 pub(crate) const KEY: &str = "278d425bdf160c739803";

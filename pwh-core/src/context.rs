@@ -1,6 +1,7 @@
 //! What a handler is given: one event, its webhook, and the dispatcher's state.
 
-use crate::{Event, Webhook};
+use crate::event::Event;
+use crate::webhook::Webhook;
 
 /// One event being handed to a handler, with its webhook and the dispatcher's state.
 ///
@@ -37,6 +38,8 @@ impl<'r> EventContext<'r> {
 
     /// Shared of type `T` registered on the dispatcher, if any.
     pub fn state<T: Send + Sync + 'static>(&self) -> Option<&'r T> {
-        self.state.get::<crate::Shared<T>>().map(|state| &state.0)
+        self.state
+            .get::<crate::extract::Shared<T>>()
+            .map(|state| &state.0)
     }
 }

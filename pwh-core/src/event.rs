@@ -6,9 +6,11 @@ use std::fmt;
 use serde::de::{self, Deserialize, Deserializer, MapAccess, Visitor};
 use serde::ser::{Serialize, SerializeMap, Serializer};
 
+use crate::extract::ExtractError;
 use crate::fields::Fields;
+use crate::kind::PusherEvent;
 use crate::value::Key;
-use crate::{ExtractError, PusherEvent, Value};
+use crate::value::Value;
 
 /// One event of a webhook: its `name` and every other field, unknown ones included, in body
 /// order. Strings borrow from the verified body where they have no escapes.

@@ -3,7 +3,7 @@
 use std::borrow::Cow;
 use std::fmt;
 
-use crate::Value;
+use crate::value::Value;
 
 /// One field: its name and value.
 pub(crate) type Field<'a> = (Cow<'a, str>, Value<'a>);

@@ -3,7 +3,8 @@
 use std::borrow::Cow;
 use std::fmt;
 
-use crate::{EventContext, ExtractError};
+use crate::context::EventContext;
+use crate::extract::ExtractError;
 
 /// Something that reacts to Pusher events.
 ///

@@ -3,7 +3,8 @@
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
 
-use crate::{Rejection, Token};
+use crate::rejection::Rejection;
+use crate::token::Token;
 
 type HmacSha256 = Hmac<Sha256>;
 

@@ -1,6 +1,8 @@
 //! The typed view of the event kinds Pusher documents.
 
-use crate::{Event, ExtractError, Value};
+use crate::event::Event;
+use crate::extract::ExtractError;
+use crate::value::Value;
 
 /// The typed view of an event: one variant per kind Pusher documents, [`Unknown`] for others.
 ///
@@ -172,7 +174,7 @@ impl<'e> PusherEvent<'e> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::Webhook;
+    use crate::webhook::Webhook;
 
     fn typed(event: &str, check: impl FnOnce(Result<PusherEvent<'_>, ExtractError>)) {
         let body = format!(r#"{{"time_ms":1,"events":[{event}]}}"#);

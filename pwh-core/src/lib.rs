@@ -56,11 +56,11 @@ pub use delivery::{
 pub use dispatcher::{Dispatcher, DispatcherBuilder};
 pub use event::Event;
 pub use extract::{ClientData, ExtractError, FromEvent, Shared};
-pub use handler::{EventHandler, HandlerError, HandlerInfo, IntoHandlerResult, EventRoute};
+pub use handler::{EventHandler, EventRoute, HandlerError, HandlerInfo, IntoHandlerResult};
 pub use headers::{Headers, KEY as KEY_HEADER, SIGNATURE as SIGNATURE_HEADER};
 pub use keyring::{KeyRing, KeyRingError, Verified, ENV_EXTRA_TOKENS, ENV_KEY, ENV_SECRET};
 pub use kind::{PusherEvent, KNOWN_KINDS};
-pub use outcome::{HandlerRun, WebhookOutcome, RunResult};
+pub use outcome::{HandlerRun, RunResult, WebhookOutcome};
 pub use registry::registered_handlers;
 pub use rejection::Rejection;
 pub use response::WebhookResponse;

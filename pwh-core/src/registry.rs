@@ -1,6 +1,6 @@
 //! The handlers `#[on_event]` registered, collected at link time with `inventory`.
 
-use crate::{EventHandler, HandlerInfo};
+use crate::handler::{EventHandler, HandlerInfo};
 
 /// One handler registered by `#[on_event]`. Generated code only.
 #[doc(hidden)]
@@ -20,10 +20,11 @@ inventory::collect!(Registration);
 /// Every handler registered with `#[on_event]` in the running binary, in a stable order
 /// (by name, then source location).
 pub(crate) fn registered() -> Vec<&'static dyn EventHandler> {
-    let mut handlers: Vec<(HandlerInfo, &'static dyn EventHandler)> = inventory::iter::<Registration>
-        .into_iter()
-        .map(|r| (r.handler.info(), r.handler))
-        .collect();
+    let mut handlers: Vec<(HandlerInfo, &'static dyn EventHandler)> =
+        inventory::iter::<Registration>
+            .into_iter()
+            .map(|r| (r.handler.info(), r.handler))
+            .collect();
     handlers.sort_by(|a, b| a.0.cmp(&b.0));
     handlers.into_iter().map(|(_, h)| h).collect()
 }

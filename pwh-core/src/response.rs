@@ -4,7 +4,8 @@ use std::borrow::Cow;
 
 use http::StatusCode;
 
-use crate::{WebhookOutcome, Rejection};
+use crate::outcome::WebhookOutcome;
+use crate::rejection::Rejection;
 
 /// The answer to one webhook request: its status code and either the [`Rejection`] or the
 /// handlers' [`WebhookOutcome`]. Adapters turn it into their framework's response.

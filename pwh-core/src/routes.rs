@@ -4,7 +4,7 @@ use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
 use std::ops::Range;
 
-use crate::EventRoute;
+use crate::handler::EventRoute;
 
 /// Which targets (handlers) each event kind goes to: a kind's own handlers, then the
 /// catch-all ones; kinds without handlers of their own go to the catch-all ones only.

@@ -5,9 +5,10 @@ use std::fmt;
 
 use serde::de::{self, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 
+use crate::event::Event;
 use crate::event::EventSeed;
+use crate::rejection::Rejection;
 use crate::value::Key;
-use crate::{Event, Rejection};
 
 /// A webhook: `time_ms` (when Pusher created it) and its events in body order.
 ///

@@ -5,8 +5,8 @@ use std::sync::Arc;
 
 pub(crate) use pwh_core::testing::Recorder;
 use pwh_core::{
-    async_trait, Dispatcher, DispatcherBuilder, EventContext, FixedClock, EventHandler, HandlerError,
-    HandlerInfo, KeyRing, EventRoute, Token,
+    async_trait, Dispatcher, DispatcherBuilder, EventContext, EventHandler, EventRoute, FixedClock,
+    HandlerError, HandlerInfo, KeyRing, Token,
 };
 use rocket::http::Header;
 use rocket::local::asynchronous::{Client, LocalResponse};

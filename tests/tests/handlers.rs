@@ -37,12 +37,21 @@ async fn occupied(channel: &str, hook: &Webhook<'_>, Shared(log): Shared<Log>) {
 }
 
 #[on_event("channel_vacated")]
-fn vacated(channel: String, name: &str, Shared(log): Shared<Log>, Shared(Prefix(p)): Shared<Prefix>) {
+fn vacated(
+    channel: String,
+    name: &str,
+    Shared(log): Shared<Log>,
+    Shared(Prefix(p)): Shared<Prefix>,
+) {
     log.push(format!("{p}{name} {channel}"));
 }
 
 #[on_event("member_added")]
-async fn added(channel: &str, user_id: &str, Shared(log): Shared<Log>) -> Result<(), std::io::Error> {
+async fn added(
+    channel: &str,
+    user_id: &str,
+    Shared(log): Shared<Log>,
+) -> Result<(), std::io::Error> {
     log.push(format!("added {user_id} to {channel}"));
     Ok(())
 }

@@ -24,8 +24,14 @@ fn the_registry_lists_every_handler_sorted_with_route_and_location() {
         listed,
         [
             ("registry::alpha".to_owned(), EventRoute::Any),
-            ("registry::middle".to_owned(), EventRoute::kind("member_updated")),
-            ("registry::zebra".to_owned(), EventRoute::kind("member_added")),
+            (
+                "registry::middle".to_owned(),
+                EventRoute::kind("member_updated")
+            ),
+            (
+                "registry::zebra".to_owned(),
+                EventRoute::kind("member_added")
+            ),
         ]
     );
     let (file, line) = handlers[2].location().unwrap();

@@ -63,7 +63,7 @@ impl DispatcherBuilder {
 
     /// Makes `state` available to handlers as [`Shared<T>`](crate::Shared). One value per type.
     pub fn state<T: Clone + Send + Sync + 'static>(mut self, state: T) -> Self {
-        self.state.insert(crate::Shared(state));
+        self.state.insert(crate::extract::Shared(state));
         self
     }
 

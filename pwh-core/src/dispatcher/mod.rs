@@ -17,7 +17,7 @@ use crate::delivery::{Memory, Started};
 use crate::handler::{EventHandler, HandlerInfo};
 use crate::headers::{Headers, KEY, SIGNATURE};
 use crate::keyring::KeyRing;
-use crate::outcome::{Name, WebhookOutcome, RunResult};
+use crate::outcome::{Name, RunResult, WebhookOutcome};
 use crate::rejection::Rejection;
 use crate::response::WebhookResponse;
 use crate::routes::Routes;

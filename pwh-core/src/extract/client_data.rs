@@ -3,7 +3,8 @@
 use serde::de::DeserializeOwned;
 
 use super::{ExtractError, FromEvent};
-use crate::{EventContext, Value};
+use crate::context::EventContext;
+use crate::value::Value;
 
 /// A client event's `data`, parsed as JSON into `T`.
 ///

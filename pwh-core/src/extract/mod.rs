@@ -8,7 +8,11 @@ pub use client_data::ClientData;
 pub use error::ExtractError;
 pub use shared::Shared;
 
-use crate::{Event, EventContext, PusherEvent, Value, Webhook};
+use crate::context::EventContext;
+use crate::event::Event;
+use crate::kind::PusherEvent;
+use crate::value::Value;
+use crate::webhook::Webhook;
 
 /// Reads one handler parameter from an event, given the parameter's name.
 ///

@@ -1,7 +1,7 @@
 //! `Shared<T>`: application state registered on the dispatcher.
 
 use super::{ExtractError, FromEvent};
-use crate::EventContext;
+use crate::context::EventContext;
 
 /// Application state registered with
 /// [`DispatcherBuilder::state`](crate::DispatcherBuilder::state).

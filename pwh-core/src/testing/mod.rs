@@ -35,10 +35,15 @@ use std::sync::{Arc, Mutex, PoisonError};
 
 use serde::Serialize;
 
-use crate::{
-    Dispatcher, DispatcherBuilder, EventContext, FixedClock, EventHandler, HandlerError, HandlerInfo,
-    HandlerRun, KeyRing, PusherEvent, WebhookResponse, EventRoute, RunResult, Token,
-};
+use crate::clock::FixedClock;
+use crate::context::EventContext;
+use crate::dispatcher::{Dispatcher, DispatcherBuilder};
+use crate::handler::{EventHandler, EventRoute, HandlerError, HandlerInfo};
+use crate::keyring::KeyRing;
+use crate::kind::PusherEvent;
+use crate::outcome::{HandlerRun, RunResult};
+use crate::response::WebhookResponse;
+use crate::token::Token;
 
 pub use delivery_log::check_delivery_log;
 
@@ -217,7 +222,7 @@ impl From<PusherEvent<'_>> for TestEvent {
                 let mut value = json!({"name": "client_event", "channel": channel, "event": event});
                 if let Some(map) = value.as_object_mut() {
                     let optional = [
-                        ("data", data.map(crate::Value::to_json)),
+                        ("data", data.map(crate::value::Value::to_json)),
                         ("socket_id", socket_id.map(Into::into)),
                         ("user_id", user_id.map(Into::into)),
                     ];
