@@ -60,8 +60,12 @@ impl EventHandler for CatchAll {
         let event = cx.event();
         let _ = event.typed();
         let _ = event.str("channel");
-        for (_, value) in event.fields() {
-            let _ = (value.as_str(), value.as_u64(), value.as_f64());
+        for (key, _) in event.fields() {
+            let _ = (
+                event.str(key),
+                event.get::<u64>(key),
+                event.get::<serde_json::Value>(key),
+            );
         }
         let _ = (cx.webhook().age_ms(), cx.webhook().events().len(), cx.key());
         Ok(())

@@ -5,71 +5,118 @@ use std::fmt;
 
 use serde::de::{self, Deserialize, Deserializer, MapAccess, Visitor};
 use serde::ser::{Serialize, SerializeMap, Serializer};
+use serde_json::value::RawValue;
 
 use crate::extract::ExtractError;
-use crate::fields::Fields;
+use crate::json::{self, refuse_strings_quietly, Key};
 use crate::kind::PusherEvent;
-use crate::value::Key;
-use crate::value::Value;
 
 /// One event of a webhook: its `name` and every other field, unknown ones included, in body
-/// order. Strings borrow from the verified body where they have no escapes.
+/// order.
+///
+/// String fields are read as `&str`, borrowed from the verified body where they have no
+/// escapes; every field is also kept as its raw JSON text ([`RawValue`]), typed on demand
+/// with serde by [`get`](Self::get).
 ///
 /// ```
 /// use pwh_core::{PusherEvent, Webhook};
 ///
-/// let body = br#"{"time_ms":1,"events":[{"name":"member_added","channel":"presence-a","user_id":"42","region":"eu"}]}"#;
+/// let body = br#"{"time_ms":1,"events":[{"name":"member_added","channel":"presence-a","user_id":"42","region":{"eu":true}}]}"#;
 /// let hook = Webhook::parse(body)?;
 /// let event = &hook.events()[0];
 /// assert_eq!(event.name(), "member_added");
 /// assert_eq!(event.str("user_id"), Some("42"));
-/// assert_eq!(event.str("region"), Some("eu")); // unknown fields are kept
+/// // Unknown fields are kept, and typed on demand.
+/// let region: serde_json::Value = event.get("region").unwrap()?;
+/// assert_eq!(region["eu"], true);
 /// assert_eq!(
 ///     event.typed()?,
 ///     PusherEvent::MemberAdded { channel: "presence-a", user_id: "42" }
 /// );
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Clone)]
 pub struct Event<'a> {
-    /// Always a [`Value::String`].
-    name: Value<'a>,
-    fields: Fields<'a>,
+    name: Cow<'a, str>,
+    fields: Vec<Field<'a>>,
+}
+
+/// One field besides `name`: its key, its raw JSON, and its text when it is a string.
+#[derive(Clone)]
+pub(crate) struct Field<'a> {
+    key: Cow<'a, str>,
+    raw: Cow<'a, RawValue>,
+    text: Option<Cow<'a, str>>,
+}
+
+impl<'a> Field<'a> {
+    fn new(key: Cow<'a, str>, raw: &'a RawValue) -> Self {
+        Self {
+            key,
+            text: json::text(raw),
+            raw: Cow::Borrowed(raw),
+        }
+    }
+
+    /// The string, if the field is one.
+    pub(crate) fn text(&self) -> Option<&str> {
+        self.text.as_deref()
+    }
+
+    /// The raw JSON.
+    pub(crate) fn raw(&self) -> &RawValue {
+        &self.raw
+    }
+
+    /// Whether the field is `null`.
+    pub(crate) fn is_null(&self) -> bool {
+        self.raw.get() == "null"
+    }
+
+    fn into_owned(self) -> Field<'static> {
+        Field {
+            key: Cow::Owned(self.key.into_owned()),
+            raw: Cow::Owned(self.raw.into_owned()),
+            text: self.text.map(|t| Cow::Owned(t.into_owned())),
+        }
+    }
 }
 
 impl<'a> Event<'a> {
-    /// An event named `name` with `fields` (besides `name`), in order.
-    pub fn new(
-        name: impl Into<Cow<'a, str>>,
-        fields: impl IntoIterator<Item = (Cow<'a, str>, Value<'a>)>,
-    ) -> Self {
-        Self {
-            name: Value::String(name.into()),
-            fields: fields.into_iter().filter(|(k, _)| k != "name").collect(),
-        }
-    }
-
     /// The event's kind, e.g. `channel_vacated`; unknown kinds are kept as sent.
     pub fn name(&self) -> &str {
-        self.name.as_str().unwrap_or_default()
-    }
-
-    /// The field named `field` (`name` included), if present.
-    pub fn get(&self, field: &str) -> Option<&Value<'a>> {
-        if field == "name" {
-            return Some(&self.name);
-        }
-        self.fields.iter().find(|(k, _)| k == field).map(|(_, v)| v)
+        &self.name
     }
 
     /// The string field named `field` (`name` included), if present and a string.
     pub fn str(&self, field: &str) -> Option<&str> {
-        self.get(field).and_then(Value::as_str)
+        if field == "name" {
+            return Some(&self.name);
+        }
+        self.field(field).and_then(Field::text)
     }
 
-    /// Every field besides `name`, in body order.
-    pub fn fields(&self) -> impl ExactSizeIterator<Item = (&str, &Value<'a>)> {
-        self.fields.iter().map(|(k, v)| (k.as_ref(), v))
+    /// The raw JSON of the field named `field` (besides `name`), if present.
+    pub fn raw(&self, field: &str) -> Option<&RawValue> {
+        self.field(field).map(Field::raw)
+    }
+
+    /// The field named `field` (besides `name`) decoded as `T`; `None` when absent.
+    ///
+    /// # Errors
+    ///
+    /// serde's error when the field's JSON is not a `T`.
+    pub fn get<'e, T: Deserialize<'e>>(&'e self, field: &str) -> Option<serde_json::Result<T>> {
+        self.raw(field).map(|raw| serde_json::from_str(raw.get()))
+    }
+
+    /// Every field besides `name`, in body order, as raw JSON.
+    pub fn fields(&self) -> impl ExactSizeIterator<Item = (&str, &RawValue)> {
+        self.fields.iter().map(|f| (&*f.key, f.raw()))
+    }
+
+    pub(crate) fn field(&self, field: &str) -> Option<&Field<'a>> {
+        self.fields.iter().find(|f| f.key == field)
     }
 
     /// The typed view of a known kind; [`PusherEvent::Unknown`] for other kinds.
@@ -85,13 +132,8 @@ impl<'a> Event<'a> {
     /// The same event, owning its strings (to keep it past the request).
     pub fn into_owned(self) -> Event<'static> {
         Event {
-            name: self.name.into_owned(),
-            fields: self
-                .fields
-                .into_vec()
-                .into_iter()
-                .map(|(k, v)| (Cow::Owned(k.into_owned()), v.into_owned()))
-                .collect(),
+            name: Cow::Owned(self.name.into_owned()),
+            fields: self.fields.into_iter().map(Field::into_owned).collect(),
         }
     }
 
@@ -99,10 +141,34 @@ impl<'a> Event<'a> {
     pub fn to_json(&self) -> serde_json::Value {
         let mut map = serde_json::Map::with_capacity(self.fields.len() + 1);
         map.insert("name".to_owned(), self.name().into());
-        for (k, v) in self.fields.iter() {
-            map.insert(k.clone().into_owned(), v.to_json());
+        for (key, raw) in self.fields() {
+            let value = serde_json::from_str(raw.get()).unwrap_or(serde_json::Value::Null);
+            map.insert(key.to_owned(), value);
         }
         serde_json::Value::Object(map)
+    }
+}
+
+impl PartialEq for Event<'_> {
+    /// Same name, and the same fields in the same order with the same JSON text.
+    fn eq(&self, other: &Self) -> bool {
+        self.name == other.name
+            && self.fields.len() == other.fields.len()
+            && self
+                .fields()
+                .zip(other.fields())
+                .all(|((k1, v1), (k2, v2))| k1 == k2 && v1.get() == v2.get())
+    }
+}
+
+impl fmt::Debug for Event<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut map = f.debug_map();
+        map.entry(&"name", &self.name);
+        for (key, raw) in self.fields() {
+            map.entry(&key, &format_args!("{}", raw.get()));
+        }
+        map.finish()
     }
 }
 
@@ -110,39 +176,14 @@ impl Serialize for Event<'_> {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         let mut map = serializer.serialize_map(Some(self.fields.len() + 1))?;
         map.serialize_entry("name", &self.name)?;
-        for (k, v) in self.fields.iter() {
-            map.serialize_entry(k, v)?;
+        for (key, raw) in self.fields() {
+            map.serialize_entry(key, raw)?;
         }
         map.end()
     }
 }
 
-impl<'de: 'a, 'a> Deserialize<'de> for Event<'a> {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        deserializer.deserialize_any(EventVisitor)
-    }
-}
-
-struct EventVisitor;
-
-impl<'de> Visitor<'de> for EventVisitor {
-    type Value = Event<'de>;
-
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        expecting(f)
-    }
-
-    refuse_strings_quietly!();
-
-    fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Self::Value, A::Error> {
-        let mut event = Event::empty();
-        read_fields(map, &mut event)?;
-        Ok(event)
-    }
-}
-
-/// Parses the next event of an array straight into the vector of events (an event is a few
-/// hundred bytes: returning it through serde's layers would copy it each time).
+/// Parses the next event of an array straight into the vector of events.
 pub(crate) struct EventSeed<'v, 'a>(pub(crate) &'v mut Vec<Event<'a>>);
 
 impl<'de> de::DeserializeSeed<'de> for EventSeed<'_, 'de> {
@@ -157,54 +198,32 @@ impl<'de> Visitor<'de> for EventSeed<'_, 'de> {
     type Value = ();
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        expecting(f)
+        f.write_str("an event object with a string `name`")
     }
 
     refuse_strings_quietly!();
 
-    fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<(), A::Error> {
-        self.0.push(Event::empty());
-        match self.0.last_mut() {
-            Some(event) => read_fields(map, event),
-            None => Err(de::Error::custom("no room for an event")),
-        }
-    }
-}
-
-fn expecting(f: &mut fmt::Formatter<'_>) -> fmt::Result {
-    f.write_str("an event object with a string `name`")
-}
-
-impl Event<'_> {
-    /// A placeholder filled by [`read_fields`].
-    fn empty() -> Self {
-        Event {
-            name: Value::Null,
-            fields: Fields::new(),
-        }
-    }
-}
-
-/// Reads an event object's fields into `event`, made by [`Event::empty`].
-fn read_fields<'de, A: MapAccess<'de>>(mut map: A, event: &mut Event<'de>) -> Result<(), A::Error> {
-    while let Some(Key(key)) = map.next_key()? {
-        if key == "name" {
-            match map.next_value::<Value<'de>>()? {
-                name @ Value::String(_) if matches!(event.name, Value::Null) => event.name = name,
-                Value::String(_) => return Err(de::Error::custom("an event has two `name`s")),
-                other => {
-                    return Err(de::Error::custom(format_args!(
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+        let mut name = None;
+        // Pusher's kinds have at most five fields besides `name`.
+        let mut fields = Vec::with_capacity(5);
+        while let Some(Key(key)) = map.next_key()? {
+            let raw: &'de RawValue = map.next_value()?;
+            if key != "name" {
+                fields.push(Field::new(key, raw));
+            } else if name.is_some() {
+                return Err(de::Error::custom("an event has two `name`s"));
+            } else {
+                name = Some(json::text(raw).ok_or_else(|| {
+                    de::Error::custom(format_args!(
                         "an event's `name` is {}, not a string",
-                        other.type_name()
-                    )))
-                }
+                        json::type_name(raw)
+                    ))
+                })?);
             }
-        } else {
-            event.fields.push((key, map.next_value()?));
         }
+        let name = name.ok_or_else(|| de::Error::custom("an event has no `name`"))?;
+        self.0.push(Event { name, fields });
+        Ok(())
     }
-    if matches!(event.name, Value::Null) {
-        return Err(de::Error::custom("an event has no `name`"));
-    }
-    Ok(())
 }

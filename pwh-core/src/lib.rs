@@ -1,28 +1,8 @@
 #![doc = include_str!("../README.md")]
 #![cfg_attr(docsrs, feature(doc_auto_cfg))]
-#![cfg_attr(
-    not(test),
-    warn(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)
-)]
-
-/// Visitor methods refusing strings without quoting them: serde's default messages quote the
-/// unexpected value, and error messages must never carry the body's content.
-macro_rules! refuse_strings_quietly {
-    () => {
-        fn visit_str<E: serde::de::Error>(self, _: &str) -> Result<Self::Value, E> {
-            Err(E::invalid_type(
-                serde::de::Unexpected::Other("a string"),
-                &self,
-            ))
-        }
-        fn visit_bytes<E: serde::de::Error>(self, _: &[u8]) -> Result<Self::Value, E> {
-            Err(E::invalid_type(
-                serde::de::Unexpected::Other("bytes"),
-                &self,
-            ))
-        }
-    };
-}
+// Outside tests: no `unwrap` and no indexing that can panic; an invariant that cannot
+// break says why with `expect("...")`.
+#![cfg_attr(not(test), warn(clippy::unwrap_used, clippy::indexing_slicing))]
 
 mod clock;
 mod context;
@@ -30,9 +10,9 @@ mod delivery;
 mod dispatcher;
 mod event;
 mod extract;
-mod fields;
 mod handler;
 mod headers;
+mod json;
 mod keyring;
 mod kind;
 mod outcome;
@@ -41,7 +21,6 @@ mod rejection;
 mod response;
 mod routes;
 mod token;
-mod value;
 mod webhook;
 
 #[cfg(feature = "testing")]
@@ -65,11 +44,11 @@ pub use registry::registered_handlers;
 pub use rejection::Rejection;
 pub use response::WebhookResponse;
 pub use token::{Secret, Token};
-pub use value::Value;
 pub use webhook::Webhook;
 
 pub use async_trait::async_trait;
 pub use pwh_macros::{on_event, FromEvent};
+pub use serde_json::value::RawValue;
 
 /// The handle `#[on_event]` generates next to a function, to add it to a dispatcher by hand.
 ///
@@ -98,4 +77,5 @@ pub mod __private {
     pub use crate::registry::Registration;
     pub use async_trait::async_trait;
     pub use inventory;
+    pub use serde_json::value::RawValue;
 }

@@ -1,21 +1,32 @@
-//! The event kinds Pusher documents, with their fields (mirrors `pwh_core::KNOWN_KINDS`).
+//! The event kinds Pusher documents, with their fields: a copy of `pwh_core::KNOWN_KINDS`
+//! (pwh-core depends on this crate, so it cannot be read from there), compared with it in
+//! full by a test.
 
-/// Each known kind and the fields it has besides `name`.
-pub(crate) const KNOWN_KINDS: &[(&str, &[&str])] = &[
-    ("channel_occupied", &["channel"]),
-    ("channel_vacated", &["channel"]),
-    ("member_added", &["channel", "user_id"]),
-    ("member_removed", &["channel", "user_id"]),
+/// Each known kind, the fields it has besides `name`, and whether each one is always there.
+pub(crate) const KNOWN_KINDS: &[(&str, &[(&str, bool)])] = &[
+    ("channel_occupied", &[("channel", true)]),
+    ("channel_vacated", &[("channel", true)]),
+    ("member_added", &[("channel", true), ("user_id", true)]),
+    ("member_removed", &[("channel", true), ("user_id", true)]),
     (
         "client_event",
-        &["channel", "event", "data", "socket_id", "user_id"],
+        &[
+            ("channel", true),
+            ("event", true),
+            ("data", true),
+            ("socket_id", true),
+            ("user_id", false),
+        ],
     ),
-    ("cache_miss", &["channel"]),
-    ("subscription_count", &["channel", "subscription_count"]),
+    ("cache_miss", &[("channel", true)]),
+    (
+        "subscription_count",
+        &[("channel", true), ("subscription_count", true)],
+    ),
 ];
 
-/// The fields of `kind`, if it is known.
-pub(crate) fn fields(kind: &str) -> Option<&'static [&'static str]> {
+/// The fields of `kind` and whether each is always there, if the kind is known.
+pub(crate) fn fields(kind: &str) -> Option<&'static [(&'static str, bool)]> {
     KNOWN_KINDS
         .iter()
         .find(|(k, _)| *k == kind)

@@ -4,7 +4,7 @@ use serde::de::DeserializeOwned;
 
 use super::{ExtractError, FromEvent};
 use crate::context::EventContext;
-use crate::value::Value;
+use crate::json;
 
 /// A client event's `data`, parsed as JSON into `T`.
 ///
@@ -28,34 +28,19 @@ pub struct ClientData<T>(pub T);
 impl<'r, T: DeserializeOwned> FromEvent<'r> for ClientData<T> {
     fn from_event(cx: &EventContext<'r>, _param: &'static str) -> Result<Self, ExtractError> {
         const FIELD: &str = "data";
-        let value = cx
+        let field = cx
             .event()
-            .get(FIELD)
+            .field(FIELD)
             .ok_or(ExtractError::Missing { field: FIELD })?;
-        let parsed = match value {
-            Value::String(text) => serde_json::from_str(text),
-            other => serde_json::from_value(other.to_json()),
-        };
-        parsed.map(ClientData).map_err(|e| ExtractError::Invalid {
-            field: FIELD,
-            target: std::any::type_name::<T>(),
-            problem: describe(&e),
-        })
-    }
-}
-
-/// What went wrong, without quoting the data (serde's messages may quote values).
-fn describe(e: &serde_json::Error) -> String {
-    use serde_json::error::Category;
-    let what = match e.classify() {
-        Category::Syntax | Category::Eof => "not valid JSON",
-        Category::Data => "JSON of another shape",
-        Category::Io => "unreadable",
-    };
-    if e.line() == 0 {
-        what.to_owned()
-    } else {
-        format!("{what} (line {}, column {})", e.line(), e.column())
+        // Pusher sends the JSON as text; some servers pass the value itself.
+        let json = field.text().unwrap_or(field.raw().get());
+        serde_json::from_str(json)
+            .map(ClientData)
+            .map_err(|e| ExtractError::Invalid {
+                field: FIELD,
+                target: std::any::type_name::<T>(),
+                problem: json::quiet_message(&e),
+            })
     }
 }
 
@@ -89,7 +74,7 @@ mod tests {
             let err = ClientData::<Typing>::from_event(cx, "data")
                 .unwrap_err()
                 .to_string();
-            assert!(err.contains("not valid JSON"), "{err}");
+            assert!(err.contains("trailing characters"), "{err}");
             assert!(!err.contains("private"), "{err}");
         });
         let body = br#"{"time_ms":1,"events":[{"name":"client_event","data":"{\"text\":5}"}]}"#;
@@ -97,7 +82,11 @@ mod tests {
             let err = ClientData::<Typing>::from_event(cx, "data")
                 .unwrap_err()
                 .to_string();
-            assert!(err.contains("another shape"), "{err}");
+            assert!(
+                err.contains("invalid type: integer, expected a string"),
+                "{err}"
+            );
+            assert!(err.contains("line 1 column"), "{err}");
         });
     }
 }

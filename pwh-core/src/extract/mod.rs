@@ -8,10 +8,15 @@ pub use client_data::ClientData;
 pub use error::ExtractError;
 pub use shared::Shared;
 
+use std::str::FromStr;
+
+use serde::de::DeserializeOwned;
+use serde_json::value::RawValue;
+
 use crate::context::EventContext;
-use crate::event::Event;
+use crate::event::{Event, Field};
+use crate::json;
 use crate::kind::PusherEvent;
-use crate::value::Value;
 use crate::webhook::Webhook;
 
 /// Reads one handler parameter from an event, given the parameter's name.
@@ -24,14 +29,15 @@ use crate::webhook::Webhook;
 /// |---|---|
 /// | `&str`, `String` | the string field named like the parameter (`name` is the event kind) |
 /// | `u64`, `u32`, `u16`, `usize`, `i64`, `i32`, `f64` | a number field, given as a number or a numeric string |
-/// | `bool`, `&Value`, `serde_json::Value` | the field named like the parameter |
-/// | `Option<T>` of those | the same, `None` when the field is absent or `null` |
+/// | `bool`, `&RawValue`, `serde_json::Value` | the field named like the parameter |
 /// | `&Event` | the whole event, every field |
 /// | `&Webhook` | the webhook: `time_ms`, age, all events |
 /// | `PusherEvent` | the typed view of the event |
 /// | [`Shared<T>`], `&Shared<T>` | state registered with `DispatcherBuilder::state`, cloned or borrowed |
 /// | [`ClientData<T>`] | a client event's `data`, parsed from JSON into `T` |
 /// | `EventContext` | everything above |
+/// | `Option<T>` of any of these | `None` when the field is absent or `null`; other errors stay errors |
+/// | `Result<T, ExtractError>` of any of these | every error, for the handler to decide |
 ///
 /// ```
 /// use pwh_core::{EventContext, ExtractError, FromEvent};
@@ -49,8 +55,9 @@ use crate::webhook::Webhook;
 #[diagnostic::on_unimplemented(
     message = "`{Self}` cannot be a handler parameter",
     label = "not readable from a Pusher event",
-    note = "parameters are `&str`/`String`/number fields named like the parameter, `Option<_>` of those, \
-            `&Event`, `&Webhook`, `PusherEvent`, `Shared<T>`, `&Shared<T>`, `ClientData<T>`, or a type with `#[derive(FromEvent)]`"
+    note = "parameters are `&str`/`String`/number fields named like the parameter, \
+            `&Event`, `&Webhook`, `PusherEvent`, `Shared<T>`, `&Shared<T>`, `ClientData<T>`, a type with `#[derive(FromEvent)]`, \
+            and `Option<_>` or `Result<_, ExtractError>` of any of these"
 )]
 pub trait FromEvent<'r>: Sized {
     /// Reads the parameter named `param` from `cx`.
@@ -63,66 +70,104 @@ pub trait FromEvent<'r>: Sized {
 }
 
 /// A value that one event field can be read as.
-trait FieldValue<'r>: Sized {
+pub(crate) trait FieldValue<'r>: Sized {
     const EXPECTED: &'static str;
-    fn from_value(value: &'r Value<'r>) -> Option<Self>;
+    fn from_field(field: &'r Field<'r>) -> Option<Self>;
+    /// From the event's `name`, for a parameter called `name`.
+    fn from_name(name: &'r str) -> Option<Self> {
+        let _ = name;
+        None
+    }
 }
 
-fn field<'r, T: FieldValue<'r>>(
-    cx: &EventContext<'r>,
-    param: &'static str,
+/// The field `name` of `event` as a `T`: `None` when absent or `null`.
+pub(crate) fn read_field<'r, T: FieldValue<'r>>(
+    event: &'r Event<'r>,
+    name: &'static str,
 ) -> Result<Option<T>, ExtractError> {
-    let event: &'r Event<'r> = cx.event;
-    let value = match event.get(param) {
-        None | Some(Value::Null) => return Ok(None),
-        Some(value) => value,
+    if name == "name" {
+        return T::from_name(event.name())
+            .map(Some)
+            .ok_or(ExtractError::WrongType {
+                field: name,
+                found: "a string",
+                expected: T::EXPECTED,
+            });
+    }
+    let field = match event.field(name) {
+        Some(field) if !field.is_null() => field,
+        _ => return Ok(None),
     };
-    T::from_value(value)
+    T::from_field(field)
         .map(Some)
         .ok_or(ExtractError::WrongType {
-            field: param,
-            found: value.type_name(),
+            field: name,
+            found: json::type_name(field.raw()),
             expected: T::EXPECTED,
         })
 }
 
+/// A number given as a JSON number or as a string holding one.
+fn number<T: FromStr + DeserializeOwned>(field: &Field<'_>) -> Option<T> {
+    match field.text() {
+        Some(text) => text.trim().parse().ok(),
+        None => serde_json::from_str(field.raw().get()).ok(),
+    }
+}
+
 macro_rules! field_values {
-    ($($ty:ty => $expected:literal, $conv:expr;)*) => {$(
+    ($($ty:ty => $expected:literal, $conv:expr $(, name: $name:expr)?;)*) => {$(
         impl<'r> FieldValue<'r> for $ty {
             const EXPECTED: &'static str = $expected;
-            fn from_value(value: &'r Value<'r>) -> Option<Self> {
-                let conv: fn(&'r Value<'r>) -> Option<Self> = $conv;
-                conv(value)
+            fn from_field(field: &'r Field<'r>) -> Option<Self> {
+                let conv: fn(&'r Field<'r>) -> Option<Self> = $conv;
+                conv(field)
             }
+            $(fn from_name(name: &'r str) -> Option<Self> {
+                let conv: fn(&'r str) -> Self = $name;
+                Some(conv(name))
+            })?
         }
 
         impl<'r> FromEvent<'r> for $ty {
             fn from_event(cx: &EventContext<'r>, param: &'static str) -> Result<Self, ExtractError> {
-                field(cx, param)?.ok_or(ExtractError::Missing { field: param })
-            }
-        }
-
-        impl<'r> FromEvent<'r> for Option<$ty> {
-            fn from_event(cx: &EventContext<'r>, param: &'static str) -> Result<Self, ExtractError> {
-                field(cx, param)
+                read_field(cx.event, param)?.ok_or(ExtractError::Missing { field: param })
             }
         }
     )*};
 }
 
 field_values! {
-    &'r str => "a string", Value::as_str;
-    String => "a string", |v| v.as_str().map(str::to_owned);
-    u64 => "a non-negative integer", Value::as_u64;
-    u32 => "a 32-bit non-negative integer", |v| v.as_u64().and_then(|n| n.try_into().ok());
-    u16 => "a 16-bit non-negative integer", |v| v.as_u64().and_then(|n| n.try_into().ok());
-    usize => "a non-negative integer", |v| v.as_u64().and_then(|n| n.try_into().ok());
-    i64 => "an integer", Value::as_i64;
-    i32 => "a 32-bit integer", |v| v.as_i64().and_then(|n| n.try_into().ok());
-    f64 => "a number", Value::as_f64;
-    bool => "a boolean", Value::as_bool;
-    &'r Value<'r> => "a JSON value", Some;
-    serde_json::Value => "a JSON value", |v| Some(v.to_json());
+    &'r str => "a string", Field::text, name: |name| name;
+    String => "a string", |f| f.text().map(str::to_owned), name: str::to_owned;
+    u64 => "a non-negative integer", number;
+    u32 => "a 32-bit non-negative integer", number;
+    u16 => "a 16-bit non-negative integer", number;
+    usize => "a non-negative integer", number;
+    i64 => "an integer", number;
+    i32 => "a 32-bit integer", number;
+    f64 => "a number", number;
+    bool => "a boolean", |f| serde_json::from_str(f.raw().get()).ok();
+    &'r RawValue => "a JSON value", |f| Some(f.raw());
+    serde_json::Value => "a JSON value", |f| serde_json::from_str(f.raw().get()).ok();
+}
+
+impl<'r, T: FromEvent<'r>> FromEvent<'r> for Option<T> {
+    /// `None` when what `T` reads is absent (or `null`); any other error stays an error.
+    fn from_event(cx: &EventContext<'r>, param: &'static str) -> Result<Self, ExtractError> {
+        match T::from_event(cx, param) {
+            Ok(value) => Ok(Some(value)),
+            Err(ExtractError::Missing { .. }) => Ok(None),
+            Err(error) => Err(error),
+        }
+    }
+}
+
+impl<'r, T: FromEvent<'r>> FromEvent<'r> for Result<T, ExtractError> {
+    /// Every error, for the handler to decide what bad data means.
+    fn from_event(cx: &EventContext<'r>, param: &'static str) -> Result<Self, ExtractError> {
+        Ok(T::from_event(cx, param))
+    }
 }
 
 impl<'r> FromEvent<'r> for &'r Event<'r> {
@@ -199,6 +244,14 @@ pub(crate) mod tests {
                 "field `channel` is a string, expected a non-negative integer"
             );
             assert!(Option::<u64>::from_event(cx, "f").is_err());
+            assert_eq!(
+                Result::<u64, ExtractError>::from_event(cx, "user_id").unwrap(),
+                Err(ExtractError::Missing { field: "user_id" })
+            );
+            assert_eq!(
+                Option::<Option<&str>>::from_event(cx, "channel").unwrap(),
+                Some(Some("c"))
+            );
             assert_eq!(
                 <&Event<'_>>::from_event(cx, "x").unwrap().name(),
                 "subscription_count"

@@ -128,7 +128,7 @@ impl TestWebhook {
         socket_id: &str,
         user_id: Option<&str>,
     ) -> Self {
-        let data = serde_json::to_string(&data).unwrap_or_else(|_| "null".to_owned());
+        let data = serde_json::to_string(&data).expect("client event data must serialize to JSON");
         let mut value = serde_json::json!({
             "name": "client_event",
             "channel": channel,
@@ -161,7 +161,7 @@ impl TestWebhook {
             "time_ms": self.time_ms,
             "events": self.events,
         }))
-        .unwrap_or_default()
+        .expect("JSON values always serialize")
     }
 
     /// The body and the headers that sign it with the [test token](test_token).
@@ -174,7 +174,7 @@ impl TestWebhook {
         let body = self.body();
         let signature = KeyRing::new([token.clone()])
             .sign(token.key(), &body)
-            .unwrap_or_default();
+            .expect("a key ring signs with the key of its only token");
         SignedRequest {
             headers: vec![
                 ("X-Pusher-Key", token.key().to_owned()),
@@ -198,52 +198,9 @@ impl From<serde_json::Value> for TestEvent {
 
 impl From<PusherEvent<'_>> for TestEvent {
     fn from(event: PusherEvent<'_>) -> Self {
-        use serde_json::json;
         Self(match event {
-            PusherEvent::ChannelOccupied { channel } => {
-                json!({"name": "channel_occupied", "channel": channel})
-            }
-            PusherEvent::ChannelVacated { channel } => {
-                json!({"name": "channel_vacated", "channel": channel})
-            }
-            PusherEvent::MemberAdded { channel, user_id } => {
-                json!({"name": "member_added", "channel": channel, "user_id": user_id})
-            }
-            PusherEvent::MemberRemoved { channel, user_id } => {
-                json!({"name": "member_removed", "channel": channel, "user_id": user_id})
-            }
-            PusherEvent::ClientEvent {
-                channel,
-                event,
-                data,
-                socket_id,
-                user_id,
-            } => {
-                let mut value = json!({"name": "client_event", "channel": channel, "event": event});
-                if let Some(map) = value.as_object_mut() {
-                    let optional = [
-                        ("data", data.map(crate::value::Value::to_json)),
-                        ("socket_id", socket_id.map(Into::into)),
-                        ("user_id", user_id.map(Into::into)),
-                    ];
-                    for (key, v) in optional {
-                        if let Some(v) = v {
-                            map.insert(key.to_owned(), v);
-                        }
-                    }
-                }
-                value
-            }
-            PusherEvent::CacheMiss { channel } => json!({"name": "cache_miss", "channel": channel}),
-            PusherEvent::SubscriptionCount {
-                channel,
-                subscription_count,
-            } => json!({
-                "name": "subscription_count",
-                "channel": channel,
-                "subscription_count": subscription_count,
-            }),
-            PusherEvent::Unknown { name } => json!({ "name": name }),
+            PusherEvent::Unknown { name } => serde_json::json!({ "name": name }),
+            known => serde_json::to_value(known).expect("a typed event always serializes to JSON"),
         })
     }
 }

@@ -76,17 +76,32 @@ pub(crate) fn validate(handler: &Handler) -> syn::Result<()> {
     errors.finish()
 }
 
-/// Parameters read as fields by name must name a field the kind has.
-fn check_fields(handler: &Handler, kind: &str, fields: &[&str], errors: &mut Errors) {
+/// Parameters read as fields by name must name a field the kind has; a field the kind carries
+/// only sometimes must be taken as an `Option`.
+fn check_fields(handler: &Handler, kind: &str, fields: &[(&str, bool)], errors: &mut Errors) {
+    let names = || fields.iter().map(|(name, _)| *name);
     for param in &handler.params {
         if !is_field_type(&param.ty) {
             continue;
         }
         let name = param.name.as_str();
-        if name == "name" || fields.contains(&name) {
+        if name == "name" {
             continue;
         }
-        let hint = match kinds::suggest(name, fields.iter().copied()) {
+        if let Some((_, always)) = fields.iter().find(|(field, _)| *field == name) {
+            if !always && !is_optional(&param.ty) {
+                errors.spanned(
+                    &param.ty,
+                    format!(
+                        "`{kind}` events carry `{name}` only sometimes, so it cannot be a \
+                         required parameter: take it as `Option<_>` (e.g. `{name}: Option<&str>`), \
+                         or as `Result<_, ExtractError>` to see why it is missing"
+                    ),
+                );
+            }
+            continue;
+        }
+        let hint = match kinds::suggest(name, names()) {
             Some(close) if !name.is_empty() => format!(" (did you mean `{close}`?)"),
             _ => String::new(),
         };
@@ -100,9 +115,23 @@ fn check_fields(handler: &Handler, kind: &str, fields: &[&str], errors: &mut Err
             format!(
                 "`{kind}` events have {what}{hint}; their fields are {} (and `name`). \
                  Parameters of this type are read from the field named like the parameter",
-                list(fields.iter().copied())
+                list(names())
             ),
         );
+    }
+}
+
+/// Whether `ty` is `Option<_>` or `Result<_, _>`: it can stand for an absent field.
+fn is_optional(ty: &Type) -> bool {
+    match ty {
+        Type::Paren(p) => is_optional(&p.elem),
+        Type::Group(g) => is_optional(&g.elem),
+        Type::Path(p) => p
+            .path
+            .segments
+            .last()
+            .is_some_and(|s| s.ident == "Option" || s.ident == "Result"),
+        _ => false,
     }
 }
 
@@ -129,9 +158,9 @@ fn is_field_type(ty: &Type) -> bool {
             let name = last.ident.to_string();
             match name.as_str() {
                 "String" | "u64" | "u32" | "u16" | "usize" | "i64" | "i32" | "f64" | "bool" => true,
-                "Option" => match &last.arguments {
+                "Option" | "Result" => match &last.arguments {
                     syn::PathArguments::AngleBracketed(args) => {
-                        args.args.iter().any(|arg| match arg {
+                        args.args.iter().take(1).any(|arg| match arg {
                             syn::GenericArgument::Type(inner) => is_field_type(inner),
                             _ => false,
                         })
@@ -146,5 +175,5 @@ fn is_field_type(ty: &Type) -> bool {
 }
 
 fn is_value_path(ty: &Type) -> bool {
-    matches!(ty, Type::Path(p) if p.path.segments.last().is_some_and(|s| s.ident == "Value"))
+    matches!(ty, Type::Path(p) if p.path.segments.last().is_some_and(|s| s.ident == "Value" || s.ident == "RawValue"))
 }

@@ -1,7 +1,7 @@
 //! Every parameter form compiles, for every known kind, custom kinds and `any`.
 #![allow(unused)]
 
-use pwh_core::{on_event, ClientData, Event, EventContext, FromEvent, PusherEvent, Shared, Value, Webhook};
+use pwh_core::{on_event, ClientData, Event, EventContext, FromEvent, PusherEvent, RawValue, Shared, Webhook, ExtractError};
 
 #[derive(Clone)]
 struct Feeds;
@@ -56,7 +56,7 @@ async fn miss(channel: Option<&str>, _cx: EventContext<'_>) {}
 async fn count(channel: &str, subscription_count: u64) {}
 
 #[on_event(custom = "member_updated")]
-async fn custom(anything: Option<&str>, other: serde_json::Value, extra: Option<&Value<'_>>) {}
+async fn custom(anything: Option<&str>, other: serde_json::Value, extra: Option<&RawValue>, checked: Result<u64, ExtractError>) {}
 
 #[on_event(any)]
 pub async fn audit(kind: PusherEvent<'_>) {}
