@@ -209,13 +209,6 @@ impl Shared {
         if let Some(manager) = &*slot {
             return Ok(manager.clone());
         }
-        // The manager spawns its connection on the current runtime.
-        if tokio::runtime::Handle::try_current().is_err() {
-            return Err(StoreError::new(
-                StoreErrorKind::Failed,
-                "redis: RedisLog must be called on a Tokio runtime",
-            ));
-        }
         let manager =
             ConnectionManager::new_lazy_with_config(self.client.clone(), self.config.clone())
                 .map_err(store_error)?;
@@ -228,6 +221,14 @@ impl Shared {
         &self,
         invocation: &ScriptInvocation<'_>,
     ) -> Result<T, StoreError> {
+        // The timer and the connection manager need a Tokio runtime: without one (e.g. a
+        // delivery dropped after its runtime), fail rather than panic.
+        if tokio::runtime::Handle::try_current().is_err() {
+            return Err(StoreError::new(
+                StoreErrorKind::Failed,
+                "redis: RedisLog must be called on a Tokio runtime",
+            ));
+        }
         let call = async {
             let mut connection = self.connection()?;
             match invocation.invoke_async(&mut connection).await {
@@ -422,6 +423,19 @@ mod tests {
         let tokens: std::collections::HashSet<u64> =
             (0..10_000).map(|_| log.shared.lease().0).collect();
         assert_eq!(tokens.len(), 10_000);
+    }
+
+    #[test]
+    fn outside_a_runtime_is_a_store_error_not_a_panic() {
+        use futures_util::FutureExt;
+        let log = RedisLog::open("redis://127.0.0.1:1/").unwrap();
+        let id = DeliveryId([7; 32]);
+        let err = log
+            .finish(&id, LeaseToken(1), &[], End::Release)
+            .now_or_never()
+            .expect("answers at once")
+            .unwrap_err();
+        assert_eq!(err.kind(), StoreErrorKind::Failed, "{err}");
     }
 
     #[tokio::test]
