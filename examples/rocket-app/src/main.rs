@@ -3,7 +3,8 @@
 //! `cargo run -p example-rocket` serves on `PWH_ADDR` (default 127.0.0.1:3000);
 //! `cargo run -p example-rocket -- --demo` also fires signed webhooks of every kind at itself
 //! and prints what happened. Configuration: `PUSHER_APP_KEY`, `PUSHER_APP_SECRET`,
-//! `PUSHER_EXTRA_TOKENS`, `PWH_ADDR`, `PWH_MAX_AGE_SECS` (0 disables the freshness check).
+//! `PUSHER_EXTRA_TOKENS`, `PWH_ADDR`, `PWH_MAX_AGE_SECS` (0 disables the freshness check),
+//! `PWH_REDIS_URL` (the redelivery memory in Redis, shared by several instances).
 //! Rocket stops gracefully on Ctrl-C and SIGTERM: webhooks in flight finish, new ones are
 //! refused.
 

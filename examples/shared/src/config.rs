@@ -4,6 +4,10 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 use pwh_core::{KeyRing, KeyRingError, Token, ENV_EXTRA_TOKENS, ENV_KEY, ENV_SECRET};
+use pwh_redis::RedisLog;
+
+/// The variable naming the Redis that instances of an app share their redelivery memory in.
+pub const ENV_REDIS_URL: &str = "PWH_REDIS_URL";
 
 /// The key the apps use when no token is configured.
 pub const DEMO_KEY: &str = "demo-key";
@@ -24,6 +28,10 @@ pub struct Config {
     /// `PWH_FAIL_ONCE`: the fraction (0 to 1) of handler calls that fail once, for the load
     /// script's failure mode. Default 0.
     pub fail_once_ratio: f64,
+    /// `PWH_REDIS_URL`: the redelivery memory on this Redis, shared by every instance pointing
+    /// at it; unset, each instance remembers deliveries in its own memory. Not connected yet:
+    /// Redis may be down when the app starts (it then answers 503 until Redis is back).
+    pub redis: Option<RedisLog>,
 }
 
 /// A configuration variable that cannot be used.
@@ -33,6 +41,15 @@ pub enum ConfigError {
     /// The tokens are malformed.
     #[error(transparent)]
     Keys(#[from] KeyRingError),
+    /// `PWH_REDIS_URL` is not a Redis URL (the value is not repeated: it may hold a
+    /// password).
+    #[error("{var} is not a usable Redis URL: {source}")]
+    Redis {
+        /// The variable.
+        var: &'static str,
+        /// Why.
+        source: pwh_redis::OpenError,
+    },
     /// A variable does not parse.
     #[error("{var}={value:?} is not {expected}")]
     Invalid {
@@ -58,7 +75,9 @@ impl Config {
         Self::from_vars(|name| std::env::var(name).ok())
     }
 
-    fn from_vars(var: impl Fn(&'static str) -> Option<String>) -> Result<Self, ConfigError> {
+    pub(crate) fn from_vars(
+        var: impl Fn(&'static str) -> Option<String>,
+    ) -> Result<Self, ConfigError> {
         let configured = [ENV_KEY, ENV_SECRET, ENV_EXTRA_TOKENS]
             .into_iter()
             .any(|name| var(name).is_some_and(|v| !v.trim().is_empty()));
@@ -112,12 +131,20 @@ impl Config {
                 })?,
             None => 0.0,
         };
+        let redis = match get(ENV_REDIS_URL) {
+            Some(url) => Some(RedisLog::open(&url).map_err(|source| ConfigError::Redis {
+                var: ENV_REDIS_URL,
+                source,
+            })?),
+            None => None,
+        };
         Ok(Self {
             keys,
             demo_credentials: !configured,
             addr,
             max_age,
             fail_once_ratio,
+            redis,
         })
     }
 
@@ -132,6 +159,18 @@ impl Config {
         }
         let keys: Vec<&str> = self.keys.tokens().map(Token::key).collect();
         tracing::info!(?keys, addr = %self.addr, max_age = ?self.max_age, "configuration");
+        match &self.redis {
+            // Host, port, database and prefix: never the password.
+            Some(log) => tracing::info!(
+                ?log,
+                "redelivery memory in Redis, shared by every instance using it (answers 503 \
+                 while Redis cannot be reached)"
+            ),
+            None => tracing::info!(
+                "redelivery memory in this process (set {ENV_REDIS_URL} to share it among \
+                 instances)"
+            ),
+        }
     }
 }
 
@@ -174,5 +213,26 @@ mod tests {
         assert!(err.to_string().contains("PWH_MAX_AGE_SECS"), "{err}");
         assert!(Config::from_vars(vars(&[("PWH_ADDR", "nowhere")])).is_err());
         assert!(Config::from_vars(vars(&[("PWH_FAIL_ONCE", "2")])).is_err());
+    }
+
+    #[test]
+    fn redis_url_switches_to_a_shared_log() {
+        assert!(Config::from_vars(vars(&[])).unwrap().redis.is_none());
+        // Nothing needs to listen there: the log connects on its first call.
+        let config =
+            Config::from_vars(vars(&[("PWH_REDIS_URL", "redis://127.0.0.1:1/2")])).unwrap();
+        let log = config.redis.expect("a Redis log");
+        assert_eq!(log.prefix(), "pwh:");
+        let err = Config::from_vars(vars(&[(
+            "PWH_REDIS_URL",
+            "http://user:hunter2@example.com",
+        )]))
+        .unwrap_err();
+        let message = err.to_string();
+        assert!(
+            message.starts_with("PWH_REDIS_URL is not a usable Redis URL"),
+            "{message}"
+        );
+        assert!(!message.contains("hunter2"), "{message}");
     }
 }

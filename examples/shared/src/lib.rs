@@ -14,7 +14,7 @@ pub mod http;
 mod tracker;
 
 pub use app::App;
-pub use config::{Config, ConfigError, DEMO_KEY, DEMO_SECRET};
+pub use config::{Config, ConfigError, DEMO_KEY, DEMO_SECRET, ENV_REDIS_URL};
 pub use faults::Faults;
 pub use tracker::{ClientEventSeen, Snapshot, Tracker};
 

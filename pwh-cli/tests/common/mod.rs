@@ -43,6 +43,7 @@ impl Server {
             addr,
             max_age: Some(pwh_core::Dispatcher::DEFAULT_MAX_AGE),
             fail_once_ratio: 0.0,
+            redis: None,
         };
         let app = App::new(&config);
         let router = example_axum::router(app.clone(), app.dispatcher(&config));

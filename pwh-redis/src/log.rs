@@ -1,0 +1,455 @@
+//! [`RedisLog`]: the [`DeliveryLog`] on Redis.
+
+use std::collections::hash_map::RandomState;
+use std::fmt;
+use std::hash::{BuildHasher, Hasher};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
+
+use pwh_core::{
+    Begin, DeliveryId, DeliveryLog, End, LeaseToken, Progress, StoreError, StoreErrorKind,
+};
+use redis::aio::{ConnectionManager, ConnectionManagerConfig};
+use redis::{FromRedisValue, RedisError, Script, ScriptInvocation};
+
+use crate::scripts::{self, Keys};
+
+/// The redelivery memory of a [`Dispatcher`](pwh_core::Dispatcher) on Redis, shared by every
+/// instance that points at the same server and prefix.
+///
+/// Cheap to clone (an `Arc` inside); clones share one connection. Open it with
+/// [`RedisLog::open`] or [`RedisLog::builder`]: that only checks the URL, the connection is
+/// made on the first call (on the Tokio runtime that makes it) and remade after a failure, so
+/// an app starts while Redis is down and its dispatcher answers 503 until Redis is back.
+///
+/// Every call is one atomic Lua script (`EVALSHA`, loaded when Redis does not know it), bounded
+/// by the [timeout](RedisLogBuilder::timeout); a failure becomes a [`StoreError`]:
+/// [`Unreachable`](StoreErrorKind::Unreachable) when Redis cannot be reached,
+/// [`TimedOut`](StoreErrorKind::TimedOut) when it does not answer in time,
+/// [`Failed`](StoreErrorKind::Failed) when it answers with an error.
+#[derive(Clone)]
+pub struct RedisLog {
+    shared: Arc<Shared>,
+}
+
+struct Shared {
+    client: redis::Client,
+    config: ConnectionManagerConfig,
+    /// Made on the first call, inside the runtime.
+    manager: Mutex<Option<ConnectionManager>>,
+    prefix: String,
+    timeout: Duration,
+    scripts: [Script; 3],
+    random: RandomState,
+    next_lease: AtomicU64,
+}
+
+const BEGIN: usize = 0;
+const RENEW: usize = 1;
+const FINISH: usize = 2;
+
+/// Configures a [`RedisLog`]; start with [`RedisLog::builder`].
+#[must_use]
+#[derive(Clone)]
+pub struct RedisLogBuilder {
+    url: String,
+    prefix: String,
+    timeout: Duration,
+}
+
+impl fmt::Debug for RedisLogBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // The URL may hold a password.
+        f.debug_struct("RedisLogBuilder")
+            .field("url", &"<redacted>")
+            .field("prefix", &self.prefix)
+            .field("timeout", &self.timeout)
+            .finish()
+    }
+}
+
+/// Why a [`RedisLog`] cannot be opened. Never contains the URL (it may hold a password).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum OpenError {
+    /// The URL is not a Redis URL this crate can use.
+    #[error(
+        "invalid Redis URL ({0}); expected redis://[[user]:password@]host[:port][/db] or \
+         redis+unix:///path/to/socket"
+    )]
+    InvalidUrl(String),
+    /// The key prefix contains a brace, which would change the keys' hash tag.
+    #[error("the Redis key prefix {0:?} contains '{{' or '}}'; choose one without braces, e.g. \"myapp:\"")]
+    InvalidPrefix(String),
+    /// The timeout is zero.
+    #[error("the Redis timeout must be more than zero (the default is 300 ms)")]
+    ZeroTimeout,
+}
+
+impl RedisLog {
+    /// The default key prefix: `pwh:`.
+    pub const DEFAULT_PREFIX: &'static str = "pwh:";
+    /// The default bound on each call: 300 ms.
+    pub const DEFAULT_TIMEOUT: Duration = Duration::from_millis(300);
+
+    /// A log on the Redis at `url` (`redis://[[user]:password@]host[:port][/db]`), with the
+    /// default prefix and timeout. Does not connect: Redis may be down at this point.
+    ///
+    /// # Errors
+    ///
+    /// An [`OpenError`] when `url` is not a usable Redis URL.
+    pub fn open(url: &str) -> Result<Self, OpenError> {
+        Self::builder(url).build()
+    }
+
+    /// A builder for a log on the Redis at `url`, to set the prefix and the timeout.
+    pub fn builder(url: impl Into<String>) -> RedisLogBuilder {
+        RedisLogBuilder {
+            url: url.into(),
+            prefix: Self::DEFAULT_PREFIX.to_owned(),
+            timeout: Self::DEFAULT_TIMEOUT,
+        }
+    }
+
+    /// The prefix of every key.
+    pub fn prefix(&self) -> &str {
+        &self.shared.prefix
+    }
+
+    /// The bound on each call.
+    pub fn timeout(&self) -> Duration {
+        self.shared.timeout
+    }
+
+    /// The keys of the body `id`: to inspect it with `redis-cli`, or in tests.
+    pub fn keys(&self, id: &DeliveryId) -> Keys {
+        Keys::new(&self.shared.prefix, id)
+    }
+}
+
+impl fmt::Debug for RedisLog {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let info = self.shared.client.get_connection_info();
+        f.debug_struct("RedisLog")
+            // Host and port, or socket path: never the password.
+            .field("addr", &info.addr().to_string())
+            .field("db", &info.redis_settings().db())
+            .field("prefix", &self.shared.prefix)
+            .field("timeout", &self.shared.timeout)
+            .finish_non_exhaustive()
+    }
+}
+
+impl RedisLogBuilder {
+    /// Prefixes every key with `prefix` (default `pwh:`), so that several apps share one
+    /// Redis. It must not contain `{` or `}`.
+    pub fn prefix(mut self, prefix: impl Into<String>) -> Self {
+        self.prefix = prefix.into();
+        self
+    }
+
+    /// Bounds each call, connecting included (default 300 ms). Past it the call fails with
+    /// [`StoreErrorKind::TimedOut`] and the dispatcher answers 503.
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = timeout;
+        self
+    }
+
+    /// Opens the log. Does not connect: Redis may be down at this point.
+    ///
+    /// # Errors
+    ///
+    /// An [`OpenError`] when the URL is not a usable Redis URL, the prefix contains a brace,
+    /// or the timeout is zero.
+    pub fn build(self) -> Result<RedisLog, OpenError> {
+        let client = redis::Client::open(self.url.as_str())
+            .map_err(|e| OpenError::InvalidUrl(describe(&e)))?;
+        if self.prefix.contains(['{', '}']) {
+            return Err(OpenError::InvalidPrefix(self.prefix));
+        }
+        if self.timeout.is_zero() {
+            return Err(OpenError::ZeroTimeout);
+        }
+        // One attempt per connection (the caller's call is bounded anyway): a failed call
+        // makes the manager connect again, and the next call uses the new connection.
+        let config = ConnectionManagerConfig::new()
+            .set_number_of_retries(0)
+            .set_connection_timeout(Some(self.timeout))
+            .set_response_timeout(Some(self.timeout));
+        Ok(RedisLog {
+            shared: Arc::new(Shared {
+                client,
+                config,
+                manager: Mutex::new(None),
+                prefix: self.prefix,
+                timeout: self.timeout,
+                scripts: [
+                    Script::new(scripts::BEGIN),
+                    Script::new(scripts::RENEW),
+                    Script::new(scripts::FINISH),
+                ],
+                random: RandomState::new(),
+                next_lease: AtomicU64::new(0),
+            }),
+        })
+    }
+}
+
+impl Shared {
+    /// A random token: SipHash, keyed at random per process, of a counter.
+    fn lease(&self) -> LeaseToken {
+        let mut hasher = self.random.build_hasher();
+        hasher.write_u64(self.next_lease.fetch_add(1, Ordering::Relaxed));
+        LeaseToken(hasher.finish())
+    }
+
+    fn connection(&self) -> Result<ConnectionManager, StoreError> {
+        let mut slot = self.manager.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some(manager) = &*slot {
+            return Ok(manager.clone());
+        }
+        let manager =
+            ConnectionManager::new_lazy_with_config(self.client.clone(), self.config.clone())
+                .map_err(store_error)?;
+        *slot = Some(manager.clone());
+        Ok(manager)
+    }
+
+    /// Runs `invocation` within the timeout.
+    async fn run<T: FromRedisValue>(
+        &self,
+        invocation: &ScriptInvocation<'_>,
+    ) -> Result<T, StoreError> {
+        // The timer and the connection manager need a Tokio runtime: without one (e.g. a
+        // delivery dropped after its runtime), fail rather than panic.
+        if tokio::runtime::Handle::try_current().is_err() {
+            return Err(StoreError::new(
+                StoreErrorKind::Failed,
+                "redis: RedisLog must be called on a Tokio runtime",
+            ));
+        }
+        let call = async {
+            let mut connection = self.connection()?;
+            match invocation.invoke_async(&mut connection).await {
+                // Refused before anything was sent: the manager is connecting again (Redis
+                // may be back), so one more try cannot run the script twice.
+                Err(e) if e.is_connection_refusal() => {
+                    invocation.invoke_async(&mut connection).await
+                }
+                result => result,
+            }
+            .map_err(store_error)
+        };
+        match tokio::time::timeout(self.timeout, call).await {
+            Ok(result) => result,
+            Err(_) => Err(StoreError::new(
+                StoreErrorKind::TimedOut,
+                format_args!("redis did not answer within {:?}", self.timeout),
+            )),
+        }
+    }
+}
+
+/// A Redis error as a [`StoreError`]: its message is Redis's own (never a key, body or URL).
+fn store_error(e: RedisError) -> StoreError {
+    let kind = if e.is_timeout() {
+        StoreErrorKind::TimedOut
+    } else if e.is_io_error() || e.is_connection_refusal() || e.is_connection_dropped() {
+        StoreErrorKind::Unreachable
+    } else {
+        StoreErrorKind::Failed
+    };
+    StoreError::new(kind, format_args!("redis: {}", describe(&e)))
+}
+
+fn describe(e: &RedisError) -> String {
+    e.to_string()
+}
+
+fn millis(d: Duration) -> u64 {
+    // Redis refuses an expiry of 0.
+    u64::try_from(d.as_millis()).unwrap_or(u64::MAX).max(1)
+}
+
+#[async_trait::async_trait]
+impl DeliveryLog for RedisLog {
+    async fn begin(
+        &self,
+        id: &DeliveryId,
+        lease_for: Duration,
+        keep_for: Duration,
+    ) -> Result<Begin, StoreError> {
+        let shared = &*self.shared;
+        let keys = self.keys(id);
+        let lease = shared.lease();
+        let mut invocation = shared.scripts[BEGIN].prepare_invoke();
+        invocation
+            .key(&keys.lease)
+            .key(&keys.done)
+            .key(&keys.meta)
+            .arg(lease.0)
+            .arg(millis(lease_for))
+            .arg(millis(keep_for));
+        let reply: Vec<String> = shared.run(&invocation).await?;
+        let (first, members) = reply.split_first().ok_or_else(|| unexpected("begin"))?;
+        match first.as_str() {
+            "busy" => Ok(Begin::Busy),
+            "complete" => Ok(Begin::Complete),
+            "run" => {
+                let mut progress = Progress::default();
+                for member in members {
+                    // A member this crate did not write is ignored: its handler runs again.
+                    if let Some((event, handler)) = scripts::parse_member(member) {
+                        progress.insert(event, handler);
+                    }
+                }
+                Ok(Begin::Run { lease, progress })
+            }
+            _ => Err(unexpected("begin")),
+        }
+    }
+
+    async fn renew(
+        &self,
+        id: &DeliveryId,
+        lease: LeaseToken,
+        lease_for: Duration,
+    ) -> Result<bool, StoreError> {
+        let shared = &*self.shared;
+        let keys = self.keys(id);
+        let mut invocation = shared.scripts[RENEW].prepare_invoke();
+        invocation
+            .key(&keys.lease)
+            .arg(lease.0)
+            .arg(millis(lease_for));
+        let renewed: i64 = shared.run(&invocation).await?;
+        Ok(renewed == 1)
+    }
+
+    async fn finish(
+        &self,
+        id: &DeliveryId,
+        lease: LeaseToken,
+        done: &[(u32, &str)],
+        end: End,
+    ) -> Result<(), StoreError> {
+        let shared = &*self.shared;
+        let keys = self.keys(id);
+        let mut invocation = shared.scripts[FINISH].prepare_invoke();
+        invocation
+            .key(&keys.lease)
+            .key(&keys.done)
+            .key(&keys.meta)
+            .arg(lease.0)
+            .arg(match end {
+                End::Complete => "complete",
+                End::Release => "release",
+            });
+        for &(event, handler) in done {
+            invocation.arg(scripts::member(event, handler));
+        }
+        let _held: i64 = shared.run(&invocation).await?;
+        Ok(())
+    }
+}
+
+fn unexpected(step: &str) -> StoreError {
+    StoreError::new(
+        StoreErrorKind::Failed,
+        format_args!("redis: unexpected reply to the {step} script"),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_bad_url_is_an_error_that_does_not_repeat_it() {
+        for url in [
+            "",
+            "http://example.com",
+            "redis://:secret@[::1",
+            "not a url",
+        ] {
+            let err = RedisLog::open(url).unwrap_err();
+            assert!(matches!(err, OpenError::InvalidUrl(_)), "{url}: {err}");
+            assert!(!err.to_string().contains("secret"), "{err}");
+        }
+    }
+
+    #[test]
+    fn opening_does_not_connect() {
+        // Nothing listens on port 1; no runtime is needed either.
+        let log = RedisLog::open("redis://127.0.0.1:1/").unwrap();
+        assert_eq!(log.prefix(), "pwh:");
+        assert_eq!(log.timeout(), Duration::from_millis(300));
+    }
+
+    #[test]
+    fn prefix_and_timeout_are_checked() {
+        let builder = RedisLog::builder("redis://127.0.0.1/");
+        assert_eq!(
+            builder.clone().prefix("a{b}:").build().unwrap_err(),
+            OpenError::InvalidPrefix("a{b}:".into())
+        );
+        assert_eq!(
+            builder.clone().timeout(Duration::ZERO).build().unwrap_err(),
+            OpenError::ZeroTimeout
+        );
+        let log = builder
+            .prefix("app:")
+            .timeout(Duration::from_secs(1))
+            .build()
+            .unwrap();
+        assert_eq!(log.prefix(), "app:");
+        assert_eq!(log.timeout(), Duration::from_secs(1));
+    }
+
+    #[test]
+    fn debug_never_shows_the_password() {
+        let log = RedisLog::open("redis://user:hunter2@127.0.0.1:6380/3").unwrap();
+        let shown = format!("{log:?}");
+        assert!(shown.contains("127.0.0.1:6380"), "{shown}");
+        assert!(!shown.contains("hunter2"), "{shown}");
+        let builder = RedisLog::builder("redis://user:hunter2@127.0.0.1:6380/3");
+        assert!(!format!("{builder:?}").contains("hunter2"));
+    }
+
+    #[test]
+    fn tokens_differ() {
+        let log = RedisLog::open("redis://127.0.0.1/").unwrap();
+        let tokens: std::collections::HashSet<u64> =
+            (0..10_000).map(|_| log.shared.lease().0).collect();
+        assert_eq!(tokens.len(), 10_000);
+    }
+
+    #[test]
+    fn outside_a_runtime_is_a_store_error_not_a_panic() {
+        use futures_util::FutureExt;
+        let log = RedisLog::open("redis://127.0.0.1:1/").unwrap();
+        let id = DeliveryId([7; 32]);
+        let err = log
+            .finish(&id, LeaseToken(1), &[], End::Release)
+            .now_or_never()
+            .expect("answers at once")
+            .unwrap_err();
+        assert_eq!(err.kind(), StoreErrorKind::Failed, "{err}");
+    }
+
+    #[tokio::test]
+    async fn an_unreachable_redis_is_a_store_error() {
+        let port = {
+            let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+            listener.local_addr().unwrap().port()
+        };
+        let log = RedisLog::open(&format!("redis://127.0.0.1:{port}/")).unwrap();
+        let id = DeliveryId([7; 32]);
+        let err = log
+            .begin(&id, Duration::from_secs(1), Duration::from_secs(1))
+            .await
+            .unwrap_err();
+        assert_eq!(err.kind(), StoreErrorKind::Unreachable, "{err}");
+    }
+}

@@ -1,0 +1,152 @@
+//! What the tests share: the Redis to test against (or why not), fresh prefixes and ids, a raw
+//! connection to look at the keys, and a redis-server of their own.
+
+use std::collections::hash_map::RandomState;
+use std::hash::{BuildHasher, Hasher};
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use pwh_core::DeliveryId;
+use pwh_redis::RedisLog;
+
+/// The variable naming the Redis the tests use, e.g. `redis://127.0.0.1:6379/`.
+pub(crate) const URL_VAR: &str = "PWH_TEST_REDIS_URL";
+
+/// Whether the tests run in CI, where nothing may be skipped.
+fn in_ci() -> bool {
+    std::env::var_os("CI").is_some_and(|v| !v.is_empty())
+}
+
+/// Skips the calling test (locally) or fails it (in CI) because `what` is missing; the test
+/// is named by where it called.
+#[track_caller]
+fn missing(what: &str) {
+    let test = std::panic::Location::caller();
+    if in_ci() {
+        panic!(
+            "{test}: {what}, and CI is set: this test must not be skipped in CI. Start a \
+             redis-server and set {URL_VAR}=redis://127.0.0.1:<port>/ (.ci/run does both)."
+        );
+    }
+    // Straight to stderr, past the test harness's capture, so that the skip shows.
+    let notice =
+        format!("\nSKIPPED {test}: {what} (set {URL_VAR}=redis://127.0.0.1:<port>/ to run it)\n");
+    let _ = std::io::stderr().lock().write_all(notice.as_bytes());
+}
+
+/// The URL of the Redis to test against: `None` after printing a skip notice when
+/// [`URL_VAR`] is not set; a panic instead when `CI` is set.
+#[track_caller]
+pub(crate) fn redis_url() -> Option<String> {
+    match std::env::var(URL_VAR) {
+        Ok(url) if !url.trim().is_empty() => Some(url),
+        _ => {
+            missing(&format!("{URL_VAR} is not set"));
+            None
+        }
+    }
+}
+
+/// `let url = require_redis!();` at the top of a test: the URL, or return (skipped).
+macro_rules! require_redis {
+    () => {
+        match $crate::common::redis_url() {
+            Some(url) => url,
+            None => return,
+        }
+    };
+}
+pub(crate) use require_redis;
+
+fn random_u64() -> u64 {
+    static COUNTER: AtomicU64 = AtomicU64::new(0);
+    let mut hasher = RandomState::new().build_hasher();
+    hasher.write_u64(COUNTER.fetch_add(1, Ordering::Relaxed));
+    hasher.write_u128(
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos()),
+    );
+    hasher.finish()
+}
+
+/// A prefix no other test (or earlier run) uses, so tests share one Redis.
+pub(crate) fn fresh_prefix() -> String {
+    format!("pwh-test-{:016x}:", random_u64())
+}
+
+/// A random body id.
+pub(crate) fn fresh_id() -> DeliveryId {
+    let mut bytes = [0; 32];
+    for chunk in bytes.chunks_mut(8) {
+        chunk.copy_from_slice(&random_u64().to_le_bytes());
+    }
+    DeliveryId(bytes)
+}
+
+/// A log on `url` under a fresh prefix, with a timeout generous enough for a loaded CI box.
+pub(crate) fn fresh_log(url: &str) -> RedisLog {
+    RedisLog::builder(url)
+        .prefix(fresh_prefix())
+        .timeout(Duration::from_secs(2))
+        .build()
+        .expect("the test URL is a Redis URL")
+}
+
+/// A plain connection, to look at the keys.
+pub(crate) async fn raw(url: &str) -> redis::aio::MultiplexedConnection {
+    redis::Client::open(url)
+        .expect("the test URL is a Redis URL")
+        .get_multiplexed_async_connection()
+        .await
+        .expect("the test Redis answers")
+}
+
+/// A port nothing listens on (bound, then freed).
+pub(crate) fn closed_port() -> u16 {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind a free port");
+    listener.local_addr().expect("its address").port()
+}
+
+/// A redis-server of the test's own, stopped (and its directory removed) when dropped.
+pub(crate) struct OwnServer {
+    child: Child,
+    dir: PathBuf,
+}
+
+impl OwnServer {
+    /// Starts `redis-server` on 127.0.0.1:`port`; `None` (skipped, or a panic in CI) when
+    /// there is no `redis-server` to start.
+    #[track_caller]
+    pub(crate) fn start(port: u16) -> Option<Self> {
+        let dir = std::env::temp_dir().join(format!("pwh-redis-test-{:016x}", random_u64()));
+        std::fs::create_dir_all(&dir).expect("create a temporary directory");
+        let started = Command::new("redis-server")
+            .args(["--port", &port.to_string(), "--bind", "127.0.0.1"])
+            .args(["--save", "", "--appendonly", "no", "--daemonize", "no"])
+            .arg("--dir")
+            .arg(&dir)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn();
+        match started {
+            Ok(child) => Some(Self { child, dir }),
+            Err(e) => {
+                let _ = std::fs::remove_dir_all(&dir);
+                missing(&format!("cannot start redis-server ({e})"));
+                None
+            }
+        }
+    }
+}
+
+impl Drop for OwnServer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
