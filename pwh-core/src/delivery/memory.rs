@@ -63,8 +63,10 @@ impl Entry {
         self.lease.is_some_and(|(_, until)| until > now_ms)
     }
 
-    fn holds(&self, lease: LeaseToken) -> bool {
-        self.lease.is_some_and(|(token, _)| token == lease)
+    /// Whether `lease` holds the entry now (an expired lease is held by nobody).
+    fn holds(&self, lease: LeaseToken, now_ms: u64) -> bool {
+        self.lease
+            .is_some_and(|(token, until)| token == lease && until > now_ms)
     }
 }
 
@@ -239,10 +241,11 @@ impl DeliveryLog for MemoryLog {
         lease: LeaseToken,
         lease_for: Duration,
     ) -> Result<bool, StoreError> {
-        let until = self.now_ms().saturating_add(millis(lease_for));
+        let now_ms = self.now_ms();
+        let until = now_ms.saturating_add(millis(lease_for));
         let mut inner = self.lock();
         Ok(match inner.get_mut(id) {
-            Some(entry) if entry.holds(lease) => {
+            Some(entry) if entry.holds(lease, now_ms) => {
                 entry.lease = Some((lease, until));
                 true
             }
@@ -257,13 +260,19 @@ impl DeliveryLog for MemoryLog {
         done: &[(u32, &str)],
         end: End,
     ) -> Result<(), StoreError> {
+        let now_ms = self.now_ms();
         let mut inner = self.lock();
         if let Some(entry) = inner.get_mut(id) {
-            entry.progress.extend(done.iter().copied());
-            if entry.holds(lease) {
+            if entry.holds(lease, now_ms) {
                 entry.lease = None;
-                entry.complete |= end == End::Complete;
+                if end == End::Complete {
+                    // Complete supersedes the pairs: no need to remember them.
+                    entry.complete = true;
+                    entry.progress = Progress::default();
+                    return Ok(());
+                }
             }
+            entry.progress.extend(done.iter().copied());
         }
         Ok(())
     }

@@ -31,6 +31,7 @@ pub async fn check_delivery_log<L: DeliveryLog + ?Sized>(log: &L) {
     progress_only_grows_and_complete_is_final(log).await;
     a_stale_delivery_adds_successes_but_ends_nothing(log).await;
     only_the_holder_renews(log).await;
+    an_expired_lease_is_held_by_nobody(log).await;
     bodies_are_forgotten_after_keep_for(log).await;
     a_lease_is_checked_before_expiry(log).await;
     large_progress_round_trips(log).await;
@@ -188,6 +189,26 @@ async fn renew<L: DeliveryLog + ?Sized>(
         Ok(held) => held,
         Err(e) => panic!("renew failed: {e}"),
     }
+}
+
+async fn an_expired_lease_is_held_by_nobody<L: DeliveryLog + ?Sized>(log: &L) {
+    let id = fresh_id();
+    let (lease, _) = leased(begin(log, &id, SHORT, LONG).await, "a short lease");
+    tokio::time::sleep(PAST_SHORT).await;
+    assert!(
+        !renew(log, &id, lease, LONG).await,
+        "a lease that ran out cannot be renewed, even if nobody took it since"
+    );
+    finish(log, &id, lease, &[(0, "a")], End::Complete).await;
+    let (lease, progress) = leased(
+        begin(log, &id, LONG, LONG).await,
+        "a holder whose lease ran out cannot mark the body complete",
+    );
+    assert!(
+        progress.is_done(0, "a"),
+        "but its successes count: {progress:?}"
+    );
+    finish(log, &id, lease, &[], End::Release).await;
 }
 
 async fn bodies_are_forgotten_after_keep_for<L: DeliveryLog + ?Sized>(log: &L) {

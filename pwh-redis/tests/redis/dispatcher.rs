@@ -5,7 +5,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use pwh_core::testing::{Harness, TestWebhook};
-use pwh_core::{EventContext, Handler, HandlerError, HandlerInfo, Route};
+use pwh_core::{EventContext, EventHandler, EventRoute, HandlerError, HandlerInfo};
 use pwh_redis::RedisLog;
 
 use crate::common::{fresh_log, fresh_prefix, require_redis};
@@ -46,9 +46,9 @@ impl Counted {
 }
 
 #[pwh_core::async_trait]
-impl Handler for Counted {
+impl EventHandler for Counted {
     fn info(&self) -> HandlerInfo {
-        HandlerInfo::new(self.name, Route::Any)
+        HandlerInfo::new(self.name, EventRoute::Any)
     }
 
     async fn call(&self, _cx: &EventContext<'_>) -> Result<(), HandlerError> {
