@@ -35,7 +35,9 @@ pub use delivery::{
 pub use dispatcher::{Dispatcher, DispatcherBuilder};
 pub use event::Event;
 pub use extract::{ClientData, ExtractError, FromEvent, Shared};
-pub use handler::{EventHandler, EventRoute, HandlerError, HandlerInfo, IntoHandlerResult};
+pub use handler::{
+    EventHandler, EventRoute, HandlerError, HandlerInfo, IntoHandlerResult, Permanent,
+};
 pub use headers::{Headers, KEY as KEY_HEADER, SIGNATURE as SIGNATURE_HEADER};
 pub use keyring::{KeyRing, KeyRingError, Verified, ENV_EXTRA_TOKENS, ENV_KEY, ENV_SECRET};
 pub use kind::{PusherEvent, KNOWN_KINDS};

@@ -16,8 +16,11 @@ pub enum RunResult {
     Succeeded,
     /// It already succeeded on an earlier delivery of the same body, so it was not run again.
     AlreadyDone,
-    /// It returned an error (or a parameter could not be read): the message.
+    /// It returned an error that a retry may fix: the message.
     Failed(String),
+    /// It failed in a way no retry can fix (a parameter that cannot be read from this body,
+    /// or a [`Permanent`](crate::Permanent) error): the message. Remembered as done.
+    Unprocessable(String),
     /// It panicked: the panic message.
     Panicked(String),
     /// It was still running when the webhook's deadline passed.
@@ -30,6 +33,14 @@ impl RunResult {
     /// Whether the handler's work is done (now or on an earlier delivery).
     pub fn is_success(&self) -> bool {
         matches!(self, Self::Succeeded | Self::AlreadyDone)
+    }
+
+    /// Whether a retry may fix it: a failure, a panic, the deadline.
+    pub fn is_retryable(&self) -> bool {
+        matches!(
+            self,
+            Self::Failed(_) | Self::Panicked(_) | Self::TimedOut | Self::NotStarted
+        )
     }
 }
 
@@ -119,14 +130,20 @@ impl WebhookOutcome {
         &self.runs
     }
 
-    /// The runs that did not succeed.
+    /// The runs that did not succeed: retryable failures and unprocessable events.
     pub fn failures(&self) -> impl Iterator<Item = &HandlerRun> {
         self.runs.iter().filter(|r| !r.result.is_success())
     }
 
-    /// Whether every handler succeeded (or had on an earlier delivery).
+    /// The runs that failed in a way a retry may fix.
+    pub fn retryable(&self) -> impl Iterator<Item = &HandlerRun> {
+        self.runs.iter().filter(|r| r.result.is_retryable())
+    }
+
+    /// Whether Pusher need not deliver the webhook again: every handler succeeded (or had
+    /// on an earlier delivery), or failed in a way no retry can fix.
     pub fn is_success(&self) -> bool {
-        !self.busy && self.unavailable.is_none() && self.failures().next().is_none()
+        !self.busy && self.unavailable.is_none() && self.retryable().next().is_none()
     }
 
     /// How many events the webhook held.
@@ -167,7 +184,7 @@ impl WebhookOutcome {
         self.runs.iter().filter(move |r| &*r.handler == handler)
     }
 
-    /// 200 when every handler succeeded; 503 when the delivery store could not answer; else
+    /// 200 when nothing retryable failed; 503 when the delivery store could not answer; else
     /// 500, so that Pusher retries.
     pub fn status(&self) -> StatusCode {
         if self.unavailable.is_some() {

@@ -4,8 +4,8 @@ use std::sync::{Arc, Mutex};
 
 use pwh_core::testing::{Harness, TestWebhook, TEST_TIME_MS};
 use pwh_core::{
-    handler, on_event, ClientData, Event, EventContext, FromEvent, PusherEvent, RawValue, Shared,
-    Webhook,
+    handler, on_event, ClientData, Event, EventContext, FromEvent, PusherEvent, RawValue,
+    RunResult, Shared, Webhook,
 };
 use serde::Deserialize;
 use serde_json::json;
@@ -180,15 +180,18 @@ async fn each_kind_reaches_its_handler_with_every_parameter_form() {
 }
 
 #[tokio::test]
-async fn a_missing_field_fails_the_handler_with_a_clear_message() {
+async fn a_missing_field_fails_the_handler_with_a_clear_message_for_good() {
     let log = Log::default();
     let harness = harness(&log);
-    let delivery = harness
-        .deliver(
-            TestWebhook::new().event(json!({"name": "member_added", "channel": "presence-room"})),
-        )
-        .await;
-    assert_eq!(delivery.status(), 500);
+    let hook =
+        TestWebhook::new().event(json!({"name": "member_added", "channel": "presence-room"}));
+    let delivery = harness.deliver(hook.clone()).await;
+    // No retry can add the field: 200, not a 5-minute retry loop.
+    assert_eq!(delivery.status(), 200);
+    assert!(matches!(
+        delivery.runs_of("added").next().unwrap().result(),
+        RunResult::Unprocessable(_)
+    ));
     assert_eq!(
         delivery.failure("added").as_deref(),
         Some("event has no `user_id` field")
@@ -196,6 +199,12 @@ async fn a_missing_field_fails_the_handler_with_a_clear_message() {
     assert_eq!(
         delivery.failure("typed").as_deref(),
         Some("event has no `user_id` field")
+    );
+    let again = harness.deliver(hook).await;
+    assert!(
+        again.runs().is_empty(),
+        "remembered as done: {:?}",
+        again.runs()
     );
 }
 
@@ -212,7 +221,11 @@ async fn a_bad_client_payload_fails_only_that_handler() {
             None,
         ))
         .await;
-    assert_eq!(delivery.status(), 500);
+    assert_eq!(
+        delivery.status(),
+        200,
+        "data of another shape is not retried"
+    );
     let failure = delivery.failure("typing").unwrap();
     assert!(
         failure.contains("`data`") && failure.contains("missing field `text`"),

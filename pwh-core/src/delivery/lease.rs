@@ -259,10 +259,15 @@ impl Drop for Delivery<'_> {
     }
 }
 
-/// The (event, handler) pairs that succeeded in `runs`.
+/// The (event, handler) pairs that are done in `runs`: succeeded, or failed for good.
 fn successes(runs: &[HandlerRun]) -> Vec<(u32, Name)> {
     runs.iter()
-        .filter(|run| run.result == RunResult::Succeeded)
+        .filter(|run| {
+            matches!(
+                run.result,
+                RunResult::Succeeded | RunResult::Unprocessable(_)
+            )
+        })
         .filter_map(|run| Some((u32::try_from(run.event).ok()?, run.handler.clone())))
         .collect()
 }

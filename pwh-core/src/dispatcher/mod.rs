@@ -290,7 +290,7 @@ impl Dispatcher {
         outcome.elapsed = finished.saturating_duration_since(arrived);
         outcome.runs = match delivery {
             Some(delivery) => {
-                let complete = delivery.runs.iter().all(|run| run.result.is_success());
+                let complete = delivery.runs.iter().all(|run| !run.result.is_retryable());
                 delivery.finish(complete).instrument(span.clone()).await
             }
             None => untracked,
@@ -338,15 +338,24 @@ fn log_outcome(outcome: &WebhookOutcome) {
             .filter(|r| r.result == RunResult::AlreadyDone)
             .count();
         let ran = outcome.runs.len() - skipped;
-        let failed = outcome.failures().count();
+        let failed = outcome.retryable().count();
+        let unprocessable = outcome.failures().count() - failed;
         if failed == 0 {
-            tracing::info!(status, ran, skipped, elapsed_ms, "handled Pusher webhook");
+            tracing::info!(
+                status,
+                ran,
+                skipped,
+                unprocessable,
+                elapsed_ms,
+                "handled Pusher webhook"
+            );
         } else {
             tracing::warn!(
                 status,
                 ran,
                 skipped,
                 failed,
+                unprocessable,
                 elapsed_ms,
                 "Pusher webhook handlers failed; answering 500 so that Pusher retries what failed"
             );

@@ -230,19 +230,23 @@ async fn run_one(slot: &Slot, cx: EventContext<'_>, started: Instant) -> (Handle
     };
     let ended = Instant::now();
     let elapsed = ended.saturating_duration_since(started);
+    // Inside the handler's span, which names the handler, the event and its kind.
     let result = match result {
         Ok(Ok(())) => {
             tracing::debug!(?elapsed, "handler succeeded");
             RunResult::Succeeded
         }
+        Ok(Err(e)) if e.is_permanent() => {
+            tracing::error!(?elapsed, reason = %e, "handler cannot process this event; not retried");
+            RunResult::Unprocessable(e.to_string())
+        }
         Ok(Err(e)) => {
-            // Named here, not only by the span: the span is at `debug`, this line at `warn`.
-            tracing::warn!(handler = &*slot.name, event = cx.index, ?elapsed, error = %e, "handler failed");
+            tracing::warn!(?elapsed, error = %e, "handler failed; Pusher's retry runs it again");
             RunResult::Failed(e.to_string())
         }
         Err(panic) => {
             let message = panic_message(panic.as_ref());
-            tracing::error!(handler = &*slot.name, event = cx.index, ?elapsed, panic = %message, "handler panicked");
+            tracing::error!(?elapsed, panic = %message, "handler panicked; Pusher's retry runs it again");
             RunResult::Panicked(message)
         }
     };
@@ -255,9 +259,9 @@ async fn run_one(slot: &Slot, cx: EventContext<'_>, started: Instant) -> (Handle
     (run, ended)
 }
 
-/// The span of one handler's run on one event (at `debug`).
+/// The span of one handler's run on one event: every line of the run is inside it.
 fn handler_span(slot: &Slot, cx: &EventContext<'_>) -> tracing::Span {
-    tracing::debug_span!(
+    tracing::info_span!(
         "pusher_handler",
         handler = &*slot.name,
         event = cx.index,

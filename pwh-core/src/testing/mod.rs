@@ -349,7 +349,9 @@ impl Delivery {
     /// The first failure message of handler `name` (its error or panic message).
     pub fn failure(&self, name: &str) -> Option<String> {
         self.runs_of(name).find_map(|r| match r.result() {
-            RunResult::Failed(m) | RunResult::Panicked(m) => Some(m.clone()),
+            RunResult::Failed(m) | RunResult::Panicked(m) | RunResult::Unprocessable(m) => {
+                Some(m.clone())
+            }
             RunResult::TimedOut => Some("timed out".to_owned()),
             _ => None,
         })
