@@ -4,7 +4,7 @@ use std::borrow::Cow;
 use std::fmt;
 
 use crate::context::EventContext;
-use crate::extract::ExtractError;
+use crate::extract::{ExtractError, StateNeeds};
 
 /// Something that reacts to Pusher events.
 ///
@@ -83,6 +83,7 @@ pub struct HandlerInfo {
     name: Cow<'static, str>,
     route: EventRoute,
     location: Option<(&'static str, u32)>,
+    state: StateNeeds,
 }
 
 impl HandlerInfo {
@@ -92,7 +93,21 @@ impl HandlerInfo {
             name: name.into(),
             route,
             location: None,
+            state: StateNeeds::default(),
         }
+    }
+
+    /// Records the state the handler cannot do without (`#[on_event]` collects it from the
+    /// parameters' [`FromEvent::required_state`](crate::FromEvent::required_state)).
+    #[must_use]
+    pub fn needs(mut self, state: StateNeeds) -> Self {
+        self.state = state;
+        self
+    }
+
+    /// The state the handler cannot do without.
+    pub fn required_state(&self) -> &StateNeeds {
+        &self.state
     }
 
     /// Records where the handler is defined.

@@ -32,9 +32,9 @@ pub use delivery::{
     Begin, DeliveryId, DeliveryLog, End, LeaseToken, MemoryLog, Progress, StoreError,
     StoreErrorKind,
 };
-pub use dispatcher::{Dispatcher, DispatcherBuilder};
+pub use dispatcher::{BuildError, Dispatcher, DispatcherBuilder};
 pub use event::Event;
-pub use extract::{ClientData, ExtractError, FromEvent, Shared};
+pub use extract::{ClientData, ExtractError, FromEvent, Shared, StateNeeds};
 pub use handler::{
     EventHandler, EventRoute, HandlerError, HandlerInfo, IntoHandlerResult, Permanent,
 };

@@ -35,6 +35,12 @@ impl RunResult {
         matches!(self, Self::Succeeded | Self::AlreadyDone)
     }
 
+    /// Whether this run's work is done for this body: it succeeded now, or failed in a way no
+    /// retry can fix. (Work done on an earlier delivery is recorded there.)
+    pub(crate) fn is_done(&self) -> bool {
+        matches!(self, Self::Succeeded | Self::Unprocessable(_))
+    }
+
     /// Whether a retry may fix it: a failure, a panic, the deadline.
     pub fn is_retryable(&self) -> bool {
         matches!(

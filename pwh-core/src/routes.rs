@@ -1,8 +1,9 @@
 //! The route table: for each event kind, the handlers to run, in one flat array.
 
 use std::collections::HashMap;
-use std::hash::{BuildHasherDefault, Hasher};
 use std::ops::Range;
+
+use rustc_hash::FxBuildHasher;
 
 use crate::handler::EventRoute;
 
@@ -12,7 +13,9 @@ use crate::handler::EventRoute;
 /// All targets live in one array, each kind's side by side, so that a lookup touches the
 /// table's bucket, the kind's text and one run of targets, however many kinds there are.
 pub(crate) struct Routes<T> {
-    kinds: HashMap<Box<str>, Range<usize>, BuildHasherDefault<KindHasher>>,
+    /// FxHash: the kinds looked up come from verified bodies, which nobody without the secret
+    /// can write, so no keyed (and slower) hash is needed against chosen collisions.
+    kinds: HashMap<Box<str>, Range<usize>, FxBuildHasher>,
     targets: Vec<T>,
     catch_all: Range<usize>,
 }
@@ -55,43 +58,6 @@ impl<T: Clone> Routes<T> {
     pub(crate) fn get(&self, kind: &str) -> &[T] {
         let range = self.kinds.get(kind).unwrap_or(&self.catch_all);
         self.targets.get(range.clone()).unwrap_or_default()
-    }
-}
-
-/// Hashes event kinds: FxHash's rotate-xor-multiply over 8-byte words. The kinds looked up
-/// come from verified bodies, which nobody without the secret can write, so no keyed (and
-/// slower) hash is needed against chosen collisions.
-#[derive(Default)]
-pub(crate) struct KindHasher(u64);
-
-impl KindHasher {
-    fn add(&mut self, word: u64) {
-        self.0 = (self.0.rotate_left(5) ^ word).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
-    }
-}
-
-impl Hasher for KindHasher {
-    fn write(&mut self, bytes: &[u8]) {
-        let mut words = bytes.chunks_exact(8);
-        for word in &mut words {
-            self.add(u64::from_le_bytes(word.try_into().unwrap_or_default()));
-        }
-        let rest = words.remainder();
-        if !rest.is_empty() {
-            let mut last = [0u8; 8];
-            if let Some(head) = last.get_mut(..rest.len()) {
-                head.copy_from_slice(rest);
-            }
-            self.add(u64::from_le_bytes(last));
-        }
-    }
-
-    fn write_u8(&mut self, byte: u8) {
-        self.add(u64::from(byte));
-    }
-
-    fn finish(&self) -> u64 {
-        self.0
     }
 }
 

@@ -2,8 +2,9 @@
 //! `#[derive(FromEvent)]`. Use them through `pwh-core`, which re-exports both and documents
 //! them with examples; the generated code names `::pwh_core` only.
 //!
-//! Each macro runs in three stages: `parse` (syntax into a model), `validate` (every error
-//! found, each spanned on the offending token) and `expand` (the model into code).
+//! `#[on_event]` runs in three stages: `parse` (syntax into a model), `validate` (every error
+//! found, each spanned on the offending token) and `expand` (the model into code);
+//! `#[derive(FromEvent)]` in two, `parse` (which checks as it reads) and `expand`.
 
 use proc_macro::TokenStream;
 

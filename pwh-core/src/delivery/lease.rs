@@ -10,7 +10,7 @@ use tokio::time::Instant;
 
 use crate::delivery::log::{Begin, DeliveryId, DeliveryLog, End, LeaseToken, StoreError};
 use crate::delivery::progress::Progress;
-use crate::outcome::{HandlerRun, Name, RunResult};
+use crate::outcome::{HandlerRun, Name};
 
 /// The dispatcher's redelivery memory: the log, and the leases it holds now.
 pub(crate) struct Memory {
@@ -73,7 +73,12 @@ impl Memory {
         let active = &*self.active;
         let mut pause = Duration::from_millis(10);
         loop {
-            match active.log.begin(&id, active.lease_for, keep_for).await {
+            let log = &*active.log;
+            let begun = match log.begin_now(&id, active.lease_for, keep_for) {
+                Some(begun) => begun,
+                None => log.begin(&id, active.lease_for, keep_for).await,
+            };
+            match begun {
                 Ok(Begin::Run { lease, progress }) => {
                     return Started::Run(self.delivery(id, lease), progress)
                 }
@@ -180,7 +185,7 @@ async fn renew(renewing: Renewing) {
                 .collect()
         };
         for (id, lease) in held {
-            match active.log.renew(&id, lease, active.lease_for).await {
+            match (*active.log).renew(&id, lease, active.lease_for).await {
                 Ok(true) => {}
                 Ok(false) => tracing::warn!(
                     "a delivery's lease ran out before it could be renewed; another delivery \
@@ -216,15 +221,18 @@ impl Delivery<'_> {
         } else {
             End::Release
         };
-        let done = successes(&self.runs);
-        let pairs: Vec<(u32, &str)> = done.iter().map(|(e, h)| (*e, &**h)).collect();
-        if let Err(error) = self
-            .memory
-            .active
-            .log
-            .finish(&self.id, self.lease, &pairs, end)
-            .await
-        {
+        let pairs: Vec<(u32, &str)> = self
+            .runs
+            .iter()
+            .filter(|run| run.result.is_done())
+            .filter_map(|run| Some((u32::try_from(run.event).ok()?, &*run.handler)))
+            .collect();
+        let log = &*self.memory.active.log;
+        let finished = match log.finish_now(&self.id, self.lease, &pairs, end) {
+            Some(finished) => finished,
+            None => log.finish(&self.id, self.lease, &pairs, end).await,
+        };
+        if let Err(error) = finished {
             tracing::warn!(
                 %error,
                 "could not record what this delivery achieved; a redelivery of the body \
@@ -245,7 +253,7 @@ impl Drop for Delivery<'_> {
         let (id, lease, done) = (self.id, self.lease, successes(&self.runs));
         let release = async move {
             let pairs: Vec<(u32, &str)> = done.iter().map(|(e, h)| (*e, &**h)).collect();
-            if let Err(error) = active.log.finish(&id, lease, &pairs, End::Release).await {
+            if let Err(error) = (*active.log).finish(&id, lease, &pairs, End::Release).await {
                 tracing::warn!(%error, "could not record what a dropped delivery achieved");
             }
         };
@@ -262,12 +270,7 @@ impl Drop for Delivery<'_> {
 /// The (event, handler) pairs that are done in `runs`: succeeded, or failed for good.
 fn successes(runs: &[HandlerRun]) -> Vec<(u32, Name)> {
     runs.iter()
-        .filter(|run| {
-            matches!(
-                run.result,
-                RunResult::Succeeded | RunResult::Unprocessable(_)
-            )
-        })
+        .filter(|run| run.result.is_done())
         .filter_map(|run| Some((u32::try_from(run.event).ok()?, run.handler.clone())))
         .collect()
 }

@@ -160,7 +160,7 @@ pub trait DeliveryLog: Send + Sync + 'static {
         lease_for: Duration,
     ) -> Result<bool, StoreError>;
 
-    /// Adds `done`, the `(event index, handler name)` pairs that succeeded, to what `id`
+    /// Adds `done`, the `(event index, handler name)` pairs that are done, to what `id`
     /// achieved; if `lease` still holds the body's lease, ends it, and with [`End::Complete`]
     /// marks the body complete.
     ///
@@ -174,6 +174,38 @@ pub trait DeliveryLog: Send + Sync + 'static {
         done: &[(u32, &str)],
         end: End,
     ) -> Result<(), StoreError>;
+
+    /// [`begin`](Self::begin) at once, without a future, for a store that never waits (in
+    /// process): the dispatcher tries it first and awaits `begin` only on `None`, the default.
+    ///
+    /// # Errors
+    ///
+    /// As [`begin`](Self::begin).
+    fn begin_now(
+        &self,
+        id: &DeliveryId,
+        lease_for: Duration,
+        keep_for: Duration,
+    ) -> Option<Result<Begin, StoreError>> {
+        let _ = (id, lease_for, keep_for);
+        None
+    }
+
+    /// [`finish`](Self::finish) at once, as [`begin_now`](Self::begin_now).
+    ///
+    /// # Errors
+    ///
+    /// As [`finish`](Self::finish).
+    fn finish_now(
+        &self,
+        id: &DeliveryId,
+        lease: LeaseToken,
+        done: &[(u32, &str)],
+        end: End,
+    ) -> Option<Result<(), StoreError>> {
+        let _ = (id, lease, done, end);
+        None
+    }
 }
 
 #[async_trait::async_trait]
@@ -204,5 +236,24 @@ impl<L: DeliveryLog + ?Sized> DeliveryLog for std::sync::Arc<L> {
         end: End,
     ) -> Result<(), StoreError> {
         (**self).finish(id, lease, done, end).await
+    }
+
+    fn begin_now(
+        &self,
+        id: &DeliveryId,
+        lease_for: Duration,
+        keep_for: Duration,
+    ) -> Option<Result<Begin, StoreError>> {
+        (**self).begin_now(id, lease_for, keep_for)
+    }
+
+    fn finish_now(
+        &self,
+        id: &DeliveryId,
+        lease: LeaseToken,
+        done: &[(u32, &str)],
+        end: End,
+    ) -> Option<Result<(), StoreError>> {
+        (**self).finish_now(id, lease, done, end)
     }
 }

@@ -6,6 +6,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Mutex, PoisonError};
 use std::time::Duration;
 
+use rustc_hash::FxBuildHasher;
 use tokio::time::Instant;
 
 use crate::delivery::log::{
@@ -39,8 +40,9 @@ pub struct MemoryLog {
 
 #[derive(Debug, Default)]
 struct Inner {
-    /// An id's first 8 bytes → its entry's sequence number.
-    index: HashMap<u64, u64>,
+    /// An id's first 8 bytes → its entry's sequence number. FxHash: an id is a verified
+    /// HMAC, uniformly distributed, which nobody without the secret can choose.
+    index: HashMap<u64, u64, FxBuildHasher>,
     /// The entries, oldest first.
     ring: VecDeque<Entry>,
     /// The sequence number of `ring`'s front.
@@ -158,7 +160,7 @@ impl MemoryLog {
         millis(self.epoch.elapsed())
     }
 
-    fn begin_now(
+    fn begin_sync(
         &self,
         id: &DeliveryId,
         lease_for: Duration,
@@ -213,6 +215,30 @@ impl MemoryLog {
         })
     }
 
+    fn finish_sync(
+        &self,
+        id: &DeliveryId,
+        lease: LeaseToken,
+        done: &[(u32, &str)],
+        end: End,
+    ) -> Result<(), StoreError> {
+        let now_ms = self.now_ms();
+        let mut inner = self.lock();
+        if let Some(entry) = inner.get_mut(id) {
+            if entry.holds(lease, now_ms) {
+                entry.lease = None;
+                if end == End::Complete {
+                    // Complete supersedes the pairs: no need to remember them.
+                    entry.complete = true;
+                    entry.progress = Progress::default();
+                    return Ok(());
+                }
+            }
+            entry.progress.extend(done.iter().copied());
+        }
+        Ok(())
+    }
+
     fn lease(&self) -> LeaseToken {
         LeaseToken(self.next_lease.fetch_add(1, Ordering::Relaxed))
     }
@@ -232,7 +258,7 @@ impl DeliveryLog for MemoryLog {
         lease_for: Duration,
         keep_for: Duration,
     ) -> Result<Begin, StoreError> {
-        self.begin_now(id, lease_for, keep_for)
+        self.begin_sync(id, lease_for, keep_for)
     }
 
     async fn renew(
@@ -260,21 +286,26 @@ impl DeliveryLog for MemoryLog {
         done: &[(u32, &str)],
         end: End,
     ) -> Result<(), StoreError> {
-        let now_ms = self.now_ms();
-        let mut inner = self.lock();
-        if let Some(entry) = inner.get_mut(id) {
-            if entry.holds(lease, now_ms) {
-                entry.lease = None;
-                if end == End::Complete {
-                    // Complete supersedes the pairs: no need to remember them.
-                    entry.complete = true;
-                    entry.progress = Progress::default();
-                    return Ok(());
-                }
-            }
-            entry.progress.extend(done.iter().copied());
-        }
-        Ok(())
+        self.finish_sync(id, lease, done, end)
+    }
+
+    fn begin_now(
+        &self,
+        id: &DeliveryId,
+        lease_for: Duration,
+        keep_for: Duration,
+    ) -> Option<Result<Begin, StoreError>> {
+        Some(self.begin_sync(id, lease_for, keep_for))
+    }
+
+    fn finish_now(
+        &self,
+        id: &DeliveryId,
+        lease: LeaseToken,
+        done: &[(u32, &str)],
+        end: End,
+    ) -> Option<Result<(), StoreError>> {
+        Some(self.finish_sync(id, lease, done, end))
     }
 }
 

@@ -1,5 +1,6 @@
 //! The dispatcher's builder: keys, handlers, state, limits and the delivery log.
 
+use std::any::TypeId;
 use std::collections::HashSet;
 use std::sync::Arc;
 use std::time::Duration;
@@ -28,6 +29,30 @@ pub struct DispatcherBuilder {
     log: Option<Arc<dyn DeliveryLog>>,
     retention: Duration,
     fail_open: bool,
+    /// The state types given to [`state`](Self::state).
+    provided: HashSet<TypeId>,
+}
+
+/// Why [`DispatcherBuilder::try_build`] could not build a dispatcher.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum BuildError {
+    /// Handlers take `Shared<T>` (or `&Shared<T>`) for state never given to
+    /// [`DispatcherBuilder::state`]: each `(handler, type)`.
+    #[error("{}", missing_state(.0))]
+    MissingState(Vec<(String, &'static str)>),
+}
+
+fn missing_state(missing: &[(String, &'static str)]) -> String {
+    let list: Vec<String> = missing
+        .iter()
+        .map(|(handler, ty)| format!("`{handler}` takes `Shared<{ty}>`"))
+        .collect();
+    format!(
+        "handlers need state that was not given to DispatcherBuilder::state: {}; \
+         add `.state(value)` for each type",
+        list.join("; ")
+    )
 }
 
 impl DispatcherBuilder {
@@ -44,6 +69,7 @@ impl DispatcherBuilder {
             log: Some(Arc::new(MemoryLog::default())),
             retention: Dispatcher::DEFAULT_RETENTION,
             fail_open: false,
+            provided: HashSet::new(),
         }
     }
 
@@ -64,6 +90,7 @@ impl DispatcherBuilder {
     /// Makes `state` available to handlers as [`Shared<T>`](crate::Shared). One value per type.
     pub fn state<T: Clone + Send + Sync + 'static>(mut self, state: T) -> Self {
         self.state.insert(crate::extract::Shared(state));
+        self.provided.insert(TypeId::of::<T>());
         self
     }
 
@@ -124,7 +151,26 @@ impl DispatcherBuilder {
     }
 
     /// Builds the dispatcher and logs its handlers at `info`.
+    ///
+    /// # Panics
+    ///
+    /// When handlers need state that was not given to [`state`](Self::state), naming each
+    /// handler and type: a mistake to find when the app starts, not with the first webhook.
+    /// [`try_build`](Self::try_build) returns it instead.
     pub fn build(self) -> Dispatcher {
+        match self.try_build() {
+            Ok(dispatcher) => dispatcher,
+            Err(error) => panic!("cannot build the Pusher webhook dispatcher: {error}"),
+        }
+    }
+
+    /// Builds the dispatcher, or says why not.
+    ///
+    /// # Errors
+    ///
+    /// [`BuildError::MissingState`] when handlers need state that was not given to
+    /// [`state`](Self::state).
+    pub fn try_build(self) -> Result<Dispatcher, BuildError> {
         let mut slots: Vec<Slot> = Vec::new();
         let mut infos: Vec<HandlerInfo> = Vec::new();
         let registered = if self.registered {
@@ -155,13 +201,25 @@ impl DispatcherBuilder {
                 .map(|info| info.route().clone())
                 .zip(slots.iter().cloned()),
         );
+        let missing: Vec<(String, &'static str)> = infos
+            .iter()
+            .flat_map(|info| {
+                info.required_state()
+                    .iter()
+                    .filter(|(id, _)| !self.provided.contains(id))
+                    .map(|(_, ty)| (info.name().to_owned(), ty))
+            })
+            .collect();
+        if !missing.is_empty() {
+            return Err(BuildError::MissingState(missing));
+        }
         for info in &infos {
             tracing::info!(handler = %info, "Pusher webhook handler");
         }
         // A lease outlives the deadline a little, and is renewed while handlers still run.
         let lease_for =
             self.deadline.unwrap_or(Dispatcher::DEFAULT_DEADLINE) + Duration::from_secs(1);
-        Dispatcher {
+        Ok(Dispatcher {
             inner: Arc::new(Inner {
                 keys: self.keys,
                 handlers: slots,
@@ -178,6 +236,6 @@ impl DispatcherBuilder {
                     .log
                     .map(|log| Memory::new(log, lease_for, self.fail_open)),
             }),
-        }
+        })
     }
 }

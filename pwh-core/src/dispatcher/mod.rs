@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use tracing::Instrument;
 
-pub use builder::DispatcherBuilder;
+pub use builder::{BuildError, DispatcherBuilder};
 use check::{check, log_rejection, Checked, Limits};
 
 use crate::clock::Clock;

@@ -6,7 +6,7 @@ mod shared;
 
 pub use client_data::ClientData;
 pub use error::ExtractError;
-pub use shared::Shared;
+pub use shared::{Shared, StateNeeds};
 
 use std::str::FromStr;
 
@@ -67,6 +67,13 @@ pub trait FromEvent<'r>: Sized {
     /// An [`ExtractError`] when the event lacks what the parameter needs: the handler then
     /// fails with that message and the webhook is answered with 500.
     fn from_event(cx: &EventContext<'r>, param: &'static str) -> Result<Self, ExtractError>;
+
+    /// Adds the dispatcher state this parameter cannot do without (as [`Shared<T>`] does),
+    /// so that a missing one is reported when the dispatcher is built, not by the first
+    /// webhook. The default: none.
+    fn required_state(needs: &mut StateNeeds) {
+        let _ = needs;
+    }
 }
 
 /// A value that one event field can be read as.

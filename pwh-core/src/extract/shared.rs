@@ -1,5 +1,7 @@
 //! `Shared<T>`: application state registered on the dispatcher.
 
+use std::any::TypeId;
+
 use super::{ExtractError, FromEvent};
 use crate::context::EventContext;
 
@@ -35,7 +37,32 @@ impl<T> std::ops::Deref for Shared<T> {
     }
 }
 
+/// The state types handlers cannot do without, for
+/// [`DispatcherBuilder::build`](crate::DispatcherBuilder::build) to check before the first
+/// webhook: what [`FromEvent::required_state`] collects.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct StateNeeds(Vec<(TypeId, &'static str)>);
+
+impl StateNeeds {
+    /// Records that state of type `T` (given to `DispatcherBuilder::state`) is needed.
+    pub fn add<T: 'static>(&mut self) {
+        let need = (TypeId::of::<T>(), std::any::type_name::<T>());
+        if !self.0.contains(&need) {
+            self.0.push(need);
+        }
+    }
+
+    /// The needed types: their ids and names.
+    pub fn iter(&self) -> impl Iterator<Item = (TypeId, &'static str)> + '_ {
+        self.0.iter().copied()
+    }
+}
+
 impl<'r, T: Clone + Send + Sync + 'static> FromEvent<'r> for Shared<T> {
+    fn required_state(needs: &mut StateNeeds) {
+        needs.add::<T>();
+    }
+
     fn from_event(cx: &EventContext<'r>, _param: &'static str) -> Result<Self, ExtractError> {
         cx.state::<T>()
             .cloned()
@@ -47,6 +74,10 @@ impl<'r, T: Clone + Send + Sync + 'static> FromEvent<'r> for Shared<T> {
 }
 
 impl<'r, T: Send + Sync + 'static> FromEvent<'r> for &'r Shared<T> {
+    fn required_state(needs: &mut StateNeeds) {
+        needs.add::<T>();
+    }
+
     fn from_event(cx: &EventContext<'r>, _param: &'static str) -> Result<Self, ExtractError> {
         cx.state
             .get::<Shared<T>>()

@@ -24,9 +24,19 @@ pub(crate) fn expand(model: &Struct) -> TokenStream {
             #name: <#ty as ::pwh_core::FromEvent<#lt>>::from_event(__pwh_cx, #key)?,
         }
     });
+    let needs = model.fields.iter().map(|field| {
+        let ty = &field.ty;
+        quote_spanned! {ty.span()=>
+            <#ty as ::pwh_core::FromEvent<#lt>>::required_state(__pwh_needs);
+        }
+    });
     quote! {
         #[automatically_derived]
         impl #impl_generics ::pwh_core::FromEvent<#lt> for #self_ty {
+            fn required_state(__pwh_needs: &mut ::pwh_core::StateNeeds) {
+                #(#needs)*
+            }
+
             fn from_event(
                 __pwh_cx: &::pwh_core::EventContext<#lt>,
                 _: &'static str,

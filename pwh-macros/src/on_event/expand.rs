@@ -29,6 +29,13 @@ pub(crate) fn expand(handler: &Handler) -> TokenStream {
             let #arg = <#ty as ::pwh_core::FromEvent<'_>>::from_event(__pwh_cx, #param_name)?;
         }
     });
+    let needs = handler.params.iter().map(|param| {
+        let mut ty = (*param.ty).clone();
+        ElideLifetimes.visit_type_mut(&mut ty);
+        quote_spanned! {param.ty.span()=>
+            <#ty as ::pwh_core::FromEvent<'_>>::required_state(&mut __pwh_needs);
+        }
+    });
     let is_async = item.sig.asyncness.is_some();
     let call = if is_async {
         quote!(#name(#(#args),*).await)
@@ -105,11 +112,15 @@ pub(crate) fn expand(handler: &Handler) -> TokenStream {
             #[::pwh_core::__private::async_trait]
             impl ::pwh_core::EventHandler for #name {
                 fn info(&self) -> ::pwh_core::HandlerInfo {
+                    #[allow(unused_mut)]
+                    let mut __pwh_needs = ::pwh_core::StateNeeds::default();
+                    #(#needs)*
                     ::pwh_core::HandlerInfo::new(
                         ::std::concat!(::std::module_path!(), "::", ::std::stringify!(#name)),
                         #route,
                     )
                     .at(::std::file!(), ::std::line!())
+                    .needs(__pwh_needs)
                 }
 
                 #methods
