@@ -2,6 +2,7 @@
 
 use std::borrow::Cow;
 use std::fmt;
+use std::sync::OnceLock;
 
 use serde::de::{self, Deserialize, Deserializer, MapAccess, Visitor};
 use serde::ser::{Serialize, SerializeMap, Serializer};
@@ -41,26 +42,34 @@ pub struct Event<'a> {
     fields: Vec<Field<'a>>,
 }
 
-/// One field besides `name`: its key, its raw JSON, and its text when it is a string.
-#[derive(Clone)]
+/// One field besides `name`: its key and its raw JSON. A string's text is read from the raw
+/// JSON when asked for (borrowed; unescaped once, on first use, when it has escapes), so
+/// fields nobody reads cost nothing past the parse.
 pub(crate) struct Field<'a> {
     key: Cow<'a, str>,
     raw: Cow<'a, RawValue>,
-    text: Option<Cow<'a, str>>,
+    unescaped: OnceLock<Option<String>>,
 }
 
 impl<'a> Field<'a> {
     fn new(key: Cow<'a, str>, raw: &'a RawValue) -> Self {
         Self {
             key,
-            text: json::text(raw),
             raw: Cow::Borrowed(raw),
+            unescaped: OnceLock::new(),
         }
     }
 
     /// The string, if the field is one.
     pub(crate) fn text(&self) -> Option<&str> {
-        self.text.as_deref()
+        let json = self.raw.get();
+        let inner = json.strip_prefix('"')?.strip_suffix('"')?;
+        if !inner.contains('\\') {
+            return Some(inner);
+        }
+        self.unescaped
+            .get_or_init(|| serde_json::from_str(json).ok())
+            .as_deref()
     }
 
     /// The raw JSON.
@@ -77,7 +86,17 @@ impl<'a> Field<'a> {
         Field {
             key: Cow::Owned(self.key.into_owned()),
             raw: Cow::Owned(self.raw.into_owned()),
-            text: self.text.map(|t| Cow::Owned(t.into_owned())),
+            unescaped: self.unescaped,
+        }
+    }
+}
+
+impl Clone for Field<'_> {
+    fn clone(&self) -> Self {
+        Self {
+            key: self.key.clone(),
+            raw: self.raw.clone(),
+            unescaped: self.unescaped.clone(),
         }
     }
 }
@@ -225,5 +244,36 @@ impl<'de> Visitor<'de> for EventSeed<'_, 'de> {
         let name = name.ok_or_else(|| de::Error::custom("an event has no `name`"))?;
         self.0.push(Event { name, fields });
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::webhook::Webhook;
+
+    #[test]
+    fn strings_are_read_borrowed_or_unescaped_on_demand() {
+        let body = br#"{"time_ms":1,"events":[{"name":"client_event","channel":"pre\u0073ence-a","event":"client-x","data":"{\"a\":[1]}","n":5,"nothing":null}]}"#;
+        let hook = Webhook::parse(body).unwrap();
+        let event = &hook.events()[0];
+        assert_eq!(event.str("channel"), Some("presence-a"));
+        assert_eq!(event.str("event"), Some("client-x"));
+        assert_eq!(event.str("data"), Some(r#"{"a":[1]}"#));
+        assert_eq!(event.raw("data").unwrap().get(), r#""{\"a\":[1]}""#);
+        assert_eq!(event.str("n"), None);
+        assert_eq!(event.get::<u8>("n").unwrap().unwrap(), 5);
+        assert!(event
+            .get::<Option<u8>>("nothing")
+            .unwrap()
+            .unwrap()
+            .is_none());
+        assert!(event.get::<u8>("absent").is_none());
+        let owned = event.clone().into_owned();
+        assert_eq!(&owned, event);
+        assert_eq!(owned.str("channel"), Some("presence-a"));
+        assert_eq!(
+            serde_json::to_value(event).unwrap(),
+            serde_json::json!({"name":"client_event","channel":"presence-a","event":"client-x","data":"{\"a\":[1]}","n":5,"nothing":null})
+        );
     }
 }
