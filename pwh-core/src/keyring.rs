@@ -70,7 +70,10 @@ impl<'k> Verified<'k> {
 }
 
 /// Why tokens could not be read from the environment.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+///
+/// Its `Debug` form is its message, so that `KeyRing::from_env()?` in a `main` returning
+/// `Result<_, Box<dyn Error>>` prints what to do, not the variant's fields.
+#[derive(Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum KeyRingError {
     /// One of `PUSHER_APP_KEY` / `PUSHER_APP_SECRET` is set without the other.
@@ -99,6 +102,12 @@ pub enum KeyRingError {
     /// The same key is configured twice.
     #[error("token key `{0}` is configured twice")]
     DuplicateKey(String),
+}
+
+impl std::fmt::Debug for KeyRingError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Display::fmt(self, f)
+    }
 }
 
 impl KeyRing {
@@ -440,6 +449,16 @@ mod tests {
             .map(|t| (t.key(), t.secret().expose()))
             .collect();
         assert_eq!(keys, [("main", "s0"), ("k1", "s1"), ("k2", "s:2")]);
+    }
+
+    #[test]
+    fn errors_debug_as_their_message() {
+        let e = KeyRingError::Incomplete {
+            set: ENV_KEY,
+            missing: ENV_SECRET,
+        };
+        assert_eq!(format!("{e:?}"), e.to_string());
+        assert!(format!("{e:?}").starts_with("PUSHER_APP_KEY is set but PUSHER_APP_SECRET is not"));
     }
 
     #[test]

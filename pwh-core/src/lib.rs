@@ -11,6 +11,7 @@ mod dispatcher;
 mod event;
 mod extract;
 mod handler;
+mod handler_fn;
 mod headers;
 mod json;
 mod keyring;
@@ -38,6 +39,7 @@ pub use extract::{ClientData, ExtractError, FromEvent, Shared, StateNeeds};
 pub use handler::{
     EventHandler, EventRoute, HandlerError, HandlerInfo, IntoHandlerResult, Permanent,
 };
+pub use handler_fn::{async_handler_fn, handler_fn, AsyncFnHandler, FnHandler, HandlerFuture};
 pub use headers::{Headers, KEY as KEY_HEADER, SIGNATURE as SIGNATURE_HEADER};
 pub use keyring::{KeyRing, KeyRingError, Verified, ENV_EXTRA_TOKENS, ENV_KEY, ENV_SECRET};
 pub use kind::{PusherEvent, KNOWN_KINDS};

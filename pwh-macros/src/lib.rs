@@ -16,9 +16,7 @@ mod on_event;
 #[doc = include_str!("../docs/on_event.md")]
 #[proc_macro_attribute]
 pub fn on_event(args: TokenStream, input: TokenStream) -> TokenStream {
-    on_event::expand(args.into(), input.into())
-        .unwrap_or_else(syn::Error::into_compile_error)
-        .into()
+    on_event::expand(args.into(), input.into()).into()
 }
 
 #[doc = include_str!("../docs/from_event.md")]

@@ -619,3 +619,40 @@ async fn sleepy_forever(_channel: &str) {
         tokio::time::sleep(Duration::from_secs(3600)).await;
     }
 }
+
+#[tokio::test]
+async fn closures_are_handlers_without_the_macro() {
+    use pwh_core::{async_handler_fn, handler_fn, EventRoute, HandlerError};
+    let calls = Calls::default();
+    let (sync_calls, async_calls) = (calls.clone(), calls.clone());
+    let harness = Harness::configure(move |b| {
+        b.registered_handlers(false)
+            .handler(handler_fn(
+                "sync",
+                EventRoute::kind("channel_occupied"),
+                move |cx| {
+                    sync_calls.push(format!("sync {}", cx.event().str("channel").unwrap()));
+                    Ok::<_, HandlerError>(())
+                },
+            ))
+            .handler(async_handler_fn("async", EventRoute::Any, move |cx| {
+                let calls = async_calls.clone();
+                Box::pin(async move {
+                    tokio::task::yield_now().await;
+                    calls.push(format!("async {}", cx.event().name()));
+                    Err(HandlerError::permanent("async closures may fail for good"))
+                })
+            }))
+    });
+    let delivery = harness
+        .deliver(TestWebhook::new().channel_occupied("c"))
+        .await;
+    assert_eq!(delivery.status(), 200);
+    assert_eq!(
+        delivery.failure("async").as_deref(),
+        Some("async closures may fail for good")
+    );
+    let mut seen = calls.take();
+    seen.sort();
+    assert_eq!(seen, ["async channel_occupied", "sync c"]);
+}

@@ -57,7 +57,9 @@ use crate::webhook::Webhook;
     label = "not readable from a Pusher event",
     note = "parameters are `&str`/`String`/number fields named like the parameter, \
             `&Event`, `&Webhook`, `PusherEvent`, `Shared<T>`, `&Shared<T>`, `ClientData<T>`, a type with `#[derive(FromEvent)]`, \
-            and `Option<_>` or `Result<_, ExtractError>` of any of these"
+            and `Option<_>` or `Result<_, ExtractError>` of any of these",
+    note = "for the dispatcher's state, take `pwh_core::Shared<T>` (given to `DispatcherBuilder::state`), \
+            not axum's or Rocket's `State`"
 )]
 pub trait FromEvent<'r>: Sized {
     /// Reads the parameter named `param` from `cx`.
