@@ -24,6 +24,7 @@ macro_rules! refuse_strings_quietly {
     };
 }
 
+mod adapter;
 mod clock;
 mod context;
 mod delivery;
@@ -40,6 +41,8 @@ mod registry;
 mod rejection;
 mod response;
 mod routes;
+#[cfg(feature = "tower")]
+mod service;
 mod token;
 mod value;
 mod webhook;
