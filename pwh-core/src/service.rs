@@ -36,23 +36,19 @@ impl Dispatcher {
         B: Body,
         B::Error: Into<BoxError>,
     {
-        let limit = self.body_limit();
-        self.precheck(parts.method.as_str(), &parts.headers, limit)?;
-        let too_large = || Rejection::PayloadTooLarge { limit };
-        if body.size_hint().lower() > u64::try_from(limit).unwrap_or(u64::MAX) {
-            return Err(self.refuse(&parts.headers, too_large()));
-        }
-        match Limited::new(body, limit).collect().await {
-            Ok(collected) => Ok(collected.to_bytes()),
-            Err(error) => {
-                let rejection = if is_length_limit(&*error) {
-                    too_large()
-                } else {
-                    Rejection::unreadable_body(error)
-                };
-                Err(self.refuse(&parts.headers, rejection))
+        let read = |limit: usize| async move {
+            if body.size_hint().lower() > u64::try_from(limit).unwrap_or(u64::MAX) {
+                return Ok(None);
             }
-        }
+            match Limited::new(body, limit).collect().await {
+                Ok(collected) => Ok(Some(collected.to_bytes())),
+                Err(error) if is_length_limit(&*error) => Ok(None),
+                Err(error) => Err(error),
+            }
+        };
+        let limit = self.body_limit();
+        self.read_body_with(parts.method.as_str(), &parts.headers, limit, read)
+            .await
     }
 
     /// Handles an `http` request: reads its body as [`read_body`](Self::read_body) does, then
@@ -64,19 +60,34 @@ impl Dispatcher {
         B::Error: Into<BoxError>,
     {
         let (parts, body) = request.into_parts();
-        match self.read_body(&parts, body).await {
-            Ok(body) => {
-                self.handle(parts.method.as_str(), &parts.headers, &body)
-                    .await
-            }
-            Err(rejection) => WebhookResponse::from(rejection),
-        }
+        let body = self.read_body(&parts, body).await;
+        self.handle_read(parts.method.as_str(), &parts.headers, body)
+            .await
     }
 }
 
 /// The dispatcher as a `tower::Service`: every request is answered as
 /// [`handle_http`](Dispatcher::handle_http) answers it, with a
-/// [`WebhookResponse::to_http`] response. It never fails and is always ready.
+/// [`WebhookResponse::to_http`] response. It never fails and is always ready. Serve it with
+/// hyper (`hyper_util::service::TowerToHyperService::new(dispatcher)`), behind any
+/// `tower::ServiceBuilder` layers, or mount it in a framework built on tower.
+///
+/// ```
+/// # tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(async {
+/// use http_body_util::Full;
+/// use pwh_core::testing::{Harness, TestWebhook};
+/// use tower_service::Service;
+///
+/// let mut service = Harness::new().dispatcher().clone();
+/// let request: http::Request<Full<bytes::Bytes>> = TestWebhook::new()
+///     .channel_occupied("news")
+///     .signed()
+///     .to_http("/pusher/webhooks");
+/// let response = service.call(request).await.unwrap();
+/// assert_eq!(response.status(), 200);
+/// assert_eq!(response.headers()["content-type"], "text/plain; charset=utf-8");
+/// # });
+/// ```
 impl<B> tower_service::Service<http::Request<B>> for Dispatcher
 where
     B: Body + Send + 'static,

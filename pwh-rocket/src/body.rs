@@ -31,8 +31,8 @@ pub(crate) fn limit(req: &Request<'_>, dispatcher: &Dispatcher) -> usize {
     }
 }
 
-/// Reads the whole body with `data.open(limit)` if the dispatcher's
-/// [`precheck`](Dispatcher::precheck) lets it be read.
+/// Reads the whole body with `data.open(limit)` if the dispatcher lets it be read
+/// ([`Dispatcher::read_body_with`]).
 ///
 /// # Errors
 ///
@@ -46,13 +46,13 @@ pub(crate) async fn read(
 ) -> Result<Vec<u8>, Rejection> {
     let headers = RocketHeaders(req.headers());
     let limit = limit(req, dispatcher);
-    dispatcher.precheck(req.method().as_str(), &headers, limit)?;
-    let rejection = match data.open(ByteUnit::from(limit)).into_bytes().await {
-        Ok(capped) if capped.is_complete() => return Ok(capped.into_inner()),
-        Ok(_) => Rejection::PayloadTooLarge { limit },
-        Err(e) => Rejection::unreadable_body(e),
+    let read = |limit: usize| async move {
+        let capped = data.open(ByteUnit::from(limit)).into_bytes().await?;
+        Ok::<_, std::io::Error>(capped.is_complete().then(|| capped.into_inner()))
     };
-    Err(dispatcher.refuse(&headers, rejection))
+    dispatcher
+        .read_body_with(req.method().as_str(), &headers, limit, read)
+        .await
 }
 
 #[cfg(test)]

@@ -1,6 +1,6 @@
 //! The webhook endpoint: a Rocket route handler around a [`Dispatcher`].
 
-use pwh_core::{Dispatcher, WebhookResponse};
+use pwh_core::Dispatcher;
 use rocket::http::Method;
 use rocket::route::{Handler, Outcome, Route};
 use rocket::{Data, Request};
@@ -57,14 +57,10 @@ pub(crate) fn routes(dispatcher: &Dispatcher) -> Vec<Route> {
 #[rocket::async_trait]
 impl Handler for Endpoint {
     async fn handle<'r>(&self, req: &'r Request<'_>, data: Data<'r>) -> Outcome<'r> {
-        let response = match body::read(req, data, &self.dispatcher).await {
-            Ok(body) => {
-                let headers = RocketHeaders(req.headers());
-                let method = req.method().as_str();
-                self.dispatcher.handle(method, &headers, &body).await
-            }
-            Err(rejection) => WebhookResponse::from(rejection),
-        };
+        let body = body::read(req, data, &self.dispatcher).await;
+        let headers = RocketHeaders(req.headers());
+        let method = req.method().as_str();
+        let response = self.dispatcher.handle_read(method, &headers, body).await;
         Outcome::Success(reply::respond(&response))
     }
 }

@@ -4,7 +4,6 @@ use super::check::log_rejection;
 use super::Dispatcher;
 use crate::headers::{Headers, KEY};
 use crate::rejection::Rejection;
-#[cfg(doc)]
 use crate::response::WebhookResponse;
 
 impl Dispatcher {
@@ -36,6 +35,68 @@ impl Dispatcher {
             return Ok(());
         };
         Err(self.refuse(headers, rejection))
+    }
+
+    /// Reads a body with a framework's own limited reader, if [`precheck`](Self::precheck)
+    /// lets it be read: `read(limit)` reads at most `limit` bytes and yields the whole body,
+    /// `None` when there was more, or the framework's error when the body failed to arrive.
+    /// The refusals (405, 413, 400) are [logged](Self::refuse) once.
+    ///
+    /// ```
+    /// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
+    /// use pwh_core::{Dispatcher, KeyRing, Rejection, Token};
+    ///
+    /// let dispatcher = Dispatcher::builder(KeyRing::new([Token::new("k", "s")])).body_limit(4).build();
+    /// let read = |limit: usize| async move {
+    ///     let bytes = b"0123456789";
+    ///     Ok::<_, std::io::Error>((bytes.len() <= limit).then(|| bytes.to_vec()))
+    /// };
+    /// let refused = dispatcher.read_body_with("POST", &[("x-pusher-key", "k")], 4, read).await;
+    /// assert_eq!(refused, Err(Rejection::PayloadTooLarge { limit: 4 }));
+    /// # });
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// The [`Rejection`] when the body is not read whole.
+    pub async fn read_body_with<H, F, Fut, B, E>(
+        &self,
+        method: &str,
+        headers: &H,
+        limit: usize,
+        read: F,
+    ) -> Result<B, Rejection>
+    where
+        H: Headers + ?Sized,
+        F: FnOnce(usize) -> Fut,
+        Fut: std::future::Future<Output = Result<Option<B>, E>>,
+        E: std::fmt::Display,
+    {
+        self.precheck(method, headers, limit)?;
+        let rejection = match read(limit).await {
+            Ok(Some(body)) => return Ok(body),
+            Ok(None) => Rejection::PayloadTooLarge { limit },
+            Err(error) => Rejection::unreadable_body(error),
+        };
+        Err(self.refuse(headers, rejection))
+    }
+
+    /// Handles a request whose body an adapter read with [`read_body_with`](Self::read_body_with):
+    /// [`handle`](Self::handle)s the body, or answers the refusal.
+    pub async fn handle_read<H, B>(
+        &self,
+        method: &str,
+        headers: &H,
+        body: Result<B, Rejection>,
+    ) -> WebhookResponse
+    where
+        H: Headers + Sync + ?Sized,
+        B: AsRef<[u8]>,
+    {
+        match body {
+            Ok(body) => self.handle(method, headers, body.as_ref()).await,
+            Err(rejection) => WebhookResponse::from(rejection),
+        }
     }
 
     /// Refuses a request that an adapter cannot hand over: a body found over the limit while
