@@ -4,16 +4,17 @@
 # of the work itself, an app that mounts pwh with one no-op handler and a hand-written
 # endpoint doing the minimum by hand (`hand-*`: pwh_bench::baseline::Baseline behind a route).
 #
-#   scripts/http-bench.sh                      # axum and Rocket, 3 rounds of 10 s, 64 connections
+#   scripts/http-bench.sh                      # axum, Rocket and actix-web, 3 rounds of 10 s, 64 connections
 #   DURATION=5 ROUNDS=2 scripts/http-bench.sh  # shorter
 #   FRAMEWORKS=axum EVENTS=20 scripts/http-bench.sh
 #
-# Settings (environment): FRAMEWORKS ("axum rocket"), ROUNDS (3), DURATION (seconds, 10),
+# Settings (environment): FRAMEWORKS ("axum rocket actix"), ROUNDS (3), DURATION (seconds, 10),
 # CONNECTIONS (64), THREADS (wrk threads, 2), BODIES (distinct signed webhooks, 200000: more
 # than the apps' redelivery memory of 100,000, so every request is a first delivery), EVENTS
 # (events per webhook, 1), PORT (127.0.0.1 port, 3180), PIN (1: app on CPU 0, wrk on CPU 1).
 #
-# What it does: installs wrk if missing (apt-get), builds example-axum, example-rocket and the
+# What it does: installs wrk if missing (apt-get), builds example-axum, example-rocket,
+# example-actix and the
 # pwh-bench binaries (bare-*, noop-*, hand-*, gen-bodies) in release, then for each round and
 # framework runs the example app, the pwh no-op app, the hand-written app and the bare app one
 # after the other (the order rotates between rounds): fresh signed bodies with time_ms = now
@@ -26,7 +27,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-FRAMEWORKS=${FRAMEWORKS:-axum rocket}
+FRAMEWORKS=${FRAMEWORKS:-axum rocket actix}
 ROUNDS=${ROUNDS:-3}
 DURATION=${DURATION:-10}
 CONNECTIONS=${CONNECTIONS:-64}
@@ -60,8 +61,8 @@ fi
 target_dir=$(cargo metadata --format-version 1 --no-deps --offline 2>/dev/null \
   | sed -n 's/.*"target_directory":"\([^"]*\)".*/\1/p')
 target_dir=${target_dir:-${CARGO_TARGET_DIR:-target}}
-echo "building example-axum, example-rocket and pwh-bench in release (target: $target_dir)..." >&2
-cargo build --release --quiet -p example-axum -p example-rocket -p pwh-bench --bins
+echo "building example-axum, example-rocket, example-actix and pwh-bench in release (target: $target_dir)..." >&2
+cargo build --release --quiet -p example-axum -p example-rocket -p example-actix -p pwh-bench --bins
 bin=$target_dir/release
 
 pin_app=()

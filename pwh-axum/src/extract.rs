@@ -1,63 +1,46 @@
 //! An extractor for hand-written axum handlers: the verified webhook, no handlers run.
 
-use std::ops::Deref;
-
 use axum::extract::{FromRef, FromRequest, Request};
-use pwh_core::{Dispatcher, Webhook};
+use pwh_core::Dispatcher;
 
-use crate::WebhookRejection;
+pwh_core::__adapter_types! {
+    /// A webhook verified by the app's [`Dispatcher`], for your own axum handler.
+    ///
+    /// It reads the body under the dispatcher's limit and checks method, size, signature, body
+    /// and freshness exactly as [`webhooks`](crate::webhooks) does, then hands you the parsed
+    /// [`Webhook`](pwh_core::Webhook) (it derefs to it) and the [`key`](Self::key) that signed
+    /// it. It runs **no** handler and keeps no redelivery memory: what you do with the events,
+    /// and the status you answer with, are yours (answer 2xx only once they are handled:
+    /// anything else makes Pusher deliver them again).
+    ///
+    /// The dispatcher comes from the router's state: `Dispatcher: FromRef<S>`, which holds when
+    /// the state *is* a `Dispatcher` or when you implement `FromRef` for your own state type.
+    /// As it reads the body, it must be the last argument of the handler. A refused request is
+    /// answered with a [`WebhookRejection`]: 401, 400, 405 (with `Allow: POST`) or 413, and its
+    /// reason as plain text.
+    ///
+    /// ```
+    /// use axum::{routing::post, Router};
+    /// use pwh_axum::VerifiedWebhook;
+    /// use pwh_core::{Dispatcher, KeyRing, Token};
+    ///
+    /// async fn receive(hook: VerifiedWebhook) -> String {
+    ///     let names: Vec<&str> = hook.events().iter().map(|e| e.name()).collect();
+    ///     format!("{}: {}", hook.key(), names.join(","))
+    /// }
+    ///
+    /// let dispatcher = Dispatcher::builder(KeyRing::new([Token::new("key", "secret")])).build();
+    /// let app: Router = Router::new()
+    ///     .route("/pusher/webhooks", post(receive))
+    ///     .with_state(dispatcher);
+    /// ```
+    pub struct VerifiedWebhook;
 
-/// A webhook verified by the app's [`Dispatcher`], for your own axum handler.
-///
-/// It reads the body under the dispatcher's limit and checks method, size, signature, body and
-/// freshness exactly as [`webhooks`](crate::webhooks) does, then hands you the parsed
-/// [`Webhook`] (it derefs to it). It runs **no** handler and keeps no redelivery memory: what
-/// you do with the events, and the status you answer with, are yours (answer 2xx only once they
-/// are handled: anything else makes Pusher deliver them again).
-///
-/// The dispatcher comes from the router's state: `Dispatcher: FromRef<S>`, which holds when
-/// the state *is* a `Dispatcher` or when you implement `FromRef` for your own state type. As it
-/// reads the body, it must be the last argument of the handler. A refused request is answered
-/// with a [`WebhookRejection`]: 401, 400, 405 (with `Allow: POST`) or 413, and its reason as
-/// plain text.
-///
-/// ```
-/// use axum::{routing::post, Router};
-/// use pwh_axum::VerifiedWebhook;
-/// use pwh_core::{Dispatcher, KeyRing, Token};
-///
-/// async fn receive(hook: VerifiedWebhook) -> String {
-///     let names: Vec<&str> = hook.events().iter().map(|e| e.name()).collect();
-///     names.join(",")
-/// }
-///
-/// let dispatcher = Dispatcher::builder(KeyRing::new([Token::new("key", "secret")])).build();
-/// let app: Router = Router::new()
-///     .route("/pusher/webhooks", post(receive))
-///     .with_state(dispatcher);
-/// ```
-#[derive(Debug, Clone, PartialEq)]
-pub struct VerifiedWebhook(Webhook<'static>);
-
-impl VerifiedWebhook {
-    /// The webhook.
-    pub fn into_inner(self) -> Webhook<'static> {
-        self.0
-    }
-}
-
-impl Deref for VerifiedWebhook {
-    type Target = Webhook<'static>;
-
-    fn deref(&self) -> &Self::Target {
-        &self.0
-    }
-}
-
-impl AsRef<Webhook<'static>> for VerifiedWebhook {
-    fn as_ref(&self) -> &Webhook<'static> {
-        &self.0
-    }
+    /// Why [`VerifiedWebhook`] refused a request: a [`Rejection`](pwh_core::Rejection),
+    /// answered with its [`status`](Self::status) and its message as plain text.
+    ///
+    /// The message never contains the body or a secret.
+    pub struct WebhookRejection;
 }
 
 impl<S> FromRequest<S> for VerifiedWebhook
@@ -70,10 +53,9 @@ where
     async fn from_request(request: Request, state: &S) -> Result<Self, Self::Rejection> {
         let dispatcher = Dispatcher::from_ref(state);
         let (parts, body) = request.into_parts();
-        let body =
-            crate::body::read(&parts.method, &parts.headers, body, dispatcher.body_limit()).await?;
-        let hook = dispatcher.verify(parts.method.as_str(), &parts.headers, &body)?;
-        Ok(Self(hook.into_owned()))
+        let body = dispatcher.read_body(&parts, body).await?;
+        let webhook = dispatcher.verify(parts.method.as_str(), &parts.headers, &body)?;
+        Ok(Self::new(webhook))
     }
 }
 
@@ -84,6 +66,8 @@ mod tests {
     use axum::Router;
     use http::{header, Method};
     use tower::ServiceExt;
+
+    use pwh_core::Webhook;
 
     use super::*;
     use crate::test_support::*;

@@ -5,15 +5,11 @@
     warn(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)
 )]
 
-mod body;
 mod extract;
 mod rejection;
-mod response;
 mod route;
-
 #[cfg(test)]
 mod test_support;
 
-pub use extract::VerifiedWebhook;
-pub use rejection::WebhookRejection;
+pub use extract::{VerifiedWebhook, WebhookRejection};
 pub use route::webhooks;

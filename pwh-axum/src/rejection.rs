@@ -1,51 +1,30 @@
 //! Why [`VerifiedWebhook`](crate::VerifiedWebhook) refused a request, as an axum response.
 
+use axum::body::Body;
 use axum::response::{IntoResponse, Response};
 use http::StatusCode;
-use pwh_core::Rejection;
 
-/// Why a request was refused before any handler saw it; answers with its status code and its
-/// message as plain text.
-///
-/// The message never contains the body or a secret.
-#[derive(Debug, thiserror::Error)]
-#[non_exhaustive]
-pub enum WebhookRejection {
-    /// The dispatcher refused the request: wrong method (405), body too large (413), bad or
-    /// missing signature or a stale webhook (401), or not a webhook (400).
-    #[error(transparent)]
-    Refused(#[from] Rejection),
-    /// The body could not be read, e.g. the client went away mid-body (400).
-    #[error("could not read the request body")]
-    UnreadableBody(#[source] axum::Error),
-}
+use crate::WebhookRejection;
 
 impl WebhookRejection {
-    /// The status code this rejection is answered with.
+    /// The status code this rejection is answered with: 401, 400, 405 or 413.
     pub fn status(&self) -> StatusCode {
-        match self {
-            Self::Refused(rejection) => rejection.status(),
-            Self::UnreadableBody(_) => StatusCode::BAD_REQUEST,
-        }
-    }
-
-    /// The dispatcher's reason, when it refused the request.
-    pub fn rejection(&self) -> Option<&Rejection> {
-        match self {
-            Self::Refused(rejection) => Some(rejection),
-            Self::UnreadableBody(_) => None,
-        }
+        self.rejection().status()
     }
 }
 
+/// The answer every pwh adapter sends: [`status`](WebhookRejection::status), the reason as
+/// `text/plain; charset=utf-8`, and `Allow: POST` on a 405.
 impl IntoResponse for WebhookRejection {
     fn into_response(self) -> Response {
-        crate::response::plain_text(self.status(), self.to_string())
+        self.response().to_http::<Body>()
     }
 }
 
 #[cfg(test)]
 mod tests {
+    use pwh_core::Rejection;
+
     use super::*;
     use crate::test_support::*;
 
@@ -59,8 +38,8 @@ mod tests {
             "X-Pusher-Signature does not match the body"
         );
 
-        let unreadable = WebhookRejection::UnreadableBody(axum::Error::new("connection reset"));
-        assert!(unreadable.rejection().is_none());
+        let unreadable = WebhookRejection::from(Rejection::unreadable_body("connection reset"));
+        assert_eq!(unreadable.status(), 400);
         let response = unreadable.into_response();
         assert_eq!(response.status(), 400);
         assert_eq!(text(response).await, "could not read the request body");

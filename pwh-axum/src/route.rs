@@ -1,8 +1,6 @@
 //! The endpoint: every method reaches the dispatcher, which answers.
 
-use axum::extract::Request;
-use axum::response::{IntoResponse, Response};
-use axum::routing::{any, MethodRouter};
+use axum::routing::{any_service, MethodRouter};
 use pwh_core::Dispatcher;
 
 /// The webhook endpoint, to mount at a path of your app:
@@ -14,34 +12,19 @@ use pwh_core::Dispatcher;
 /// up to [`Dispatcher::body_limit`] and no further (413), whatever axum's `DefaultBodyLimit`
 /// says; a body that fails to arrive is answered 400. Answers are short plain text.
 ///
-/// Works in an app of any state type `S`: the dispatcher travels with the route.
+/// It is the dispatcher's own `tower::Service` ([`Dispatcher::handle_http`]), so it works in an
+/// app of any state type `S`: the dispatcher travels with the route.
 pub fn webhooks<S>(dispatcher: Dispatcher) -> MethodRouter<S>
 where
     S: Clone + Send + Sync + 'static,
 {
-    any(move |request: Request| {
-        let dispatcher = dispatcher.clone();
-        async move { handle(&dispatcher, request).await }
-    })
-}
-
-async fn handle(dispatcher: &Dispatcher, request: Request) -> Response {
-    let (parts, body) = request.into_parts();
-    let body = match crate::body::read(&parts.method, &parts.headers, body, dispatcher.body_limit())
-        .await
-    {
-        Ok(body) => body,
-        Err(rejection) => return rejection.into_response(),
-    };
-    let response = dispatcher
-        .handle(parts.method.as_str(), &parts.headers, &body)
-        .await;
-    crate::response::from_core(&response)
+    any_service(dispatcher)
 }
 
 #[cfg(test)]
 mod tests {
-    use axum::extract::{DefaultBodyLimit, State};
+    use axum::extract::{DefaultBodyLimit, Request, State};
+    use axum::response::Response;
     use axum::routing::get;
     use axum::Router;
     use http::{header, Method};
@@ -250,7 +233,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_failing_handler_is_500() {
-        let dispatcher = dispatcher_with(|b| b.handler(Failing));
+        let dispatcher = dispatcher_with(|b| b.handler(failing()));
         let response = send(dispatcher, signed(PATH, &two_events(NOW_MS))).await;
         assert_eq!(response.status(), 500);
         let body = text(response).await;

@@ -1,4 +1,5 @@
-//! Fixtures shared by the unit tests: signed requests, recording and failing handlers.
+//! Fixtures of the unit tests: requests signed by `pwh_core::testing`, and bodies that stream,
+//! never end or fail.
 
 use std::convert::Infallible;
 
@@ -9,24 +10,12 @@ use axum::response::Response;
 use futures_util::stream;
 use http::header;
 use http_body_util::BodyExt;
-pub(crate) use pwh_core::testing::Recorder;
-use pwh_core::{
-    async_trait, Dispatcher, DispatcherBuilder, EventContext, EventHandler, EventRoute, FixedClock,
-    HandlerError, HandlerInfo, KeyRing, Token,
-};
+pub(crate) use pwh_core::testing::{sign, Failing, Recorder, TEST_KEY as KEY};
+use pwh_core::testing::{Harness, SignedRequest, TEST_TIME_MS};
+use pwh_core::{Dispatcher, DispatcherBuilder, EventRoute};
 
-pub(crate) const KEY: &str = "278d425bdf160c739803";
-pub(crate) const SECRET: &str = "7ad3773142a6692b25b8";
 /// The `time_ms` of fresh test webhooks; the dispatcher's clock is a second later.
-pub(crate) const NOW_MS: u64 = 1_700_000_000_000;
-
-pub(crate) fn keys() -> KeyRing {
-    KeyRing::new([Token::new(KEY, SECRET)])
-}
-
-pub(crate) fn sign(body: &[u8]) -> String {
-    keys().sign(KEY, body).unwrap()
-}
+pub(crate) const NOW_MS: u64 = TEST_TIME_MS;
 
 /// Two events, `channel_occupied` on `a` then `channel_vacated` on `b`.
 pub(crate) fn two_events(time_ms: u64) -> Vec<u8> {
@@ -68,16 +57,7 @@ pub(crate) fn post_with(
 
 /// A correctly signed POST of `body`, with a truthful `Content-Length`.
 pub(crate) fn signed(path: &str, body: &[u8]) -> Request {
-    let mut request = post_with(
-        path,
-        Some(KEY),
-        Some(&sign(body)),
-        Body::from(body.to_vec()),
-    );
-    request
-        .headers_mut()
-        .insert(header::CONTENT_LENGTH, body.len().into());
-    request
+    SignedRequest::raw(body).to_http(path)
 }
 
 /// `bytes` streamed in chunks of `size`, with no known length.
@@ -120,13 +100,14 @@ pub(crate) fn failing_body() -> Body {
     ]))
 }
 
+/// A dispatcher trusting the test token, with only the handlers `configure` adds, its clock a
+/// second after [`NOW_MS`].
 pub(crate) fn dispatcher_with(
     configure: impl FnOnce(DispatcherBuilder) -> DispatcherBuilder,
 ) -> Dispatcher {
-    let builder = Dispatcher::builder(keys())
-        .registered_handlers(false)
-        .clock(FixedClock::new(NOW_MS + 1_000));
-    configure(builder).build()
+    let harness = Harness::configure(|b| configure(b.registered_handlers(false)));
+    harness.set_now_ms(NOW_MS + 1_000);
+    harness.dispatcher().clone()
 }
 
 /// A dispatcher whose catch-all [`Recorder`] writes down every event it sees.
@@ -143,17 +124,8 @@ pub(crate) fn recording() -> (Dispatcher, Recorder) {
 }
 
 /// A handler that fails on `channel_vacated`.
-pub(crate) struct Failing;
-
-#[async_trait]
-impl EventHandler for Failing {
-    fn info(&self) -> HandlerInfo {
-        HandlerInfo::new("failing", EventRoute::kind("channel_vacated"))
-    }
-
-    async fn call(&self, _: &EventContext<'_>) -> Result<(), HandlerError> {
-        Err(HandlerError::new("database unavailable"))
-    }
+pub(crate) fn failing() -> Failing {
+    Failing::new(EventRoute::kind("channel_vacated"), "database unavailable")
 }
 
 pub(crate) fn content_type(response: &Response) -> &str {

@@ -4,6 +4,7 @@
 // break says why with `expect("...")`.
 #![cfg_attr(not(test), warn(clippy::unwrap_used, clippy::indexing_slicing))]
 
+mod adapter;
 mod clock;
 mod context;
 mod delivery;
@@ -21,6 +22,8 @@ mod registry;
 mod rejection;
 mod response;
 mod routes;
+#[cfg(feature = "tower")]
+mod service;
 mod token;
 mod webhook;
 

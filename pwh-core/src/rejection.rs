@@ -62,6 +62,17 @@ pub enum Rejection {
         /// Which part is wrong (never the body's content).
         reason: String,
     },
+    /// The body failed to arrive whole, e.g. the client went away mid-body (400). Refused by
+    /// an adapter while reading, through [`Dispatcher::refuse`](crate::Dispatcher::refuse).
+    #[error("could not read the request body")]
+    UnreadableBody {
+        /// The transport's error (logged at `debug`, never sent to the client).
+        cause: String,
+    },
+    /// The adapter found no dispatcher to hand the request to (500): the application is not
+    /// configured as the adapter's documentation says.
+    #[error("webhook receiver not configured")]
+    NotConfigured,
 }
 
 impl Rejection {
@@ -70,7 +81,8 @@ impl Rejection {
         match self {
             Self::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
             Self::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
-            Self::Malformed { .. } => StatusCode::BAD_REQUEST,
+            Self::Malformed { .. } | Self::UnreadableBody { .. } => StatusCode::BAD_REQUEST,
+            Self::NotConfigured => StatusCode::INTERNAL_SERVER_ERROR,
             Self::MissingKey
             | Self::UnknownKey
             | Self::MissingSignature
@@ -78,6 +90,13 @@ impl Rejection {
             | Self::SignatureMismatch
             | Self::Stale { .. }
             | Self::FromTheFuture { .. } => StatusCode::UNAUTHORIZED,
+        }
+    }
+
+    /// A body that failed to arrive: `cause` is the transport's error.
+    pub fn unreadable_body(cause: impl std::fmt::Display) -> Self {
+        Self::UnreadableBody {
+            cause: cause.to_string(),
         }
     }
 

@@ -4,7 +4,7 @@ use pwh_core::{Dispatcher, Rejection};
 use rocket::data::{ByteUnit, Data};
 use rocket::Request;
 
-use crate::WebhookError;
+use crate::headers::RocketHeaders;
 
 /// The name of the Rocket data limit that can lower the body limit of webhooks.
 ///
@@ -23,50 +23,36 @@ use crate::WebhookError;
 pub const LIMIT: &str = "pusher-webhook";
 
 /// The limit bodies are read up to: the smaller of the dispatcher's and Rocket's [`LIMIT`].
-pub(crate) fn limit(req: &Request<'_>, dispatcher: &Dispatcher) -> u64 {
-    let own = u64::try_from(dispatcher.body_limit()).unwrap_or(u64::MAX);
+pub(crate) fn limit(req: &Request<'_>, dispatcher: &Dispatcher) -> usize {
+    let own = dispatcher.body_limit();
     match req.limits().get(LIMIT) {
-        Some(rocket_limit) => own.min(rocket_limit.as_u64()),
+        Some(rocket_limit) => usize::try_from(rocket_limit.as_u64()).map_or(own, |r| own.min(r)),
         None => own,
     }
 }
 
-/// Reads the whole body if it fits within [`limit`].
+/// Reads the whole body with `data.open(limit)` if the dispatcher lets it be read
+/// ([`Dispatcher::read_body_with`]).
 ///
 /// # Errors
 ///
-/// [`Rejection::PayloadTooLarge`] (413) as soon as `Content-Length` or the bytes read go past
-/// the limit, [`WebhookError::Read`] (400) when the body cannot be read. Both are logged at
-/// `warn`, without the body.
+/// The [`Rejection`] (logged by the dispatcher): 405 for another method than `POST`, 413 as
+/// soon as `Content-Length` or the bytes read go past the limit, 400 when the body cannot be
+/// read.
 pub(crate) async fn read(
     req: &Request<'_>,
     data: Data<'_>,
     dispatcher: &Dispatcher,
-) -> Result<Vec<u8>, WebhookError> {
+) -> Result<Vec<u8>, Rejection> {
+    let headers = RocketHeaders(req.headers());
     let limit = limit(req, dispatcher);
-    let announced = req
-        .headers()
-        .get_one("content-length")
-        .and_then(|n| n.trim().parse::<u64>().ok());
-    if announced.is_some_and(|n| n > limit) {
-        return Err(too_large(limit));
-    }
-    match data.open(ByteUnit::from(limit)).into_bytes().await {
-        Ok(capped) if capped.is_complete() => Ok(capped.into_inner()),
-        Ok(_) => Err(too_large(limit)),
-        Err(e) => {
-            tracing::warn!(status = 400, error = %e, "could not read a Pusher webhook body");
-            Err(WebhookError::Read(e))
-        }
-    }
-}
-
-fn too_large(limit: u64) -> WebhookError {
-    let rejection = Rejection::PayloadTooLarge {
-        limit: usize::try_from(limit).unwrap_or(usize::MAX),
+    let read = |limit: usize| async move {
+        let capped = data.open(ByteUnit::from(limit)).into_bytes().await?;
+        Ok::<_, std::io::Error>(capped.is_complete().then(|| capped.into_inner()))
     };
-    tracing::warn!(status = 413, reason = %rejection, "rejected Pusher webhook");
-    WebhookError::Rejected(rejection)
+    dispatcher
+        .read_body_with(req.method().as_str(), &headers, limit, read)
+        .await
 }
 
 #[cfg(test)]
@@ -75,16 +61,16 @@ mod tests {
     use rocket::local::asynchronous::Client;
 
     use super::*;
-    use crate::test_support::{dispatcher_with, quiet_config};
+    use crate::test_support::{dispatcher, quiet_config};
 
-    async fn limit_with(dispatcher_limit: usize, rocket_limit: Option<u64>) -> u64 {
+    async fn limit_with(dispatcher_limit: usize, rocket_limit: Option<u64>) -> usize {
         let mut config = quiet_config();
         if let Some(bytes) = rocket_limit {
             config.limits = Limits::default().limit(LIMIT, bytes.bytes());
         }
         let client = Client::tracked(rocket::custom(config)).await.unwrap();
         let req = client.post("/");
-        let dispatcher = dispatcher_with(|b| b.body_limit(dispatcher_limit), Vec::new());
+        let dispatcher = dispatcher(|b| b.body_limit(dispatcher_limit));
         limit(req.inner(), &dispatcher)
     }
 

@@ -118,7 +118,7 @@ mod tests {
 
     #[test]
     fn the_path_defaults_and_can_be_changed() {
-        let hooks = Webhooks::new(dispatcher(Vec::new()));
+        let hooks = Webhooks::new(dispatcher(|b| b));
         assert_eq!(hooks.path(), "/pusher/webhooks");
         assert_eq!(hooks.at("/elsewhere").path(), "/elsewhere");
     }
@@ -128,7 +128,7 @@ mod tests {
         let seen = Recorder::new();
         let handler = seen.clone();
         let rocket = rocket::custom(quiet_config())
-            .attach(Webhooks::new(dispatcher(vec![Box::new(handler)])).at("/hooks/pusher"));
+            .attach(Webhooks::new(dispatcher(|b| b.handler(handler))).at("/hooks/pusher"));
         let client = Client::tracked(rocket).await.unwrap();
         let moved = post_signed(&client, "/hooks/pusher", &occupied("c-1")).await;
         assert_eq!(moved.status(), Status::Ok);
@@ -139,14 +139,14 @@ mod tests {
 
     #[rocket::async_test]
     async fn manages_the_dispatcher_unless_one_is() {
-        let rocket = rocket::custom(quiet_config()).attach(Webhooks::new(dispatcher(Vec::new())));
+        let rocket = rocket::custom(quiet_config()).attach(Webhooks::new(dispatcher(|b| b)));
         let client = Client::tracked(rocket).await.unwrap();
         assert!(client.rocket().state::<Dispatcher>().is_some());
 
-        let mine = dispatcher_with(|b| b.body_limit(7), Vec::new());
+        let mine = dispatcher(|b| b.body_limit(7));
         let rocket = rocket::custom(quiet_config())
             .manage(mine)
-            .attach(Webhooks::new(dispatcher(Vec::new())));
+            .attach(Webhooks::new(dispatcher(|b| b)));
         let client = Client::tracked(rocket).await.unwrap();
         let managed = client.rocket().state::<Dispatcher>().unwrap();
         assert_eq!(managed.body_limit(), 7);
@@ -155,8 +155,8 @@ mod tests {
     #[rocket::async_test]
     async fn a_bad_path_fails_ignition_without_panicking() {
         for path in ["no-leading-slash", "/a?b=c", "/<unclosed"] {
-            let rocket = rocket::custom(quiet_config())
-                .attach(Webhooks::new(dispatcher(Vec::new())).at(path));
+            let rocket =
+                rocket::custom(quiet_config()).attach(Webhooks::new(dispatcher(|b| b)).at(path));
             match Client::tracked(rocket).await {
                 Ok(_) => panic!("{path} was mounted"),
                 Err(e) => assert!(matches!(

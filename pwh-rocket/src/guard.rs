@@ -1,108 +1,92 @@
 //! A data guard that verifies a webhook for a route of your own.
 
-use std::ops::Deref;
-
-use pwh_core::{Dispatcher, Webhook};
+use pwh_core::{Dispatcher, Rejection};
 use rocket::data::{self, Data, FromData};
 use rocket::outcome::Outcome;
 use rocket::Request;
 
+use crate::body;
 use crate::headers::RocketHeaders;
-use crate::{body, WebhookError};
 
-/// A verified webhook, as a data guard for a route of your own.
-///
-/// It checks the request as the endpoint does (method, size, signature, body, freshness) with
-/// the [`Dispatcher`] Rocket manages ([`Webhooks`](crate::Webhooks) manages it; without the
-/// endpoint, call `.manage(dispatcher)`), and runs no handler. The body is read up to the
-/// same limit as the endpoint's (see [`LIMIT`](crate::LIMIT)).
-///
-/// On failure Rocket forwards the [`WebhookError`]'s status (401, 400, 413, 405, or 500 when
-/// no dispatcher is managed) to its catchers; take `Result<VerifiedWebhook, WebhookError>`
-/// to see why, and return the error to answer with its status and reason.
-///
-/// Unlike the endpoint, the guard keeps no memory of deliveries: a body Pusher delivers again
-/// (after an answer other than 2xx) yields the same events again.
-///
-/// ```
-/// use pwh_rocket::{VerifiedWebhook, WebhookError};
-///
-/// #[rocket::post("/my-hooks", data = "<hook>")]
-/// fn my_hooks(hook: Result<VerifiedWebhook, WebhookError>) -> Result<&'static str, WebhookError> {
-///     for event in hook?.events() {
-///         println!("{} on {:?}", event.name(), event.str("channel"));
-///     }
-///     Ok("ok")
-/// }
-/// ```
-#[derive(Debug, Clone, PartialEq)]
-pub struct VerifiedWebhook {
-    webhook: Webhook<'static>,
-    key: String,
-}
+pwh_core::__adapter_types! {
+    /// A verified webhook, as a data guard for a route of your own.
+    ///
+    /// It checks the request as the endpoint does (method, size, signature, body, freshness)
+    /// with the [`Dispatcher`] Rocket manages ([`Webhooks`](crate::Webhooks) manages it;
+    /// without the endpoint, call `.manage(dispatcher)`), and runs no handler. The body is read
+    /// up to the same limit as the endpoint's (see [`LIMIT`](crate::LIMIT)). It derefs to the
+    /// [`Webhook`](pwh_core::Webhook), and has the [`key`](Self::key) that signed it.
+    ///
+    /// On failure Rocket forwards the [`WebhookRejection`]'s status (401, 400, 413, 405, or
+    /// 500 when no dispatcher is managed) to its catchers; take
+    /// `Result<VerifiedWebhook, WebhookRejection>` to see why, and return the rejection to
+    /// answer with its status and reason.
+    ///
+    /// Unlike the endpoint, the guard keeps no memory of deliveries: a body Pusher delivers
+    /// again (after an answer other than 2xx) yields the same events again.
+    ///
+    /// ```
+    /// use pwh_rocket::{VerifiedWebhook, WebhookRejection};
+    ///
+    /// #[rocket::post("/my-hooks", data = "<hook>")]
+    /// fn my_hooks(
+    ///     hook: Result<VerifiedWebhook, WebhookRejection>,
+    /// ) -> Result<&'static str, WebhookRejection> {
+    ///     let hook = hook?;
+    ///     for event in hook.events() {
+    ///         println!("{}: {} on {:?}", hook.key(), event.name(), event.str("channel"));
+    ///     }
+    ///     Ok("ok")
+    /// }
+    /// ```
+    pub struct VerifiedWebhook;
 
-impl VerifiedWebhook {
-    /// The webhook: its `time_ms` and its events, in body order.
-    pub fn webhook(&self) -> &Webhook<'static> {
-        &self.webhook
-    }
-
-    /// The key of the token that signed it (`X-Pusher-Key`), to tell apps apart.
-    pub fn key(&self) -> &str {
-        &self.key
-    }
-
-    /// The webhook, by value.
-    pub fn into_inner(self) -> Webhook<'static> {
-        self.webhook
-    }
-}
-
-impl Deref for VerifiedWebhook {
-    type Target = Webhook<'static>;
-
-    fn deref(&self) -> &Self::Target {
-        &self.webhook
-    }
+    /// Why the [`VerifiedWebhook`] data guard failed: a [`Rejection`](pwh_core::Rejection),
+    /// with the status to answer with ([`status`](Self::status)).
+    ///
+    /// Rocket hands the status to its catchers; take `Result<VerifiedWebhook,
+    /// WebhookRejection>` in your route to see the reason, and return the rejection (it is a
+    /// [`Responder`](rocket::response::Responder): its status and its message as plain text)
+    /// or answer as you like. The messages never contain the body or a secret.
+    pub struct WebhookRejection {
+        not_configured: "no pwh_core::Dispatcher is managed: attach pwh_rocket::Webhooks::new(dispatcher) or call .manage(dispatcher) on the Rocket"
+    };
 }
 
 #[rocket::async_trait]
 impl<'r> FromData<'r> for VerifiedWebhook {
-    type Error = WebhookError;
+    type Error = WebhookRejection;
 
     async fn from_data(req: &'r Request<'_>, data: Data<'r>) -> data::Outcome<'r, Self> {
-        let Some(dispatcher) = req.rocket().state::<Dispatcher>() else {
-            tracing::error!(
-                "VerifiedWebhook needs a pwh_core::Dispatcher in Rocket's state: attach \
-                 pwh_rocket::Webhooks::new(dispatcher) or call .manage(dispatcher)"
-            );
-            return fail(WebhookError::NoDispatcher);
-        };
-        let body = match body::read(req, data, dispatcher).await {
-            Ok(body) => body,
-            Err(error) => return fail(error),
-        };
-        let headers = RocketHeaders(req.headers());
-        match dispatcher.verify(req.method().as_str(), &headers, &body) {
-            Ok(webhook) => {
-                // Verified, so the key header names a token of the ring.
-                let key = pwh_core::Headers::header(&headers, "x-pusher-key")
-                    .map(str::trim)
-                    .and_then(|key| dispatcher.keys().get(key))
-                    .map(|token| token.key().to_owned())
-                    .unwrap_or_default();
-                Outcome::Success(Self {
-                    webhook: webhook.into_owned(),
-                    key,
-                })
+        let result = match req.rocket().state::<Dispatcher>() {
+            Some(dispatcher) => verify(dispatcher, req, data).await,
+            None => {
+                tracing::error!(
+                    "VerifiedWebhook needs a pwh_core::Dispatcher in Rocket's state: attach \
+                     pwh_rocket::Webhooks::new(dispatcher) or call .manage(dispatcher)"
+                );
+                Err(Rejection::NotConfigured)
             }
-            Err(rejection) => fail(rejection.into()),
+        };
+        match result {
+            Ok(webhook) => Outcome::Success(webhook),
+            Err(rejection) => {
+                let rejection = WebhookRejection::from(rejection);
+                Outcome::Error((rejection.status(), rejection))
+            }
         }
     }
 }
 
-fn fail<'r>(error: WebhookError) -> data::Outcome<'r, VerifiedWebhook> {
-    Outcome::Error((error.status(), error))
+async fn verify(
+    dispatcher: &Dispatcher,
+    req: &Request<'_>,
+    data: Data<'_>,
+) -> Result<VerifiedWebhook, Rejection> {
+    let body = body::read(req, data, dispatcher).await?;
+    let headers = RocketHeaders(req.headers());
+    let webhook = dispatcher.verify(req.method().as_str(), &headers, &body)?;
+    Ok(VerifiedWebhook::new(webhook))
 }
 
 #[cfg(test)]
@@ -118,7 +102,7 @@ mod tests {
 
     /// Echoes what the guard gave: the events, or the error's status and message.
     #[post("/guarded", data = "<hook>")]
-    fn guarded(hook: Result<VerifiedWebhook, WebhookError>) -> (Status, String) {
+    fn guarded(hook: Result<VerifiedWebhook, WebhookRejection>) -> (Status, String) {
         match hook {
             Ok(hook) => {
                 let events: Vec<String> = hook
@@ -141,8 +125,8 @@ mod tests {
     /// Answers with the error itself (its `Responder`).
     #[post("/responder", data = "<hook>")]
     fn responder(
-        hook: Result<VerifiedWebhook, WebhookError>,
-    ) -> Result<&'static str, WebhookError> {
+        hook: Result<VerifiedWebhook, WebhookRejection>,
+    ) -> Result<&'static str, WebhookRejection> {
         hook.map(|_| "fine")
     }
 
@@ -154,13 +138,13 @@ mod tests {
     async fn yields_the_events_of_a_valid_request_without_running_handlers() {
         let seen = Recorder::new();
         let handler = seen.clone();
-        let rocket = app(quiet_config()).manage(dispatcher(vec![Box::new(handler)]));
+        let rocket = app(quiet_config()).manage(dispatcher(|b| b.handler(handler)));
         let client = Client::tracked(rocket).await.unwrap();
         let response = post_signed(&client, "/guarded", &occupied("c-1")).await;
         assert_eq!(response.status(), Status::Ok);
         assert_eq!(
             response.into_string().await.as_deref(),
-            Some("app-key channel_occupied c-1")
+            Some(format!("{KEY} channel_occupied c-1").as_str())
         );
         let strict = post_signed(&client, "/strict", &occupied("c-2")).await;
         assert_eq!(strict.into_string().await.as_deref(), Some("1"));
@@ -169,7 +153,7 @@ mod tests {
 
     #[rocket::async_test]
     async fn works_beside_the_endpoint_with_its_dispatcher() {
-        let rocket = app(quiet_config()).attach(Webhooks::new(dispatcher(Vec::new())));
+        let rocket = app(quiet_config()).attach(Webhooks::new(dispatcher(|b| b)));
         let client = Client::tracked(rocket).await.unwrap();
         let response = post_signed(&client, "/guarded", &occupied("c-1")).await;
         assert_eq!(response.status(), Status::Ok);
@@ -177,7 +161,7 @@ mod tests {
 
     #[rocket::async_test]
     async fn refuses_with_the_right_status_and_reason() {
-        let dispatcher = dispatcher_with(|b| b.body_limit(200), Vec::new());
+        let dispatcher = dispatcher(|b| b.body_limit(200));
         let client = Client::tracked(app(quiet_config()).manage(dispatcher))
             .await
             .unwrap();
@@ -232,7 +216,7 @@ mod tests {
     async fn honours_rocket_s_limit() {
         let mut config = quiet_config();
         config.limits = Limits::default().limit(crate::LIMIT, 32.bytes());
-        let client = Client::tracked(app(config).manage(dispatcher(Vec::new())))
+        let client = Client::tracked(app(config).manage(dispatcher(|b| b)))
             .await
             .unwrap();
         let response = post_signed(&client, "/guarded", &occupied("c")).await;

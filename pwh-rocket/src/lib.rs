@@ -7,15 +7,14 @@
 
 mod body;
 mod endpoint;
-mod error;
 mod fairing;
 mod guard;
 mod headers;
+mod rejection;
 mod reply;
 #[cfg(test)]
 mod test_support;
 
 pub use body::LIMIT;
-pub use error::WebhookError;
 pub use fairing::Webhooks;
-pub use guard::VerifiedWebhook;
+pub use guard::{VerifiedWebhook, WebhookRejection};

@@ -1,24 +1,19 @@
-//! The plain-text answers the endpoint and [`WebhookError`](crate::WebhookError) send.
+//! The dispatcher's answer as a Rocket response.
 
-use std::borrow::Cow;
 use std::io::Cursor;
 
-use rocket::http::{ContentType, Status};
+use pwh_core::WebhookResponse;
+use rocket::http::{Header, Status};
 use rocket::Response;
 
-/// `status` with `body` as `text/plain; charset=utf-8`; a 405 also says `Allow: POST`.
-pub(crate) fn plain(status: Status, body: impl Into<Cow<'static, str>>) -> Response<'static> {
-    let body: Cow<'static, [u8]> = match body.into() {
-        Cow::Borrowed(text) => Cow::Borrowed(text.as_bytes()),
-        Cow::Owned(text) => Cow::Owned(text.into_bytes()),
-    };
-    let mut response = Response::build();
-    response
-        .status(status)
-        .header(ContentType::Plain)
-        .sized_body(body.len(), Cursor::new(body));
-    if status == Status::MethodNotAllowed {
-        response.raw_header("Allow", "POST");
+/// `response` as Rocket sends it: its status, its headers and its plain-text body.
+pub(crate) fn respond(response: &WebhookResponse) -> Response<'static> {
+    let body = response.body();
+    let mut builder = Response::build();
+    builder.status(Status::new(response.status().as_u16()));
+    for (name, value) in response.headers() {
+        builder.header(Header::new(name, value));
     }
-    response.finalize()
+    builder.sized_body(body.len(), Cursor::new(body.into_owned().into_bytes()));
+    builder.finalize()
 }

@@ -1,21 +1,16 @@
-//! Shared pieces of the unit tests: a quiet Rocket, a dispatcher, signed requests, handlers.
+//! Shared pieces of the unit tests: a quiet Rocket, a dispatcher trusting `pwh_core::testing`'s
+//! token, signed requests.
 
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Arc;
-
-pub(crate) use pwh_core::testing::Recorder;
-use pwh_core::{
-    async_trait, Dispatcher, DispatcherBuilder, EventContext, EventHandler, EventRoute, FixedClock,
-    HandlerError, HandlerInfo, KeyRing, Token,
-};
+pub(crate) use pwh_core::testing::{sign, Failing, Recorder, TEST_KEY as KEY};
+use pwh_core::testing::{Harness, SignedRequest, TestWebhook, TEST_TIME_MS};
+use pwh_core::{Dispatcher, DispatcherBuilder, EventRoute};
 use rocket::http::Header;
 use rocket::local::asynchronous::{Client, LocalResponse};
 
-pub(crate) const KEY: &str = "app-key";
-pub(crate) const SECRET: &str = "app-secret";
-pub(crate) const TIME_MS: u64 = 1_327_078_148_132;
-pub(crate) const NOW_MS: u64 = TIME_MS + 1_000;
+pub(crate) const NOW_MS: u64 = TEST_TIME_MS + 1_000;
 pub(crate) const PATH: &str = "/pusher/webhooks";
+/// What [`failing`] handlers fail with: it must not reach the answer.
+pub(crate) const SECRET_MESSAGE: &str = "database password rejected";
 
 /// Rocket's debug configuration, without its log output.
 pub(crate) fn quiet_config() -> rocket::Config {
@@ -25,85 +20,36 @@ pub(crate) fn quiet_config() -> rocket::Config {
     }
 }
 
-pub(crate) fn keys() -> KeyRing {
-    KeyRing::new([Token::new(KEY, SECRET)])
-}
-
-/// A dispatcher with only `handlers`, the clock at [`NOW_MS`], changed by `configure`.
-pub(crate) fn dispatcher_with(
+/// A dispatcher trusting the test token, with only the handlers `configure` adds, its clock
+/// at [`NOW_MS`].
+pub(crate) fn dispatcher(
     configure: impl FnOnce(DispatcherBuilder) -> DispatcherBuilder,
-    handlers: Vec<Box<dyn EventHandler>>,
 ) -> Dispatcher {
-    let mut builder = Dispatcher::builder(keys())
-        .registered_handlers(false)
-        .clock(FixedClock::new(NOW_MS));
-    for handler in handlers {
-        builder = builder.handler(Boxed(handler));
-    }
-    configure(builder).build()
-}
-
-pub(crate) fn dispatcher(handlers: Vec<Box<dyn EventHandler>>) -> Dispatcher {
-    dispatcher_with(|b| b, handlers)
+    let harness = Harness::configure(|b| configure(b.registered_handlers(false)));
+    harness.set_now_ms(NOW_MS);
+    harness.dispatcher().clone()
 }
 
 /// A webhook body with one `channel_occupied` event.
 pub(crate) fn occupied(channel: &str) -> Vec<u8> {
-    format!(
-        r#"{{"time_ms":{TIME_MS},"events":[{{"name":"channel_occupied","channel":"{channel}"}}]}}"#
-    )
-    .into_bytes()
+    TestWebhook::new().channel_occupied(channel).body()
 }
 
-pub(crate) fn sign(body: &[u8]) -> String {
-    keys().sign(KEY, body).unwrap()
+/// A catch-all handler that always fails, counting its calls.
+pub(crate) fn failing() -> Failing {
+    Failing::new(EventRoute::Any, SECRET_MESSAGE)
 }
 
-/// POSTs `body` to `path`, signed with [`KEY`].
+/// POSTs `body` to `path`, signed with the test token.
 pub(crate) async fn post_signed<'c>(
     client: &'c Client,
     path: &'static str,
     body: &[u8],
 ) -> LocalResponse<'c> {
-    client
-        .post(path)
-        .header(Header::new("X-Pusher-Key", KEY))
-        .header(Header::new("X-Pusher-Signature", sign(body)))
-        .header(Header::new("Content-Type", "application/json"))
-        .body(body)
-        .dispatch()
-        .await
-}
-
-struct Boxed(Box<dyn EventHandler>);
-
-#[async_trait]
-impl EventHandler for Boxed {
-    fn info(&self) -> HandlerInfo {
-        self.0.info()
+    let signed = SignedRequest::raw(body);
+    let mut request = client.post(path).body(&signed.body);
+    for (name, value) in signed.headers {
+        request = request.header(Header::new(name, value));
     }
-    async fn call(&self, cx: &EventContext<'_>) -> Result<(), HandlerError> {
-        self.0.call(cx).await
-    }
-}
-
-/// A catch-all handler that always fails, counting its calls.
-#[derive(Default)]
-pub(crate) struct Failing {
-    pub(crate) calls: Arc<AtomicUsize>,
-}
-
-impl Failing {
-    pub(crate) const SECRET_MESSAGE: &'static str = "database password rejected";
-}
-
-#[async_trait]
-impl EventHandler for Failing {
-    fn info(&self) -> HandlerInfo {
-        HandlerInfo::new("failing", EventRoute::Any)
-    }
-    async fn call(&self, _: &EventContext<'_>) -> Result<(), HandlerError> {
-        self.calls.fetch_add(1, Ordering::SeqCst);
-        Err(HandlerError::new(Self::SECRET_MESSAGE))
-    }
+    request.dispatch().await
 }

@@ -1,7 +1,12 @@
-//! Shared fixtures of pwh's cross-crate tests: the conformance cases.
+//! Shared fixtures of pwh's cross-crate tests: the conformance cases, a receiver configured
+//! for them, and the loop that runs them through any adapter.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
 
 pub use pwh_core::testing::Recorder;
-use pwh_core::{KeyRing, Token};
+use pwh_core::{Dispatcher, FixedClock, KeyRing, Token};
 use serde::Deserialize;
 
 /// The conformance cases, a byte-for-byte copy of the shared suite.
@@ -94,4 +99,81 @@ fn normalize(mut raw: serde_json::Value) -> serde_json::Value {
         }
     }
     raw
+}
+
+/// One receiver for the whole suite: the clock is set to each case's `now_ms`, and the
+/// recorder drained after each case. Redelivery memory is off, since several cases send the
+/// same body on purpose.
+pub struct Receiver {
+    /// The dispatcher to mount.
+    pub dispatcher: Dispatcher,
+    clock: Arc<FixedClock>,
+    recorder: Recorder,
+}
+
+impl Receiver {
+    /// A receiver configured as the suite says.
+    pub fn new(suite: &Suite) -> Self {
+        let clock = Arc::new(FixedClock::new(0));
+        let recorder = Recorder::default();
+        let dispatcher = Dispatcher::builder(suite.keys())
+            .registered_handlers(false)
+            .handler(recorder.clone())
+            .clock(Arc::clone(&clock))
+            .max_age(Some(Duration::from_millis(suite.max_age_ms)))
+            .without_delivery_log()
+            .build();
+        Self {
+            dispatcher,
+            clock,
+            recorder,
+        }
+    }
+}
+
+/// Runs every case with `send`, which returns the status, and checks status and events.
+pub async fn run_suite<'s, F, Fut>(label: &str, receiver: &Receiver, suite: &'s Suite, mut send: F)
+where
+    F: FnMut(&'s Case) -> Fut,
+    Fut: std::future::Future<Output = u16>,
+{
+    let mut failures = Vec::new();
+    for case in &suite.cases {
+        receiver.clock.set(case.now_ms);
+        let before = receiver.recorder.events().len();
+        let status = send(case).await;
+        let events = receiver.recorder.events().split_off(before);
+        if status != case.expect_status || events != case.expect_events {
+            failures.push(format!(
+                "{}: status {status} (want {}), events {events:?} (want {:?})",
+                case.name, case.expect_status, case.expect_events
+            ));
+        }
+    }
+    assert_eq!(suite.cases.len(), 33);
+    assert!(
+        failures.is_empty(),
+        "{label}: {} failing cases:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+}
+
+/// Sends `case` to `addr` over TCP and returns the status.
+pub async fn send_tcp(addr: SocketAddr, case: &Case) -> u16 {
+    let headers: Vec<(&str, &str)> = case
+        .headers
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
+    example_shared::http::send(
+        addr,
+        &case.method,
+        "/pusher/webhooks",
+        &headers,
+        &case.body(),
+    )
+    .await
+    .unwrap_or_else(|e| panic!("{}: {e}", case.name))
+    .status
 }

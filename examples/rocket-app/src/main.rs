@@ -16,6 +16,7 @@ use example_shared::{demo, App};
 
 #[rocket::main]
 async fn main() -> ExitCode {
+    // Installs a `tracing` subscriber: Rocket does not, and without one pwh's lines go nowhere.
     let Some(config) = example_shared::start("info,rocket=warn") else {
         return ExitCode::FAILURE;
     };

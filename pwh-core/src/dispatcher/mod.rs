@@ -2,6 +2,7 @@
 
 mod builder;
 mod check;
+mod intake;
 mod run;
 
 use std::sync::Arc;

@@ -30,6 +30,8 @@
 //! ```
 
 mod delivery_log;
+mod failing;
+mod request;
 
 use std::sync::{Arc, Mutex, PoisonError};
 
@@ -46,6 +48,8 @@ use crate::response::WebhookResponse;
 use crate::token::Token;
 
 pub use delivery_log::check_delivery_log;
+pub use failing::Failing;
+pub use request::sign;
 
 /// The key of the token test webhooks are signed with.
 pub const TEST_KEY: &str = "pwh-test-key";
