@@ -61,7 +61,7 @@ async fn over_tcp() {
 
 #[actix_web::test]
 async fn other_methods_are_405_with_allow_post_and_plain_text() {
-    let harness = Harness::new();
+    let harness = Harness::configure(|b| b.registered_handlers(false));
     let app =
         init_service(App::new().service(pwh_actix::webhooks(PATH, harness.dispatcher().clone())))
             .await;
@@ -123,7 +123,7 @@ async fn receive(
 
 #[actix_web::test]
 async fn the_extractor_verifies_and_refuses_with_the_same_answers() {
-    let harness = Harness::new();
+    let harness = Harness::configure(|b| b.registered_handlers(false));
     let app = init_service(
         App::new()
             .app_data(harness.dispatcher().clone())
