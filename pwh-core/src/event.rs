@@ -9,6 +9,7 @@ use serde::ser::{Serialize, SerializeMap, Serializer};
 use serde_json::value::RawValue;
 
 use crate::extract::ExtractError;
+use crate::fields::Fields;
 use crate::json::{self, refuse_strings_quietly, Key};
 use crate::kind::PusherEvent;
 
@@ -39,7 +40,7 @@ use crate::kind::PusherEvent;
 #[derive(Clone)]
 pub struct Event<'a> {
     name: Cow<'a, str>,
-    fields: Vec<Field<'a>>,
+    fields: Fields<'a>,
 }
 
 /// One field besides `name`: its key and its raw JSON. A string's text is read from the raw
@@ -64,7 +65,7 @@ impl<'a> Field<'a> {
     pub(crate) fn text(&self) -> Option<&str> {
         let json = self.raw.get();
         let inner = json.strip_prefix('"')?.strip_suffix('"')?;
-        if !inner.contains('\\') {
+        if !inner.bytes().any(|b| b == b'\\') {
             return Some(inner);
         }
         self.unescaped
@@ -152,7 +153,12 @@ impl<'a> Event<'a> {
     pub fn into_owned(self) -> Event<'static> {
         Event {
             name: Cow::Owned(self.name.into_owned()),
-            fields: self.fields.into_iter().map(Field::into_owned).collect(),
+            fields: self
+                .fields
+                .into_vec()
+                .into_iter()
+                .map(Field::into_owned)
+                .collect(),
         }
     }
 
@@ -224,8 +230,7 @@ impl<'de> Visitor<'de> for EventSeed<'_, 'de> {
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
         let mut name = None;
-        // Pusher's kinds have at most five fields besides `name`.
-        let mut fields = Vec::with_capacity(5);
+        let mut fields = Fields::new();
         while let Some(Key(key)) = map.next_key()? {
             let raw: &'de RawValue = map.next_value()?;
             if key != "name" {

@@ -11,6 +11,7 @@ mod delivery;
 mod dispatcher;
 mod event;
 mod extract;
+mod fields;
 mod handler;
 mod handler_fn;
 mod headers;

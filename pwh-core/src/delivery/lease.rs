@@ -221,16 +221,36 @@ impl Delivery<'_> {
         } else {
             End::Release
         };
-        let pairs: Vec<(u32, &str)> = self
+        let done = self
             .runs
             .iter()
             .filter(|run| run.result.is_done())
-            .filter_map(|run| Some((u32::try_from(run.event).ok()?, &*run.handler)))
-            .collect();
+            .filter_map(|run| Some((u32::try_from(run.event).ok()?, &*run.handler)));
+        // Most webhooks have a few runs: their pairs stay on the stack.
+        let mut few = [(0, ""); 8];
+        let mut many = Vec::new();
+        let mut count = 0;
+        for pair in done {
+            match few.get_mut(count) {
+                Some(slot) if many.is_empty() => *slot = pair,
+                _ => {
+                    if many.is_empty() {
+                        many.extend_from_slice(&few);
+                    }
+                    many.push(pair);
+                }
+            }
+            count += 1;
+        }
+        let pairs = if many.is_empty() {
+            few.get(..count).unwrap_or_default()
+        } else {
+            many.as_slice()
+        };
         let log = &*self.memory.active.log;
-        let finished = match log.finish_now(&self.id, self.lease, &pairs, end) {
+        let finished = match log.finish_now(&self.id, self.lease, pairs, end) {
             Some(finished) => finished,
-            None => log.finish(&self.id, self.lease, &pairs, end).await,
+            None => log.finish(&self.id, self.lease, pairs, end).await,
         };
         if let Err(error) = finished {
             tracing::warn!(
