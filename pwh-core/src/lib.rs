@@ -18,6 +18,7 @@ mod headers;
 mod json;
 mod keyring;
 mod kind;
+mod observe;
 mod outcome;
 mod registry;
 mod rejection;

@@ -76,6 +76,24 @@ pub enum Rejection {
 }
 
 impl Rejection {
+    /// A short, fixed name of the reason, for metrics and log fields.
+    pub fn label(&self) -> &'static str {
+        match self {
+            Self::MethodNotAllowed { .. } => "method_not_allowed",
+            Self::PayloadTooLarge { .. } => "payload_too_large",
+            Self::MissingKey => "missing_key",
+            Self::UnknownKey => "unknown_key",
+            Self::MissingSignature => "missing_signature",
+            Self::MalformedSignature { .. } => "malformed_signature",
+            Self::SignatureMismatch => "signature_mismatch",
+            Self::Stale { .. } => "stale",
+            Self::FromTheFuture { .. } => "clock_skew",
+            Self::Malformed { .. } => "malformed",
+            Self::UnreadableBody { .. } => "unreadable_body",
+            Self::NotConfigured => "not_configured",
+        }
+    }
+
     /// The HTTP status this rejection is answered with.
     pub fn status(&self) -> StatusCode {
         match self {

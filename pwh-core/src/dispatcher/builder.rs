@@ -11,8 +11,10 @@ use crate::clock::{Clock, SystemClock};
 use crate::delivery::{DeliveryLog, Memory, MemoryLog};
 use crate::handler::{EventHandler, HandlerInfo};
 use crate::keyring::KeyRing;
+use crate::observe::OutcomeHook;
 use crate::outcome::Name;
 use crate::registry;
+use crate::response::WebhookResponse;
 use crate::routes::Routes;
 
 /// Configures a [`Dispatcher`]; start with [`Dispatcher::builder`].
@@ -31,6 +33,7 @@ pub struct DispatcherBuilder {
     fail_open: bool,
     /// The state types given to [`state`](Self::state).
     provided: HashSet<TypeId>,
+    on_outcome: Option<OutcomeHook>,
 }
 
 /// Why [`DispatcherBuilder::try_build`] could not build a dispatcher.
@@ -70,6 +73,7 @@ impl DispatcherBuilder {
             retention: Dispatcher::DEFAULT_RETENTION,
             fail_open: false,
             provided: HashSet::new(),
+            on_outcome: None,
         }
     }
 
@@ -147,6 +151,35 @@ impl DispatcherBuilder {
     /// or replay then runs them again) and says so in the log.
     pub fn fail_open(mut self, fail_open: bool) -> Self {
         self.fail_open = fail_open;
+        self
+    }
+
+    /// Calls `hook` with every answer the dispatcher gives, after it is decided: the status,
+    /// and the outcome (each handler run, its result and time) or the rejection. For counting
+    /// outcomes your own way; with the `metrics` feature, pwh already counts them through the
+    /// `metrics` facade.
+    ///
+    /// ```
+    /// use std::sync::atomic::{AtomicUsize, Ordering};
+    /// use std::sync::Arc;
+    /// use pwh_core::{Dispatcher, KeyRing, Token};
+    ///
+    /// let refused = Arc::new(AtomicUsize::new(0));
+    /// let counter = Arc::clone(&refused);
+    /// let dispatcher = Dispatcher::builder(KeyRing::new([Token::new("k", "s")]))
+    ///     .on_outcome(move |response| {
+    ///         if response.rejection().is_some() {
+    ///             counter.fetch_add(1, Ordering::Relaxed);
+    ///         }
+    ///     })
+    ///     .build();
+    /// # tokio::runtime::Builder::new_current_thread().enable_time().build().unwrap().block_on(async {
+    /// dispatcher.handle("GET", &[("X-Pusher-Key", "k")], b"").await;
+    /// # });
+    /// assert_eq!(refused.load(Ordering::Relaxed), 1);
+    /// ```
+    pub fn on_outcome(mut self, hook: impl Fn(&WebhookResponse) + Send + Sync + 'static) -> Self {
+        self.on_outcome = Some(Arc::new(hook));
         self
     }
 
@@ -235,6 +268,7 @@ impl DispatcherBuilder {
                 memory: self
                     .log
                     .map(|log| Memory::new(log, lease_for, self.fail_open)),
+                on_outcome: self.on_outcome,
             }),
         })
     }

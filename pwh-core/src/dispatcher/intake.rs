@@ -1,5 +1,7 @@
 //! What adapters check and refuse around reading the body, logged as the dispatcher logs.
 
+use std::time::Duration;
+
 use super::check::log_rejection;
 use super::Dispatcher;
 use crate::headers::{Headers, KEY};
@@ -113,6 +115,10 @@ impl Dispatcher {
             tracing::debug!(%cause, "a Pusher webhook's body failed to arrive");
         }
         log_rejection(&rejection, headers.header(KEY));
+        if self.inner.observed() {
+            let response = WebhookResponse::from(rejection.clone());
+            crate::observe::answered(self.inner.on_outcome.as_ref(), &response, Duration::ZERO);
+        }
         rejection
     }
 }

@@ -18,6 +18,7 @@ use crate::delivery::{Memory, Started};
 use crate::handler::{EventHandler, HandlerInfo};
 use crate::headers::{Headers, KEY, SIGNATURE};
 use crate::keyring::KeyRing;
+use crate::observe::{self, OutcomeHook};
 use crate::outcome::{Name, RunResult, WebhookOutcome};
 use crate::rejection::Rejection;
 use crate::response::WebhookResponse;
@@ -71,6 +72,7 @@ struct Inner {
     /// How long a body is remembered without a max age.
     retention: Duration,
     memory: Option<Memory>,
+    on_outcome: Option<OutcomeHook>,
 }
 
 #[derive(Clone)]
@@ -91,6 +93,13 @@ impl HandlerRef {
             Self::Registered(h) => *h,
             Self::Added(h) => h.as_ref(),
         }
+    }
+}
+
+impl Inner {
+    /// Whether refusals outside `handle` must be reported (to the hook or the metrics).
+    fn observed(&self) -> bool {
+        self.on_outcome.is_some() || cfg!(feature = "metrics")
     }
 }
 
@@ -153,13 +162,15 @@ impl Dispatcher {
     {
         let arrived = Instant::now();
         let key = headers.header(KEY);
-        match self.check(method, key, headers.header(SIGNATURE), body) {
+        let response = match self.check(method, key, headers.header(SIGNATURE), body) {
             Ok(checked) => WebhookResponse::handled(self.dispatch(checked, arrived).await),
             Err(rejection) => {
                 log_rejection(&rejection, key);
                 WebhookResponse::from(rejection)
             }
-        }
+        };
+        observe::answered(self.inner.on_outcome.as_ref(), &response, arrived.elapsed());
+        response
     }
 
     /// Checks a request as [`handle`](Self::handle) does (method, size, signature, body,
@@ -225,6 +236,7 @@ impl Dispatcher {
             now_ms,
         } = checked;
         webhook.set_received(now_ms, key);
+        observe::events(webhook.events());
         let inner = &*self.inner;
         let mut outcome = WebhookOutcome {
             events: webhook.events().len(),
