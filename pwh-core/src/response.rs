@@ -105,15 +105,6 @@ impl WebhookResponse {
         self.result.as_ref().err()
     }
 
-    /// The outcome or the rejection, by value.
-    ///
-    /// # Errors
-    ///
-    /// The [`Rejection`] when the request was refused.
-    pub fn into_result(self) -> Result<WebhookOutcome, Rejection> {
-        self.result
-    }
-
     /// A short plain-text body for the answer. It never names handlers or their errors, which
     /// stay in the logs.
     pub fn body(&self) -> Cow<'static, str> {

@@ -5,8 +5,10 @@
     warn(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)
 )]
 
+mod builder;
 mod log;
 mod scripts;
 
-pub use log::{OpenError, RedisLog, RedisLogBuilder};
+pub use builder::{OpenError, RedisLogBuilder};
+pub use log::RedisLog;
 pub use scripts::Keys;

@@ -22,7 +22,7 @@ impl Faults {
         }
     }
 
-    /// `Err` the first time for a chosen fraction of `(handler, kind, channel, time_ms)`.
+    /// `Err` the first time for a chosen fraction of `(handler, channel, time_ms)`.
     ///
     /// # Errors
     ///

@@ -1,18 +1,16 @@
 //! The in-process [`DeliveryLog`].
 
-use std::collections::hash_map::Entry as Slot;
-use std::collections::{HashMap, VecDeque};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Mutex, PoisonError};
 use std::time::Duration;
 
-use rustc_hash::FxBuildHasher;
 use tokio::time::Instant;
 
 use crate::delivery::log::{
     Begin, DeliveryId, DeliveryLog, End, LeaseToken, StoreError, StoreErrorKind,
 };
 use crate::delivery::progress::Progress;
+use crate::delivery::ring::{Entry, Ring};
 
 /// The in-memory [`DeliveryLog`], for one instance: bounded in entries, never evicting a body
 /// that is being delivered.
@@ -35,96 +33,7 @@ pub struct MemoryLog {
     capacity: usize,
     epoch: Instant,
     next_lease: AtomicU64,
-    inner: Mutex<Inner>,
-}
-
-#[derive(Debug, Default)]
-struct Inner {
-    /// An id's first 8 bytes → its entry's sequence number. FxHash: an id is a verified
-    /// HMAC, uniformly distributed, which nobody without the secret can choose.
-    index: HashMap<u64, u64, FxBuildHasher>,
-    /// The entries, oldest first.
-    ring: VecDeque<Entry>,
-    /// The sequence number of `ring`'s front.
-    head: u64,
-}
-
-#[derive(Debug)]
-struct Entry {
-    id: DeliveryId,
-    /// When it is forgotten (ms since the log's epoch).
-    expires_ms: u64,
-    /// The delivery holding the lease, and when the lease ends.
-    lease: Option<(LeaseToken, u64)>,
-    complete: bool,
-    progress: Progress,
-}
-
-impl Entry {
-    fn leased_at(&self, now_ms: u64) -> bool {
-        self.lease.is_some_and(|(_, until)| until > now_ms)
-    }
-
-    /// Whether `lease` holds the entry now (an expired lease is held by nobody).
-    fn holds(&self, lease: LeaseToken, now_ms: u64) -> bool {
-        self.lease
-            .is_some_and(|(token, until)| token == lease && until > now_ms)
-    }
-}
-
-impl Inner {
-    /// The entry of `id`, if remembered.
-    fn get_mut(&mut self, id: &DeliveryId) -> Option<&mut Entry> {
-        let seq = *self.index.get(&id.prefix())?;
-        let position = usize::try_from(seq.checked_sub(self.head)?).ok()?;
-        self.ring.get_mut(position).filter(|entry| entry.id == *id)
-    }
-
-    /// Takes the oldest entry out of the ring and the index.
-    fn pop_front(&mut self) -> Option<Entry> {
-        let old = self.ring.pop_front()?;
-        if let Slot::Occupied(slot) = self.index.entry(old.id.prefix()) {
-            if *slot.get() == self.head {
-                slot.remove();
-            }
-        }
-        self.head += 1;
-        Some(old)
-    }
-
-    /// Adds `entry` at the back; `false` if another id with the same prefix is remembered.
-    fn push_back(&mut self, entry: Entry) -> bool {
-        let seq = self.head + self.ring.len() as u64;
-        match self.index.entry(entry.id.prefix()) {
-            Slot::Occupied(_) => false,
-            Slot::Vacant(slot) => {
-                slot.insert(seq);
-                self.ring.push_back(entry);
-                true
-            }
-        }
-    }
-
-    /// Forgets expired entries at the front, then the oldest while full, passing over (to the
-    /// back) entries being delivered. `false` if no room could be made.
-    fn make_room(&mut self, capacity: usize, now_ms: u64) -> bool {
-        let mut passed = 0;
-        while let Some(front) = self.ring.front() {
-            let full = self.ring.len() >= capacity;
-            if !full && front.expires_ms > now_ms {
-                break;
-            }
-            if passed >= self.ring.len() {
-                break;
-            }
-            let Some(front) = self.pop_front() else { break };
-            if front.leased_at(now_ms) {
-                passed += 1;
-                self.push_back(front);
-            }
-        }
-        self.ring.len() < capacity
-    }
+    inner: Mutex<Ring>,
 }
 
 impl MemoryLog {
@@ -151,7 +60,7 @@ impl MemoryLog {
         self.len() == 0
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, Inner> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Ring> {
         // The log stays consistent even if a holder panicked: every update is one call.
         self.inner.lock().unwrap_or_else(PoisonError::into_inner)
     }

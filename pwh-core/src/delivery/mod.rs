@@ -8,6 +8,7 @@ mod lease;
 mod log;
 mod memory;
 mod progress;
+mod ring;
 
 pub(crate) use lease::{Memory, Started};
 pub use log::{Begin, DeliveryId, DeliveryLog, End, LeaseToken, StoreError, StoreErrorKind};

@@ -31,24 +31,20 @@
 
 mod delivery_log;
 mod failing;
+mod harness;
+mod recorder;
 mod request;
-
-use std::sync::{Arc, Mutex, PoisonError};
 
 use serde::Serialize;
 
-use crate::clock::FixedClock;
-use crate::context::EventContext;
-use crate::dispatcher::{Dispatcher, DispatcherBuilder};
-use crate::handler::{EventHandler, EventRoute, HandlerError, HandlerInfo};
 use crate::keyring::KeyRing;
 use crate::kind::PusherEvent;
-use crate::outcome::{HandlerRun, RunResult};
-use crate::response::WebhookResponse;
 use crate::token::Token;
 
 pub use delivery_log::check_delivery_log;
 pub use failing::Failing;
+pub use harness::{Delivery, Harness};
+pub use recorder::Recorder;
 pub use request::sign;
 
 /// The key of the token test webhooks are signed with.
@@ -239,207 +235,7 @@ impl SignedRequest {
     }
 }
 
-/// Delivers test webhooks in-process to handlers, through a real [`Dispatcher`] that trusts
-/// the [test token](test_token) and whose clock stands 1 s after each webhook's `time_ms`.
-///
-/// Its redelivery memory is on, as in production: delivering the same webhook twice runs
-/// only what failed the first time.
-pub struct Harness {
-    dispatcher: Dispatcher,
-    clock: Arc<FixedClock>,
-}
-
-impl Harness {
-    /// A harness running every `#[on_event]` handler of the test binary.
-    pub fn new() -> Self {
-        Self::configure(|b| b)
-    }
-
-    /// A harness running only `handlers`, e.g. `[handler!(greet)]`.
-    pub fn with_handlers<H: EventHandler>(handlers: impl IntoIterator<Item = H>) -> Self {
-        Self::configure(|b| {
-            handlers
-                .into_iter()
-                .fold(b.registered_handlers(false), DispatcherBuilder::handler)
-        })
-    }
-
-    /// A harness whose dispatcher is configured by `configure` (add state, handlers, limits).
-    /// The key ring and the clock are the harness's.
-    pub fn configure(configure: impl FnOnce(DispatcherBuilder) -> DispatcherBuilder) -> Self {
-        let clock = Arc::new(FixedClock::new(TEST_TIME_MS));
-        let builder = Dispatcher::builder(KeyRing::new([test_token()]));
-        let dispatcher = configure(builder).clock(Arc::clone(&clock)).build();
-        Self { dispatcher, clock }
-    }
-
-    /// The dispatcher, e.g. to mount in a framework test.
-    pub fn dispatcher(&self) -> &Dispatcher {
-        &self.dispatcher
-    }
-
-    /// Signs and delivers `webhook`, with the clock 1 s after its `time_ms`.
-    pub async fn deliver(&self, webhook: TestWebhook) -> Delivery {
-        self.clock.set(webhook.time_ms.saturating_add(1_000));
-        let request = webhook.signed();
-        self.deliver_signed(&request).await
-    }
-
-    /// Delivers an already signed request (the clock stays where it is).
-    pub async fn deliver_signed(&self, request: &SignedRequest) -> Delivery {
-        let response = self
-            .dispatcher
-            .handle("POST", request.headers.as_slice(), &request.body)
-            .await;
-        Delivery { response }
-    }
-
-    /// Sets the clock, for freshness tests.
-    pub fn set_now_ms(&self, now_ms: u64) {
-        self.clock.set(now_ms);
-    }
-}
-
-impl Default for Harness {
-    fn default() -> Self {
-        Self::new()
-    }
-}
-
-/// What one delivery did: status, and each handler's run.
-#[derive(Debug, Clone)]
-pub struct Delivery {
-    response: WebhookResponse,
-}
-
-impl Delivery {
-    /// The HTTP status the endpoint would answer with.
-    pub fn status(&self) -> u16 {
-        self.response.status().as_u16()
-    }
-
-    /// The full response.
-    pub fn response(&self) -> &WebhookResponse {
-        &self.response
-    }
-
-    /// Every handler run (empty when the webhook was refused).
-    pub fn runs(&self) -> &[HandlerRun] {
-        self.response.outcome().map_or(&[], |o| o.runs())
-    }
-
-    /// The runs of the handler `name`: its full path, or its last segment (`"greet"` matches
-    /// `my_app::handlers::greet`).
-    pub fn runs_of<'s>(&'s self, name: &'s str) -> impl Iterator<Item = &'s HandlerRun> + 's {
-        self.runs()
-            .iter()
-            .filter(move |r| names_match(r.handler(), name))
-    }
-
-    /// Whether handler `name` succeeded on at least one event in this delivery.
-    pub fn ran(&self, name: &str) -> bool {
-        self.runs_of(name)
-            .any(|r| *r.result() == RunResult::Succeeded)
-    }
-
-    /// The events (body indices) handler `name` ran on in this delivery, successfully or not.
-    pub fn events_of(&self, name: &str) -> Vec<usize> {
-        self.runs_of(name)
-            .filter(|r| !matches!(r.result(), RunResult::AlreadyDone | RunResult::NotStarted))
-            .map(HandlerRun::event)
-            .collect()
-    }
-
-    /// The first failure message of handler `name` (its error or panic message).
-    pub fn failure(&self, name: &str) -> Option<String> {
-        self.runs_of(name).find_map(|r| match r.result() {
-            RunResult::Failed(m) | RunResult::Panicked(m) | RunResult::Unprocessable(m) => {
-                Some(m.clone())
-            }
-            RunResult::TimedOut => Some("timed out".to_owned()),
-            _ => None,
-        })
-    }
-
-    /// Panics with the failures unless the status is 200.
-    #[track_caller]
-    pub fn assert_ok(&self) {
-        assert!(
-            self.status() == 200,
-            "expected 200, got {}: {:?} {:?}",
-            self.status(),
-            self.response.rejection(),
-            self.response
-                .outcome()
-                .map(|o| o.failures().collect::<Vec<_>>())
-        );
-    }
-}
-
-/// A catch-all handler that records every event it receives, for tests: clones share one
-/// record.
-///
-/// ```
-/// # tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(async {
-/// use pwh_core::testing::{Harness, Recorder, TestWebhook};
-///
-/// let recorder = Recorder::new();
-/// let harness = Harness::with_handlers([recorder.clone()]);
-/// harness.deliver(TestWebhook::new().channel_vacated("news").cache_miss("cache-a")).await.assert_ok();
-/// assert_eq!(recorder.lines(), ["channel_vacated news", "cache_miss cache-a"]);
-/// # });
-/// ```
-#[derive(Debug, Clone, Default)]
-pub struct Recorder {
-    seen: Arc<Mutex<Vec<serde_json::Value>>>,
-}
-
-impl Recorder {
-    /// An empty record.
-    pub fn new() -> Self {
-        Self::default()
-    }
-
-    /// Every event received so far, as JSON objects, in the order received.
-    pub fn events(&self) -> Vec<serde_json::Value> {
-        self.seen
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .clone()
-    }
-
-    /// Every event received so far as `"<kind> <channel>"` (`-` when it has no channel).
-    pub fn lines(&self) -> Vec<String> {
-        self.events()
-            .iter()
-            .map(|e| {
-                let field = |name| {
-                    e.get(name)
-                        .and_then(serde_json::Value::as_str)
-                        .unwrap_or("-")
-                };
-                format!("{} {}", field("name"), field("channel"))
-            })
-            .collect()
-    }
-}
-
-#[async_trait::async_trait]
-impl EventHandler for Recorder {
-    fn info(&self) -> HandlerInfo {
-        HandlerInfo::new("pwh_core::testing::Recorder", EventRoute::Any)
-    }
-
-    async fn call(&self, cx: &EventContext<'_>) -> Result<(), HandlerError> {
-        self.seen
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .push(cx.event().to_json());
-        Ok(())
-    }
-}
-
-fn names_match(full: &str, wanted: &str) -> bool {
+pub(crate) fn names_match(full: &str, wanted: &str) -> bool {
     full == wanted
         || full
             .strip_suffix(wanted)
