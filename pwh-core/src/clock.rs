@@ -73,10 +73,19 @@ mod tests {
 
     #[test]
     fn system_clock_reads_the_wall_clock_in_milliseconds() {
-        let before = SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_millis();
+        let before = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .unwrap()
+            .as_millis();
         let now = u128::from(SystemClock.now_ms());
-        let after = SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_millis();
-        assert!(before <= now && now <= after, "{before} <= {now} <= {after}");
+        let after = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .unwrap()
+            .as_millis();
+        assert!(
+            before <= now && now <= after,
+            "{before} <= {now} <= {after}"
+        );
     }
 
     #[test]

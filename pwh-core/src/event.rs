@@ -49,7 +49,7 @@ pub struct Event<'a> {
 pub(crate) struct Field<'a> {
     key: Cow<'a, str>,
     raw: Cow<'a, RawValue>,
-    unescaped: OnceLock<Option<String>>,
+    unescaped: OnceLock<Box<str>>,
 }
 
 impl<'a> Field<'a> {
@@ -68,9 +68,12 @@ impl<'a> Field<'a> {
         if !inner.bytes().any(|b| b == b'\\') {
             return Some(inner);
         }
-        self.unescaped
-            .get_or_init(|| serde_json::from_str(json).ok())
-            .as_deref()
+        // The parse checked the JSON, escapes included: decoding it again cannot fail.
+        Some(self.unescaped.get_or_init(|| {
+            serde_json::from_str::<String>(json)
+                .unwrap_or_default()
+                .into_boxed_str()
+        }))
     }
 
     /// The raw JSON.
