@@ -53,6 +53,8 @@ impl State {
 pub(crate) struct Report {
     /// The options of the run.
     pub(crate) options: Options,
+    /// The redelivery memory: `memory` (in the app) or `redis`.
+    pub(crate) store: &'static str,
     /// Distinct webhooks sent.
     pub(crate) webhooks: u64,
     /// Deliveries of them, retries not counted (twice the webhooks with `--duplicate`).
@@ -112,7 +114,7 @@ impl Report {
     }
 
     /// Whether every event was handled exactly once.
-    fn exactly_once(&self) -> bool {
+    pub(crate) fn exactly_once(&self) -> bool {
         matches!(&self.state, Ok(s) if s.handled_total == self.events)
             && self.kind_mismatches().is_empty()
     }
@@ -126,10 +128,109 @@ impl Report {
     pub(crate) fn passed(&self) -> bool {
         self.answers_ok() && self.exactly_once() && self.graceful()
     }
+
+    /// Requests answered per second.
+    pub(crate) fn requests_per_sec(&self) -> f64 {
+        self.tally.requests as f64 / self.elapsed.as_secs_f64().max(f64::EPSILON)
+    }
+
+    /// The latency at percentile `p`, in microseconds.
+    pub(crate) fn latency_us(&self, p: f64) -> Option<u64> {
+        let mut latencies = self.tally.latencies_us.clone();
+        latencies.sort_unstable();
+        percentile(&latencies, p)
+    }
+}
+
+/// The throughput the Redis memory should keep, as a fraction of the in-memory one's.
+pub(crate) const REDIS_AIM: f64 = 0.6;
+
+/// The same load with the in-memory redelivery memory and with Redis, side by side.
+pub(crate) struct Comparison<'a> {
+    /// The run with the in-memory memory.
+    pub(crate) memory: &'a Report,
+    /// The run with `PWH_REDIS_URL`.
+    pub(crate) redis: &'a Report,
+}
+
+impl Comparison<'_> {
+    /// Redis's requests/s over memory's.
+    pub(crate) fn ratio(&self) -> f64 {
+        ratio(self.redis.requests_per_sec(), self.memory.requests_per_sec())
+    }
+
+    /// Whether both runs passed their checks (the ratio is reported, not checked).
+    pub(crate) fn passed(&self) -> bool {
+        self.memory.passed() && self.redis.passed()
+    }
+}
+
+/// `a / b`, 0 when `b` is 0.
+pub(crate) fn ratio(a: f64, b: f64) -> f64 {
+    if b > 0.0 {
+        a / b
+    } else {
+        0.0
+    }
+}
+
+impl fmt::Display for Comparison<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let (m, r) = (self.memory, self.redis);
+        let yes = |b: bool| if b { "yes" } else { "NO" };
+        writeln!(
+            f,
+            "== memory vs Redis: one instance, {} webhooks, {} connections{} ==",
+            m.webhooks,
+            m.options.concurrency,
+            m.options
+                .fail_once
+                .map(|r| format!(", fail-once {r}"))
+                .unwrap_or_default()
+        )?;
+        writeln!(f, "                   {:>14} {:>14}", "memory", "redis")?;
+        writeln!(
+            f,
+            "throughput         {:>10.0} r/s {:>10.0} r/s",
+            m.requests_per_sec(),
+            r.requests_per_sec()
+        )?;
+        for (name, p) in [("latency p50", 50.0), ("latency p99", 99.0)] {
+            writeln!(
+                f,
+                "{name:<18} {:>14} {:>14}",
+                ms(m.latency_us(p)),
+                ms(r.latency_us(p))
+            )?;
+        }
+        writeln!(
+            f,
+            "exactly once       {:>14} {:>14}",
+            yes(m.exactly_once()),
+            yes(r.exactly_once())
+        )?;
+        writeln!(
+            f,
+            "checks             {:>14} {:>14}",
+            if m.passed() { "PASS" } else { "FAIL" },
+            if r.passed() { "PASS" } else { "FAIL" }
+        )?;
+        let ratio = self.ratio();
+        writeln!(
+            f,
+            "redis/memory       {ratio:.2}x throughput (aim >= {REDIS_AIM}x: {})",
+            if ratio >= REDIS_AIM { "met" } else { "NOT met" }
+        )?;
+        write!(
+            f,
+            "result             {}",
+            if self.passed() { "PASS" } else { "FAIL" }
+        )
+    }
 }
 
 /// The latency at percentile `p` (0 to 100) of sorted microseconds, nearest rank.
-fn percentile(sorted_us: &[u64], p: f64) -> Option<u64> {
+pub(crate) fn percentile(sorted_us: &[u64], p: f64) -> Option<u64> {
     if sorted_us.is_empty() {
         return None;
     }
@@ -137,7 +238,7 @@ fn percentile(sorted_us: &[u64], p: f64) -> Option<u64> {
     sorted_us.get(rank.clamp(1, sorted_us.len()) - 1).copied()
 }
 
-fn ms(us: Option<u64>) -> String {
+pub(crate) fn ms(us: Option<u64>) -> String {
     us.map_or_else(
         || "-".to_owned(),
         |us| format!("{:.2} ms", us as f64 / 1000.0),
@@ -170,7 +271,7 @@ impl fmt::Display for Report {
         latencies.sort_unstable();
         let secs = self.elapsed.as_secs_f64().max(f64::EPSILON);
 
-        writeln!(f, "== pwh-loadtest: {mode} ==")?;
+        writeln!(f, "== pwh-loadtest: {mode}, {} redelivery memory ==", self.store)?;
         writeln!(
             f,
             "webhooks sent      {} distinct ({} deliveries), {} events, {} connections",
