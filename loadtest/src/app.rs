@@ -270,6 +270,23 @@ impl App {
     }
 }
 
+/// The CPU time (user + system) a process has used so far, from `/proc/<pid>/stat`.
+pub(crate) fn cpu_time(pid: u32) -> Option<Duration> {
+    cpu_ticks(&std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?)
+        // USER_HZ is 100 on Linux whatever the kernel's HZ.
+        .map(|ticks| Duration::from_millis(ticks * 10))
+}
+
+/// `utime + stime` (clock ticks) of a `/proc/<pid>/stat` line: fields 14 and 15, counted after
+/// the command name, which may hold spaces and parentheses.
+fn cpu_ticks(stat: &str) -> Option<u64> {
+    let after_name = &stat[stat.rfind(')')? + 1..];
+    let fields: Vec<&str> = after_name.split_whitespace().collect();
+    let utime: u64 = fields.get(11)?.parse().ok()?;
+    let stime: u64 = fields.get(12)?.parse().ok()?;
+    Some(utime + stime)
+}
+
 /// The `VmHWM` line of a `/proc/<pid>/status` text, in KiB.
 fn vm_hwm_kib(status: &str) -> Option<u64> {
     status
@@ -307,6 +324,13 @@ mod tests {
             "Name:\texample-axum\nVmPeak:\t  100 kB\nVmHWM:\t   23456 kB\nVmRSS:\t 20000 kB\n";
         assert_eq!(vm_hwm_kib(status), Some(23_456));
         assert_eq!(vm_hwm_kib("Name: x\n"), None);
+    }
+
+    #[test]
+    fn reads_cpu_ticks() {
+        let stat = "4242 (example axum) S 1 4242 4242 0 -1 4194304 100 0 0 0 250 30 0 0 20 0 3";
+        assert_eq!(cpu_ticks(stat), Some(280));
+        assert_eq!(cpu_ticks("4242 (x) S 1"), None);
     }
 
     #[test]

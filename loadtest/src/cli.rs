@@ -202,14 +202,18 @@ pub(crate) fn parse(args: impl IntoIterator<Item = String>) -> Result<Command, S
     }
     if options.instances == 2 {
         if !options.redis {
-            return Err("--instances 2 needs --redis: instances share their memory only \
+            return Err(
+                "--instances 2 needs --redis: instances share their memory only \
                         through Redis"
-                .into());
+                    .into(),
+            );
         }
         if options.duplicate {
-            return Err("--duplicate is for one instance: with two, every body already goes \
+            return Err(
+                "--duplicate is for one instance: with two, every body already goes \
                         to both at once"
-                .into());
+                    .into(),
+            );
         }
     } else if scenario_given {
         return Err("--scenario needs --instances 2".into());

@@ -179,8 +179,8 @@ pub(crate) fn state_mismatches(
     kinds
         .into_iter()
         .filter_map(|kind| {
-            let expected = sent.get(kind).copied().unwrap_or(0)
-                + extra.get(kind).copied().unwrap_or(0);
+            let expected =
+                sent.get(kind).copied().unwrap_or(0) + extra.get(kind).copied().unwrap_or(0);
             let got = handled.handled.get(kind).copied().unwrap_or(0);
             (expected != got).then(|| (kind.to_owned(), expected, got))
         })

@@ -129,7 +129,7 @@ async fn memory_and_redis(options: &Options, bin: &Path) -> Result<bool, String>
         redis.pid().unwrap_or(0),
         redis.addr()
     );
-    let with_redis = run(options, bin, Some(redis.url())).await;
+    let with_redis = run(options, bin, Some((redis.url(), redis.pid()))).await;
     drop(redis);
     let with_redis = with_redis?;
     println!("{with_redis}\n");
@@ -163,8 +163,17 @@ async fn two_instances(options: &Options, bin: &Path) -> Result<bool, String> {
     Ok(passed)
 }
 
-async fn run(options: &Options, bin: &Path, redis_url: Option<String>) -> Result<Report, String> {
-    let store = if redis_url.is_some() { "redis" } else { "memory" };
+/// One run against one app; with `redis`, the app's redelivery memory is on that server (its
+/// URL, and its PID to read the CPU it used).
+async fn run(
+    options: &Options,
+    bin: &Path,
+    redis: Option<(String, Option<u32>)>,
+) -> Result<Report, String> {
+    let store = if redis.is_some() { "redis" } else { "memory" };
+    let (redis_url, redis_pid) = redis.unzip();
+    let redis_pid = redis_pid.flatten();
+    let redis_cpu_before = redis_pid.and_then(app::cpu_time);
     let (credentials, plan) = plan(options, store)?;
     let events = plan.events();
     let deliveries: Arc<[bodies::Delivery]> = if options.duplicate {
@@ -213,6 +222,7 @@ async fn run(options: &Options, bin: &Path, redis_url: Option<String>) -> Result
     };
     // Read while the app still runs.
     let peak_rss_kib = app.peak_rss_kib();
+    let app_cpu = app::cpu_time(app.pid());
     let log = app.log().to_path_buf();
     let stopped = app.stop().await.map_err(|e| e.to_string());
     let warnings = app::count_level(&log, "WARN");
@@ -228,6 +238,11 @@ async fn run(options: &Options, bin: &Path, redis_url: Option<String>) -> Result
         elapsed,
         state,
         peak_rss_kib,
+        app_cpu,
+        redis_cpu: redis_pid
+            .and_then(app::cpu_time)
+            .zip(redis_cpu_before)
+            .map(|(after, before)| after.saturating_sub(before)),
         stopped,
         log,
         warnings,

@@ -449,7 +449,8 @@ pub(crate) async fn run(
     let sent = match scenario {
         Scenario::Steady => sending.await,
         Scenario::RedisOutage => {
-            let (sent, o) = tokio::join!(sending, redis_outage(&shared, &mut redis, options.outage));
+            let (sent, o) =
+                tokio::join!(sending, redis_outage(&shared, &mut redis, options.outage));
             outage = Some(o);
             sent
         }
@@ -646,8 +647,10 @@ impl std::fmt::Display for MultiReport {
                 f,
                 "                   503 answers: {}; handlers run while Redis was down: {}",
                 t.count(503),
-                o.ran_while_down()
-                    .map_or_else(|| "unknown (/state unreadable)".to_owned(), |n| n.to_string())
+                o.ran_while_down().map_or_else(
+                    || "unknown (/state unreadable)".to_owned(),
+                    |n| n.to_string()
+                )
             )?;
         }
         if let Some(k) = &self.kill {
@@ -677,8 +680,10 @@ impl std::fmt::Display for MultiReport {
             "handled (/state)   instance 1: {}, {second}: {}; added up: {} (events sent: {})",
             state(&self.states[0]),
             state(&self.states[1]),
-            self.state_sum()
-                .map_or_else(|e| format!("unknown ({e})"), |s| s.handled_total.to_string()),
+            self.state_sum().map_or_else(
+                |e| format!("unknown ({e})"),
+                |s| s.handled_total.to_string()
+            ),
             self.events
         )?;
         writeln!(

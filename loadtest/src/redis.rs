@@ -49,10 +49,8 @@ impl RedisServer {
         let port = std::net::TcpListener::bind("127.0.0.1:0")?
             .local_addr()?
             .port();
-        let dir = std::env::temp_dir().join(format!(
-            "pwh-loadtest-redis-{}-{port}",
-            std::process::id()
-        ));
+        let dir =
+            std::env::temp_dir().join(format!("pwh-loadtest-redis-{}-{port}", std::process::id()));
         std::fs::create_dir_all(&dir)?;
         let mut server = Self {
             child: None,
@@ -91,7 +89,9 @@ impl RedisServer {
             if started.elapsed() > Duration::from_secs(10) {
                 let _ = child.kill();
                 let _ = child.wait();
-                return Err(io::Error::other("redis-server does not answer PING after 10 s"));
+                return Err(io::Error::other(
+                    "redis-server does not answer PING after 10 s",
+                ));
             }
             std::thread::sleep(Duration::from_millis(20));
         }

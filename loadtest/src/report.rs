@@ -71,6 +71,10 @@ pub(crate) struct Report {
     pub(crate) state: Result<State, String>,
     /// The app's peak RSS, read before stopping it.
     pub(crate) peak_rss_kib: Option<u64>,
+    /// The CPU time the app used (start-up included), read before stopping it.
+    pub(crate) app_cpu: Option<Duration>,
+    /// The CPU time redis-server used during the run, with Redis.
+    pub(crate) redis_cpu: Option<Duration>,
     /// How the app stopped after SIGTERM, and how long it took.
     pub(crate) stopped: Result<(ExitStatus, Duration), String>,
     /// The app's log file.
@@ -134,6 +138,12 @@ impl Report {
         self.tally.requests as f64 / self.elapsed.as_secs_f64().max(f64::EPSILON)
     }
 
+    /// CPU microseconds per webhook delivery: the app's, and redis-server's when it ran.
+    pub(crate) fn cpu_us_per_webhook(&self) -> (Option<f64>, Option<f64>) {
+        let per = |cpu: Duration| cpu.as_secs_f64() * 1e6 / self.deliveries.max(1) as f64;
+        (self.app_cpu.map(per), self.redis_cpu.map(per))
+    }
+
     /// The latency at percentile `p`, in microseconds.
     pub(crate) fn latency_us(&self, p: f64) -> Option<u64> {
         let mut latencies = self.tally.latencies_us.clone();
@@ -156,7 +166,10 @@ pub(crate) struct Comparison<'a> {
 impl Comparison<'_> {
     /// Redis's requests/s over memory's.
     pub(crate) fn ratio(&self) -> f64 {
-        ratio(self.redis.requests_per_sec(), self.memory.requests_per_sec())
+        ratio(
+            self.redis.requests_per_sec(),
+            self.memory.requests_per_sec(),
+        )
     }
 
     /// Whether both runs passed their checks (the ratio is reported, not checked).
@@ -203,6 +216,11 @@ impl fmt::Display for Comparison<'_> {
                 ms(r.latency_us(p))
             )?;
         }
+        let us = |v: Option<f64>| v.map_or_else(|| "-".to_owned(), |v| format!("{v:.1} us"));
+        let (m_app, _) = m.cpu_us_per_webhook();
+        let (r_app, r_redis) = r.cpu_us_per_webhook();
+        writeln!(f, "app CPU/webhook    {:>14} {:>14}", us(m_app), us(r_app))?;
+        writeln!(f, "redis CPU/webhook  {:>14} {:>14}", "-", us(r_redis))?;
         writeln!(
             f,
             "exactly once       {:>14} {:>14}",
@@ -271,7 +289,11 @@ impl fmt::Display for Report {
         latencies.sort_unstable();
         let secs = self.elapsed.as_secs_f64().max(f64::EPSILON);
 
-        writeln!(f, "== pwh-loadtest: {mode}, {} redelivery memory ==", self.store)?;
+        writeln!(
+            f,
+            "== pwh-loadtest: {mode}, {} redelivery memory ==",
+            self.store
+        )?;
         writeln!(
             f,
             "webhooks sent      {} distinct ({} deliveries), {} events, {} connections",
@@ -315,6 +337,22 @@ impl fmt::Display for Report {
                 || "unknown".to_owned(),
                 |k| format!("{:.1} MiB", k as f64 / 1024.0)
             )
+        )?;
+        let per_webhook = |cpu: Duration| {
+            format!(
+                "{:.2} s, {:.1} us per webhook",
+                cpu.as_secs_f64(),
+                cpu.as_secs_f64() * 1e6 / self.deliveries.max(1) as f64
+            )
+        };
+        writeln!(
+            f,
+            "CPU time           app {}{}",
+            self.app_cpu
+                .map_or_else(|| "unknown".to_owned(), per_webhook),
+            self.redis_cpu
+                .map(|cpu| format!("; redis-server {}", per_webhook(cpu)))
+                .unwrap_or_default()
         )?;
         writeln!(
             f,
