@@ -95,7 +95,7 @@ pub(crate) struct Verdict {
     pub(crate) events: u64,
     /// Events that ran exactly once.
     pub(crate) once: u64,
-    /// Events that never ran, with a few of their channels.
+    /// Events that never ran.
     pub(crate) missing: u64,
     /// Events that ran twice where the scenario allows it (see [`check`]).
     pub(crate) twice_allowed: u64,

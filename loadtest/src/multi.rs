@@ -537,11 +537,7 @@ impl MultiReport {
     }
 
     fn state_sum(&self) -> Result<State, String> {
-        let states: Vec<State> = self
-            .states
-            .iter()
-            .map(|s| s.clone())
-            .collect::<Result<_, _>>()?;
+        let states: Vec<State> = self.states.iter().cloned().collect::<Result<_, _>>()?;
         Ok(ledger::sum(&states))
     }
 

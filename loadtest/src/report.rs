@@ -408,6 +408,14 @@ mod tests {
     }
 
     #[test]
+    fn ratio_of_throughputs() {
+        assert!((ratio(12_000.0, 20_000.0) - 0.6).abs() < 1e-9);
+        assert!(ratio(12_000.0, 20_000.0) >= REDIS_AIM);
+        assert!(ratio(11_000.0, 20_000.0) < REDIS_AIM);
+        assert_eq!(ratio(5.0, 0.0), 0.0);
+    }
+
+    #[test]
     fn parses_state() {
         let state = State::parse(
             br#"{"handled_total":3,"handled":{"cache_miss":1,"channel_occupied":2},"occupied":[]}"#,
