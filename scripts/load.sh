@@ -4,7 +4,17 @@
 #   scripts/load.sh                       # 50,000 distinct signed webhooks, 64 connections
 #   scripts/load.sh --fail-once 0.05      # 5 % of handler calls fail once; 500s are retried
 #   scripts/load.sh --webhooks 5000 --concurrency 16
+#   scripts/load.sh --redis               # the same load with the in-memory memory and with
+#                                         # Redis (a redis-server of its own), side by side
+#   scripts/load.sh --instances 2 --redis --fail-once 0.05
+#                                         # two apps sharing one Redis, every body sent to both:
+#                                         # steady, Redis stopped mid-run, one app SIGKILLed
+#   scripts/load.sh --instances 2 --redis --scenario kill --webhooks 20000
 #   scripts/load.sh --help
+#
+# --redis needs redis-server (apt-get install -y redis-server); the tool starts it on a free
+# port of 127.0.0.1 with --save '' --appendonly no in a temporary directory and stops it by
+# its PID when the run ends, also when it fails.
 #
 # Builds example-axum and pwh-loadtest in release (under CARGO_TARGET_DIR when set), starts the
 # app on a free port of 127.0.0.1, sends, checks exactly-once handling, stops the app with

@@ -101,14 +101,35 @@ impl Credentials {
     }
 }
 
+/// How an app is started, beyond its token.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Launch {
+    /// `PWH_FAIL_ONCE`, when set.
+    pub(crate) fail_once: Option<f64>,
+    /// `PWH_REDIS_URL`, when set: the redelivery memory in that Redis.
+    pub(crate) redis_url: Option<String>,
+    /// Whether every handled event is logged (`handled <kind> on <channel>`, the tracker's
+    /// `info` line), for the per-event ledger; else `RUST_LOG=warn`.
+    pub(crate) ledger: bool,
+}
+
+/// The `RUST_LOG` of an app: `warn`, plus the tracker's per-event line for the ledger.
+pub(crate) fn rust_log(ledger: bool) -> &'static str {
+    if ledger {
+        "warn,example_shared::tracker=info"
+    } else {
+        "warn"
+    }
+}
+
 /// A port nobody listens on now (the app binds it a moment later).
 fn free_addr() -> io::Result<SocketAddr> {
     std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()
 }
 
 impl App {
-    /// Starts `bin` on a free port of 127.0.0.1 with `credentials`, `RUST_LOG=warn`, the
-    /// default max age, and `PWH_FAIL_ONCE` when `fail_once` is set; waits until it listens.
+    /// Starts `bin` on a free port of 127.0.0.1 with `credentials`, the default max age, and
+    /// `PWH_FAIL_ONCE`, `PWH_REDIS_URL` and `RUST_LOG` as `launch` says; waits until it listens.
     /// Its output goes to a log file. The app is killed if this `App` is dropped unstopped.
     ///
     /// # Errors
@@ -117,7 +138,7 @@ impl App {
     pub(crate) async fn start(
         bin: &Path,
         credentials: &Credentials,
-        fail_once: Option<f64>,
+        launch: &Launch,
     ) -> io::Result<Self> {
         let addr = free_addr()?;
         let log = std::env::temp_dir().join(format!("pwh-loadtest-app-{}.log", addr.port()));
@@ -125,7 +146,7 @@ impl App {
         let mut command = Command::new(bin);
         command
             .env("PWH_ADDR", addr.to_string())
-            .env("RUST_LOG", "warn")
+            .env("RUST_LOG", rust_log(launch.ledger))
             .env_remove("PWH_MAX_AGE_SECS")
             .env_remove("PUSHER_EXTRA_TOKENS")
             .stdin(Stdio::null())
@@ -141,9 +162,13 @@ impl App {
                 .env("PUSHER_APP_KEY", &credentials.key)
                 .env("PUSHER_APP_SECRET", &credentials.secret);
         }
-        match fail_once {
+        match launch.fail_once {
             Some(ratio) => command.env("PWH_FAIL_ONCE", ratio.to_string()),
             None => command.env_remove("PWH_FAIL_ONCE"),
+        };
+        match &launch.redis_url {
+            Some(url) => command.env("PWH_REDIS_URL", url),
+            None => command.env_remove("PWH_REDIS_URL"),
         };
         let mut child = command.spawn().map_err(|e| {
             io::Error::new(e.kind(), format!("cannot start {}: {e}", bin.display()))
@@ -199,6 +224,24 @@ impl App {
         vm_hwm_kib(&status)
     }
 
+    /// Kills it with SIGKILL (by its PID) and reaps it: no graceful anything.
+    ///
+    /// # Errors
+    ///
+    /// When the signal cannot be sent.
+    pub(crate) async fn kill(mut self) -> io::Result<ExitStatus> {
+        let sent = std::process::Command::new("kill")
+            .args(["-KILL", &self.pid.to_string()])
+            .status()?;
+        if !sent.success() {
+            return Err(io::Error::other(format!(
+                "`kill -KILL {}` failed",
+                self.pid
+            )));
+        }
+        self.child.wait().await
+    }
+
     /// Asks it to stop with SIGTERM and waits (15 s at most; then it is killed).
     ///
     /// # Errors
@@ -225,6 +268,23 @@ impl App {
             }
         }
     }
+}
+
+/// The CPU time (user + system) a process has used so far, from `/proc/<pid>/stat`.
+pub(crate) fn cpu_time(pid: u32) -> Option<Duration> {
+    cpu_ticks(&std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?)
+        // USER_HZ is 100 on Linux whatever the kernel's HZ.
+        .map(|ticks| Duration::from_millis(ticks * 10))
+}
+
+/// `utime + stime` (clock ticks) of a `/proc/<pid>/stat` line: fields 14 and 15, counted after
+/// the command name, which may hold spaces and parentheses.
+fn cpu_ticks(stat: &str) -> Option<u64> {
+    let after_name = &stat[stat.rfind(')')? + 1..];
+    let fields: Vec<&str> = after_name.split_whitespace().collect();
+    let utime: u64 = fields.get(11)?.parse().ok()?;
+    let stime: u64 = fields.get(12)?.parse().ok()?;
+    Some(utime + stime)
 }
 
 /// The `VmHWM` line of a `/proc/<pid>/status` text, in KiB.
@@ -264,6 +324,13 @@ mod tests {
             "Name:\texample-axum\nVmPeak:\t  100 kB\nVmHWM:\t   23456 kB\nVmRSS:\t 20000 kB\n";
         assert_eq!(vm_hwm_kib(status), Some(23_456));
         assert_eq!(vm_hwm_kib("Name: x\n"), None);
+    }
+
+    #[test]
+    fn reads_cpu_ticks() {
+        let stat = "4242 (example axum) S 1 4242 4242 0 -1 4194304 100 0 0 0 250 30 0 0 20 0 3";
+        assert_eq!(cpu_ticks(stat), Some(280));
+        assert_eq!(cpu_ticks("4242 (x) S 1"), None);
     }
 
     #[test]

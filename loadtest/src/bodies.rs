@@ -26,6 +26,17 @@ pub(crate) struct Delivery {
     pub(crate) signature: String,
 }
 
+/// One event sent: its kind, its channel (no two events share one), and its webhook.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct PlannedEvent {
+    /// The event kind, e.g. `channel_occupied`.
+    pub(crate) kind: &'static str,
+    /// Its channel, unique to it.
+    pub(crate) channel: String,
+    /// The index of its webhook in [`Plan::deliveries`].
+    pub(crate) webhook: usize,
+}
+
 /// The webhooks of a run and the events they carry.
 #[derive(Debug)]
 pub(crate) struct Plan {
@@ -33,6 +44,8 @@ pub(crate) struct Plan {
     pub(crate) deliveries: Vec<Delivery>,
     /// Events per kind, over all webhooks.
     pub(crate) events_by_kind: BTreeMap<&'static str, u64>,
+    /// Every event, in sending order.
+    pub(crate) planned: Vec<PlannedEvent>,
 }
 
 impl Plan {
@@ -68,13 +81,20 @@ pub(crate) fn plan(n: usize, run: &str, time_ms: u64, keys: &KeyRing, key: &str)
     let mut rng = SplitMix(0x5057_4821);
     let mut deliveries = Vec::with_capacity(n);
     let mut events_by_kind: BTreeMap<&'static str, u64> = KINDS.iter().map(|k| (*k, 0)).collect();
+    let mut planned = Vec::with_capacity(n * 2);
     for i in 0..n {
         let count = 1 + rng.below(3) as usize;
         let events: Vec<Value> = (0..count)
             .map(|j| {
                 let kind = KINDS[rng.below(KINDS.len() as u64) as usize];
                 *events_by_kind.entry(kind).or_default() += 1;
-                event(kind, &format!("{run}-{i}-{j}"), &mut rng)
+                let event = event(kind, &format!("{run}-{i}-{j}"), &mut rng);
+                planned.push(PlannedEvent {
+                    kind,
+                    channel: event["channel"].as_str().unwrap_or_default().to_owned(),
+                    webhook: i,
+                });
+                event
             })
             .collect();
         let body = serde_json::to_vec(&json!({"time_ms": time_ms, "events": events})).ok()?;
@@ -87,6 +107,7 @@ pub(crate) fn plan(n: usize, run: &str, time_ms: u64, keys: &KeyRing, key: &str)
     Some(Plan {
         deliveries,
         events_by_kind,
+        planned,
     })
 }
 
@@ -153,6 +174,9 @@ mod tests {
             }
         }
         assert_eq!(channels.len() as u64, plan.events());
+        assert_eq!(plan.planned.len() as u64, plan.events());
+        assert!(plan.planned.iter().all(|e| channels.contains(&e.channel)));
+        assert_eq!(plan.planned.last().map(|e| e.webhook), Some(299));
         for kind in KINDS {
             assert!(plan.events_by_kind[kind] > 0, "{kind} never sent");
             assert_eq!(counted[kind], plan.events_by_kind[kind]);

@@ -1,6 +1,7 @@
 //! Command-line flags.
 
 use std::path::PathBuf;
+use std::time::Duration;
 
 /// The usage text printed by `--help` and after a bad flag.
 pub(crate) const USAGE: &str = "\
@@ -9,7 +10,9 @@ HTTP/1.1 connections on 127.0.0.1, then check that every event was handled exact
 
 USAGE:
     pwh-loadtest [--webhooks N] [--concurrency C] [--fail-once F] [--retries R] [--duplicate]
-                 [--app-bin PATH]
+                 [--redis] [--app-bin PATH]
+    pwh-loadtest --instances 2 --redis [--scenario S] [--webhooks N] [--concurrency C]
+                 [--fail-once F] [--outage-secs S] [--time-limit S] [--app-bin PATH]
 
 FLAGS:
     --webhooks N      distinct webhooks to send, 1 to 3 events each   [default: 50000]
@@ -21,12 +24,53 @@ FLAGS:
                                                                        [default: 5]
     --duplicate       deliver every webhook twice, the two copies at the same time (a
                       redelivery racing the original); each event must still be handled once
+    --redis           one instance: run the same load twice, with the in-memory redelivery
+                      memory and with PWH_REDIS_URL on a redis-server this tool starts (free
+                      loopback port, temp dir, --save '' --appendonly no; stopped on exit),
+                      and print both side by side
+    --instances N     1 or 2. With 2 (needs --redis): two apps share one Redis; every body
+                      goes to both at once, and a body neither accepted (500, 503, no
+                      answer) is sent again to a random live instance, with backoff, until
+                      accepted or the time limit. Checks from both /state and the per-event
+                      log ledger that every event ran exactly once
+    --scenario S      with --instances 2: steady, redis-outage (redis-server stopped for
+                      --outage-secs at 30 % of the bodies, then restarted on the same port
+                      with the same arguments), kill (the second app SIGKILLed at 40 %), or
+                      all of them in turn                              [default: all]
+    --outage-secs S   how long Redis stays down in redis-outage        [default: 3]
+    --time-limit S    with --instances 2: the longest a scenario may send; bodies not
+                      accepted by then count as undelivered (FAIL)     [default: 300]
     --app-bin PATH    the example-axum binary to start; by default it is built in release
                       (`cargo build --release -p example-axum`) and taken from the target dir
     -h, --help        this text
 
 The app gets the demo token (demo-key/demo-secret) unless PUSHER_APP_KEY and PUSHER_APP_SECRET
 are both set. Exits 1 when a check fails, 2 on a usage or setup error.";
+
+/// A run over two instances.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Scenario {
+    /// Both instances up, Redis up.
+    Steady,
+    /// Redis stopped for a while mid-run, then restarted.
+    RedisOutage,
+    /// The second instance killed with SIGKILL mid-run.
+    Kill,
+}
+
+impl Scenario {
+    /// Every scenario, in the order `all` runs them.
+    pub(crate) const ALL: [Self; 3] = [Self::Steady, Self::RedisOutage, Self::Kill];
+
+    /// Its name on the command line.
+    pub(crate) fn name(self) -> &'static str {
+        match self {
+            Self::Steady => "steady",
+            Self::RedisOutage => "redis-outage",
+            Self::Kill => "kill",
+        }
+    }
+}
 
 /// What to do.
 #[derive(Debug, Clone, PartialEq)]
@@ -50,6 +94,16 @@ pub(crate) struct Options {
     pub(crate) retries: u32,
     /// Whether every webhook is delivered twice, concurrently.
     pub(crate) duplicate: bool,
+    /// Whether Redis is used (beside the in-memory memory with one instance).
+    pub(crate) redis: bool,
+    /// App instances: 1 or 2.
+    pub(crate) instances: usize,
+    /// The scenarios to run with two instances.
+    pub(crate) scenarios: Vec<Scenario>,
+    /// How long Redis is down in [`Scenario::RedisOutage`].
+    pub(crate) outage: Duration,
+    /// The longest a two-instance scenario may send.
+    pub(crate) time_limit: Duration,
     /// The app binary, when given.
     pub(crate) app_bin: Option<PathBuf>,
 }
@@ -62,6 +116,11 @@ impl Default for Options {
             fail_once: None,
             retries: 5,
             duplicate: false,
+            redis: false,
+            instances: 1,
+            scenarios: Scenario::ALL.to_vec(),
+            outage: Duration::from_secs(3),
+            time_limit: Duration::from_secs(300),
             app_bin: None,
         }
     }
@@ -70,6 +129,7 @@ impl Default for Options {
 /// Parses the arguments (without the program name). Accepts `--flag value` and `--flag=value`.
 pub(crate) fn parse(args: impl IntoIterator<Item = String>) -> Result<Command, String> {
     let mut options = Options::default();
+    let mut scenario_given = false;
     let mut args = args.into_iter();
     while let Some(arg) = args.next() {
         let (flag, inline) = match arg.split_once('=') {
@@ -83,6 +143,10 @@ pub(crate) fn parse(args: impl IntoIterator<Item = String>) -> Result<Command, S
         }
         if flag == "--duplicate" && inline.is_none() {
             options.duplicate = true;
+            continue;
+        }
+        if flag == "--redis" && inline.is_none() {
+            options.redis = true;
             continue;
         }
         let mut value = || {
@@ -109,11 +173,61 @@ pub(crate) fn parse(args: impl IntoIterator<Item = String>) -> Result<Command, S
                     .ok_or_else(|| format!("{flag}: `{v}` is not a fraction in (0, 1]"))?;
                 options.fail_once = Some(ratio);
             }
+            "--instances" => {
+                let v = value()?;
+                options.instances = match v.as_str() {
+                    "1" => 1,
+                    "2" => 2,
+                    _ => return Err(format!("{flag}: `{v}` is not 1 or 2")),
+                };
+            }
+            "--scenario" => {
+                let v = value()?;
+                scenario_given = true;
+                options.scenarios = match v.as_str() {
+                    "all" => Scenario::ALL.to_vec(),
+                    name => vec![Scenario::ALL
+                        .into_iter()
+                        .find(|s| s.name() == name)
+                        .ok_or_else(|| {
+                            format!("{flag}: `{v}` is not steady, redis-outage, kill or all")
+                        })?],
+                };
+            }
+            "--outage-secs" => options.outage = seconds(&flag, &value()?)?,
+            "--time-limit" => options.time_limit = seconds(&flag, &value()?)?,
             "--app-bin" => options.app_bin = Some(PathBuf::from(value()?)),
             other => return Err(format!("unknown argument `{other}`")),
         }
     }
+    if options.instances == 2 {
+        if !options.redis {
+            return Err(
+                "--instances 2 needs --redis: instances share their memory only \
+                        through Redis"
+                    .into(),
+            );
+        }
+        if options.duplicate {
+            return Err(
+                "--duplicate is for one instance: with two, every body already goes \
+                        to both at once"
+                    .into(),
+            );
+        }
+    } else if scenario_given {
+        return Err("--scenario needs --instances 2".into());
+    }
     Ok(Command::Run(options))
+}
+
+fn seconds(flag: &str, value: &str) -> Result<Duration, String> {
+    value
+        .parse::<f64>()
+        .ok()
+        .filter(|s| s.is_finite() && *s > 0.0 && *s <= 3600.0)
+        .map(Duration::from_secs_f64)
+        .ok_or_else(|| format!("{flag}: `{value}` is not a number of seconds in (0, 3600]"))
 }
 
 fn positive(flag: &str, value: &str) -> Result<usize, String> {
@@ -159,6 +273,49 @@ mod tests {
         assert_eq!(o.retries, 2);
         assert_eq!(o.app_bin, Some(PathBuf::from("/bin/app")));
         assert!(o.duplicate);
+    }
+
+    #[test]
+    fn two_instances_and_scenarios() {
+        let Ok(Command::Run(o)) = run(&["--instances", "2", "--redis"]) else {
+            panic!("should parse");
+        };
+        assert_eq!((o.instances, o.redis), (2, true));
+        assert_eq!(o.scenarios, Scenario::ALL.to_vec());
+        assert_eq!(o.time_limit, Duration::from_secs(300));
+        let Ok(Command::Run(o)) = run(&[
+            "--redis",
+            "--instances=2",
+            "--scenario",
+            "redis-outage",
+            "--outage-secs",
+            "2.5",
+            "--time-limit=60",
+            "--fail-once",
+            "0.05",
+        ]) else {
+            panic!("should parse");
+        };
+        assert_eq!(o.scenarios, vec![Scenario::RedisOutage]);
+        assert_eq!(o.outage, Duration::from_millis(2_500));
+        assert_eq!(o.time_limit, Duration::from_secs(60));
+        assert_eq!(o.fail_once, Some(0.05));
+        let Ok(Command::Run(o)) = run(&["--redis"]) else {
+            panic!("should parse");
+        };
+        assert_eq!((o.instances, o.redis), (1, true));
+    }
+
+    #[test]
+    fn two_instance_flags_are_checked() {
+        assert!(run(&["--instances", "2"]).is_err(), "needs --redis");
+        assert!(run(&["--instances", "3", "--redis"]).is_err());
+        assert!(run(&["--instances", "2", "--redis", "--duplicate"]).is_err());
+        assert!(run(&["--scenario", "kill"]).is_err(), "needs --instances 2");
+        assert!(run(&["--instances", "2", "--redis", "--scenario", "nope"]).is_err());
+        assert!(run(&["--instances", "2", "--redis", "--time-limit", "0"]).is_err());
+        assert!(run(&["--instances", "2", "--redis", "--outage-secs", "x"]).is_err());
+        assert!(run(&["--redis=yes"]).is_err());
     }
 
     #[test]

@@ -133,7 +133,7 @@ pub(crate) struct Tally {
 }
 
 impl Tally {
-    fn merge(&mut self, other: Self) {
+    pub(crate) fn merge(&mut self, other: Self) {
         self.requests += other.requests;
         for (status, n) in other.statuses {
             *self.statuses.entry(status).or_default() += n;
@@ -198,7 +198,7 @@ pub(crate) async fn send_all(
 }
 
 /// The backoff before retry `attempt` (1-based): 10 ms, doubling, at most 1 s.
-fn backoff(attempt: u32) -> Duration {
+pub(crate) fn backoff(attempt: u32) -> Duration {
     Duration::from_millis(10u64.saturating_mul(1 << attempt.saturating_sub(1).min(7)))
         .min(Duration::from_secs(1))
 }

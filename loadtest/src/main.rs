@@ -26,18 +26,23 @@ mod app;
 mod bodies;
 mod cli;
 mod client;
+mod ledger;
+mod multi;
+mod redis;
 mod report;
 
+use std::path::Path;
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 use pwh_core::{KeyRing, Token};
 
-use crate::app::{App, Credentials};
+use crate::app::{App, Credentials, Launch};
 use crate::cli::{Command, Options};
 use crate::client::Sending;
-use crate::report::{Report, State};
+use crate::redis::RedisServer;
+use crate::report::{Comparison, Report, State};
 
 fn main() -> ExitCode {
     let options = match cli::parse(std::env::args().skip(1)) {
@@ -72,15 +77,19 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    match runtime.block_on(run(&options, &bin)) {
-        Ok(report) => {
+    let outcome = if options.instances == 2 {
+        runtime.block_on(two_instances(&options, &bin))
+    } else if options.redis {
+        runtime.block_on(memory_and_redis(&options, &bin))
+    } else {
+        runtime.block_on(run(&options, &bin, None)).map(|report| {
             println!("{report}");
-            if report.passed() {
-                ExitCode::SUCCESS
-            } else {
-                ExitCode::FAILURE
-            }
-        }
+            report.passed()
+        })
+    };
+    match outcome {
+        Ok(true) => ExitCode::SUCCESS,
+        Ok(false) => ExitCode::FAILURE,
         Err(e) => {
             eprintln!("error: {e}");
             ExitCode::from(2)
@@ -88,7 +97,9 @@ fn main() -> ExitCode {
     }
 }
 
-async fn run(options: &Options, bin: &std::path::Path) -> Result<Report, String> {
+/// The token, and a plan of `options.webhooks` webhooks signed with it; `label` keeps the
+/// channels of two runs of one invocation apart.
+fn plan(options: &Options, label: &str) -> Result<(Credentials, bodies::Plan), String> {
     let credentials = Credentials::from_env();
     let keys = KeyRing::new([Token::new(
         credentials.key.clone(),
@@ -97,13 +108,73 @@ async fn run(options: &Options, bin: &std::path::Path) -> Result<Report, String>
     let now_ms = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| d.as_millis() as u64);
-    let run_id = format!("{now_ms:x}");
+    let run_id = format!("{now_ms:x}{label}");
     eprintln!(
         "signing {} distinct webhooks with key `{}`...",
         options.webhooks, credentials.key
     );
     let plan = bodies::plan(options.webhooks, &run_id, now_ms, &keys, &credentials.key)
         .ok_or("cannot sign with the configured token")?;
+    Ok((credentials, plan))
+}
+
+/// The same load with the in-memory memory, then with a redis-server of its own; both reports
+/// and the two side by side.
+async fn memory_and_redis(options: &Options, bin: &Path) -> Result<bool, String> {
+    let memory = run(options, bin, None).await?;
+    println!("{memory}\n");
+    let redis = RedisServer::start().map_err(|e| e.to_string())?;
+    eprintln!(
+        "redis-server (pid {}) on {}",
+        redis.pid().unwrap_or(0),
+        redis.addr()
+    );
+    let with_redis = run(options, bin, Some((redis.url(), redis.pid()))).await;
+    drop(redis);
+    let with_redis = with_redis?;
+    println!("{with_redis}\n");
+    let comparison = Comparison {
+        memory: &memory,
+        redis: &with_redis,
+    };
+    println!("{comparison}");
+    Ok(comparison.passed())
+}
+
+/// The two-instance scenarios, in turn; each prints its summary.
+async fn two_instances(options: &Options, bin: &Path) -> Result<bool, String> {
+    let mut passed = true;
+    let mut results = Vec::new();
+    for (i, scenario) in options.scenarios.iter().enumerate() {
+        let (credentials, plan) = plan(options, &format!("s{i}"))?;
+        let report = multi::run(*scenario, options, bin, &credentials, plan).await?;
+        println!("{report}\n");
+        passed &= report.passed();
+        results.push((scenario.name(), report.passed()));
+    }
+    if results.len() > 1 {
+        let line = results
+            .iter()
+            .map(|(name, ok)| format!("{name} {}", if *ok { "PASS" } else { "FAIL" }))
+            .collect::<Vec<_>>()
+            .join(", ");
+        println!("== two instances: {line} ==");
+    }
+    Ok(passed)
+}
+
+/// One run against one app; with `redis`, the app's redelivery memory is on that server (its
+/// URL, and its PID to read the CPU it used).
+async fn run(
+    options: &Options,
+    bin: &Path,
+    redis: Option<(String, Option<u32>)>,
+) -> Result<Report, String> {
+    let store = if redis.is_some() { "redis" } else { "memory" };
+    let (redis_url, redis_pid) = redis.unzip();
+    let redis_pid = redis_pid.flatten();
+    let redis_cpu_before = redis_pid.and_then(app::cpu_time);
+    let (credentials, plan) = plan(options, store)?;
     let events = plan.events();
     let deliveries: Arc<[bodies::Delivery]> = if options.duplicate {
         // Adjacent copies: two workers take them at about the same time.
@@ -116,11 +187,16 @@ async fn run(options: &Options, bin: &std::path::Path) -> Result<Report, String>
     };
     let sent = deliveries.len() as u64;
 
-    let app = App::start(bin, &credentials, options.fail_once)
+    let launch = Launch {
+        fail_once: options.fail_once,
+        redis_url,
+        ledger: false,
+    };
+    let app = App::start(bin, &credentials, &launch)
         .await
         .map_err(|e| e.to_string())?;
     eprintln!(
-        "app {} (pid {}) listening on {}; log: {}",
+        "app {} (pid {}, {store} redelivery memory) listening on {}; log: {}",
         bin.display(),
         app.pid(),
         app.addr(),
@@ -146,12 +222,14 @@ async fn run(options: &Options, bin: &std::path::Path) -> Result<Report, String>
     };
     // Read while the app still runs.
     let peak_rss_kib = app.peak_rss_kib();
+    let app_cpu = app::cpu_time(app.pid());
     let log = app.log().to_path_buf();
     let stopped = app.stop().await.map_err(|e| e.to_string());
     let warnings = app::count_level(&log, "WARN");
     let errors = app::count_level(&log, "ERROR");
     Ok(Report {
         options: options.clone(),
+        store,
         webhooks: options.webhooks as u64,
         deliveries: sent,
         events,
@@ -160,6 +238,11 @@ async fn run(options: &Options, bin: &std::path::Path) -> Result<Report, String>
         elapsed,
         state,
         peak_rss_kib,
+        app_cpu,
+        redis_cpu: redis_pid
+            .and_then(app::cpu_time)
+            .zip(redis_cpu_before)
+            .map(|(after, before)| after.saturating_sub(before)),
         stopped,
         log,
         warnings,

@@ -53,6 +53,8 @@ impl State {
 pub(crate) struct Report {
     /// The options of the run.
     pub(crate) options: Options,
+    /// The redelivery memory: `memory` (in the app) or `redis`.
+    pub(crate) store: &'static str,
     /// Distinct webhooks sent.
     pub(crate) webhooks: u64,
     /// Deliveries of them, retries not counted (twice the webhooks with `--duplicate`).
@@ -69,6 +71,10 @@ pub(crate) struct Report {
     pub(crate) state: Result<State, String>,
     /// The app's peak RSS, read before stopping it.
     pub(crate) peak_rss_kib: Option<u64>,
+    /// The CPU time the app used (start-up included), read before stopping it.
+    pub(crate) app_cpu: Option<Duration>,
+    /// The CPU time redis-server used during the run, with Redis.
+    pub(crate) redis_cpu: Option<Duration>,
     /// How the app stopped after SIGTERM, and how long it took.
     pub(crate) stopped: Result<(ExitStatus, Duration), String>,
     /// The app's log file.
@@ -112,7 +118,7 @@ impl Report {
     }
 
     /// Whether every event was handled exactly once.
-    fn exactly_once(&self) -> bool {
+    pub(crate) fn exactly_once(&self) -> bool {
         matches!(&self.state, Ok(s) if s.handled_total == self.events)
             && self.kind_mismatches().is_empty()
     }
@@ -126,10 +132,123 @@ impl Report {
     pub(crate) fn passed(&self) -> bool {
         self.answers_ok() && self.exactly_once() && self.graceful()
     }
+
+    /// Requests answered per second.
+    pub(crate) fn requests_per_sec(&self) -> f64 {
+        self.tally.requests as f64 / self.elapsed.as_secs_f64().max(f64::EPSILON)
+    }
+
+    /// CPU microseconds per webhook delivery: the app's, and redis-server's when it ran.
+    pub(crate) fn cpu_us_per_webhook(&self) -> (Option<f64>, Option<f64>) {
+        let per = |cpu: Duration| cpu.as_secs_f64() * 1e6 / self.deliveries.max(1) as f64;
+        (self.app_cpu.map(per), self.redis_cpu.map(per))
+    }
+
+    /// The latency at percentile `p`, in microseconds.
+    pub(crate) fn latency_us(&self, p: f64) -> Option<u64> {
+        let mut latencies = self.tally.latencies_us.clone();
+        latencies.sort_unstable();
+        percentile(&latencies, p)
+    }
+}
+
+/// The throughput the Redis memory should keep, as a fraction of the in-memory one's.
+pub(crate) const REDIS_AIM: f64 = 0.6;
+
+/// The same load with the in-memory redelivery memory and with Redis, side by side.
+pub(crate) struct Comparison<'a> {
+    /// The run with the in-memory memory.
+    pub(crate) memory: &'a Report,
+    /// The run with `PWH_REDIS_URL`.
+    pub(crate) redis: &'a Report,
+}
+
+impl Comparison<'_> {
+    /// Redis's requests/s over memory's.
+    pub(crate) fn ratio(&self) -> f64 {
+        ratio(
+            self.redis.requests_per_sec(),
+            self.memory.requests_per_sec(),
+        )
+    }
+
+    /// Whether both runs passed their checks (the ratio is reported, not checked).
+    pub(crate) fn passed(&self) -> bool {
+        self.memory.passed() && self.redis.passed()
+    }
+}
+
+/// `a / b`, 0 when `b` is 0.
+pub(crate) fn ratio(a: f64, b: f64) -> f64 {
+    if b > 0.0 {
+        a / b
+    } else {
+        0.0
+    }
+}
+
+impl fmt::Display for Comparison<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let (m, r) = (self.memory, self.redis);
+        let yes = |b: bool| if b { "yes" } else { "NO" };
+        writeln!(
+            f,
+            "== memory vs Redis: one instance, {} webhooks, {} connections{} ==",
+            m.webhooks,
+            m.options.concurrency,
+            m.options
+                .fail_once
+                .map(|r| format!(", fail-once {r}"))
+                .unwrap_or_default()
+        )?;
+        writeln!(f, "                   {:>14} {:>14}", "memory", "redis")?;
+        writeln!(
+            f,
+            "throughput         {:>10.0} r/s {:>10.0} r/s",
+            m.requests_per_sec(),
+            r.requests_per_sec()
+        )?;
+        for (name, p) in [("latency p50", 50.0), ("latency p99", 99.0)] {
+            writeln!(
+                f,
+                "{name:<18} {:>14} {:>14}",
+                ms(m.latency_us(p)),
+                ms(r.latency_us(p))
+            )?;
+        }
+        let us = |v: Option<f64>| v.map_or_else(|| "-".to_owned(), |v| format!("{v:.1} us"));
+        let (m_app, _) = m.cpu_us_per_webhook();
+        let (r_app, r_redis) = r.cpu_us_per_webhook();
+        writeln!(f, "app CPU/webhook    {:>14} {:>14}", us(m_app), us(r_app))?;
+        writeln!(f, "redis CPU/webhook  {:>14} {:>14}", "-", us(r_redis))?;
+        writeln!(
+            f,
+            "exactly once       {:>14} {:>14}",
+            yes(m.exactly_once()),
+            yes(r.exactly_once())
+        )?;
+        writeln!(
+            f,
+            "checks             {:>14} {:>14}",
+            if m.passed() { "PASS" } else { "FAIL" },
+            if r.passed() { "PASS" } else { "FAIL" }
+        )?;
+        let ratio = self.ratio();
+        writeln!(
+            f,
+            "redis/memory       {ratio:.2}x throughput (aim >= {REDIS_AIM}x: {})",
+            if ratio >= REDIS_AIM { "met" } else { "NOT met" }
+        )?;
+        write!(
+            f,
+            "result             {}",
+            if self.passed() { "PASS" } else { "FAIL" }
+        )
+    }
 }
 
 /// The latency at percentile `p` (0 to 100) of sorted microseconds, nearest rank.
-fn percentile(sorted_us: &[u64], p: f64) -> Option<u64> {
+pub(crate) fn percentile(sorted_us: &[u64], p: f64) -> Option<u64> {
     if sorted_us.is_empty() {
         return None;
     }
@@ -137,7 +256,7 @@ fn percentile(sorted_us: &[u64], p: f64) -> Option<u64> {
     sorted_us.get(rank.clamp(1, sorted_us.len()) - 1).copied()
 }
 
-fn ms(us: Option<u64>) -> String {
+pub(crate) fn ms(us: Option<u64>) -> String {
     us.map_or_else(
         || "-".to_owned(),
         |us| format!("{:.2} ms", us as f64 / 1000.0),
@@ -170,7 +289,11 @@ impl fmt::Display for Report {
         latencies.sort_unstable();
         let secs = self.elapsed.as_secs_f64().max(f64::EPSILON);
 
-        writeln!(f, "== pwh-loadtest: {mode} ==")?;
+        writeln!(
+            f,
+            "== pwh-loadtest: {mode}, {} redelivery memory ==",
+            self.store
+        )?;
         writeln!(
             f,
             "webhooks sent      {} distinct ({} deliveries), {} events, {} connections",
@@ -214,6 +337,22 @@ impl fmt::Display for Report {
                 || "unknown".to_owned(),
                 |k| format!("{:.1} MiB", k as f64 / 1024.0)
             )
+        )?;
+        let per_webhook = |cpu: Duration| {
+            format!(
+                "{:.2} s, {:.1} us per webhook",
+                cpu.as_secs_f64(),
+                cpu.as_secs_f64() * 1e6 / self.deliveries.max(1) as f64
+            )
+        };
+        writeln!(
+            f,
+            "CPU time           app {}{}",
+            self.app_cpu
+                .map_or_else(|| "unknown".to_owned(), per_webhook),
+            self.redis_cpu
+                .map(|cpu| format!("; redis-server {}", per_webhook(cpu)))
+                .unwrap_or_default()
         )?;
         writeln!(
             f,
@@ -266,6 +405,14 @@ mod tests {
         assert_eq!(percentile(&v, 100.0), Some(100));
         assert_eq!(percentile(&[7], 99.0), Some(7));
         assert_eq!(percentile(&[], 50.0), None);
+    }
+
+    #[test]
+    fn ratio_of_throughputs() {
+        assert!((ratio(12_000.0, 20_000.0) - 0.6).abs() < 1e-9);
+        assert!(ratio(12_000.0, 20_000.0) >= REDIS_AIM);
+        assert!(ratio(11_000.0, 20_000.0) < REDIS_AIM);
+        assert_eq!(ratio(5.0, 0.0), 0.0);
     }
 
     #[test]
