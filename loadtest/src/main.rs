@@ -26,6 +26,7 @@ mod app;
 mod bodies;
 mod cli;
 mod client;
+mod compare;
 mod ledger;
 mod multi;
 mod redis;
@@ -41,8 +42,9 @@ use pwh_core::{KeyRing, Token};
 use crate::app::{App, Credentials, Launch};
 use crate::cli::{Command, Options};
 use crate::client::Sending;
+use crate::compare::Comparison;
 use crate::redis::RedisServer;
-use crate::report::{Comparison, Report, State};
+use crate::report::{Report, State};
 
 fn main() -> ExitCode {
     let options = match cli::parse(std::env::args().skip(1)) {

@@ -1,0 +1,166 @@
+//! Two instances sharing one Redis behind one sender, in three scenarios: steady, Redis stopped
+//! for a while mid-run, and one instance killed with SIGKILL mid-run.
+//!
+//! Every body goes to both instances at once (two keep-alive connections per worker, one to
+//! each). A body is accepted once either instance answers 2xx; when neither does (500, 503, a
+//! broken connection) it is sent again, with the same bytes and signature, to a random live
+//! instance, with backoff (10 ms doubling to 1 s), until accepted or the scenario's time limit.
+
+mod faults;
+mod send;
+mod summary;
+
+use std::sync::atomic::{AtomicBool, AtomicUsize};
+use std::sync::Arc;
+use std::time::Instant;
+
+use crate::app::{App, Credentials, Launch};
+use crate::bodies::Plan;
+use crate::cli::{Options, Scenario};
+use crate::ledger::{self, Ledger};
+use crate::redis::RedisServer;
+use faults::{kill, read_state, redis_outage};
+use send::{send_all, Shared, VICTIM};
+use summary::MultiReport;
+
+/// Runs one scenario: its own redis-server and two fresh apps.
+///
+/// # Errors
+///
+/// When Redis or an app cannot be started.
+pub(crate) async fn run(
+    scenario: Scenario,
+    options: &Options,
+    bin: &std::path::Path,
+    credentials: &Credentials,
+    plan: Plan,
+) -> Result<MultiReport, String> {
+    let mut redis = RedisServer::start().map_err(|e| e.to_string())?;
+    eprintln!(
+        "redis-server (pid {}) on {}",
+        redis.pid().unwrap_or(0),
+        redis.addr()
+    );
+    let redis_pid = redis.pid();
+    let launch = Launch {
+        fail_once: options.fail_once,
+        redis_url: Some(redis.url()),
+        ledger: true,
+    };
+    let first = App::start(bin, credentials, &launch)
+        .await
+        .map_err(|e| e.to_string())?;
+    let second = App::start(bin, credentials, &launch)
+        .await
+        .map_err(|e| e.to_string())?;
+    for (i, app) in [&first, &second].into_iter().enumerate() {
+        eprintln!(
+            "instance {} (pid {}) on {}; log: {}",
+            i + 1,
+            app.pid(),
+            app.addr(),
+            app.log().display()
+        );
+    }
+    let logs = [first.log().to_path_buf(), second.log().to_path_buf()];
+    let Plan {
+        deliveries,
+        events_by_kind,
+        planned,
+    } = plan;
+    let shared = Arc::new(Shared {
+        addrs: [first.addr(), second.addr()],
+        alive: [AtomicBool::new(true), AtomicBool::new(true)],
+        deliveries: deliveries.into(),
+        next: AtomicUsize::new(0),
+        deadline: Instant::now() + options.time_limit,
+        key: credentials.key.clone(),
+    });
+    eprintln!(
+        "{}: sending every body to both instances over {} workers...",
+        scenario.name(),
+        options.concurrency
+    );
+    let started = Instant::now();
+    let sending = send_all(Arc::clone(&shared), options.concurrency);
+    let mut outage = None;
+    let mut killed = None;
+    let mut second = Some(second);
+    let sent = match scenario {
+        Scenario::Steady => sending.await,
+        Scenario::RedisOutage => {
+            let (sent, o) =
+                tokio::join!(sending, redis_outage(&shared, &mut redis, options.outage));
+            outage = Some(o);
+            sent
+        }
+        Scenario::Kill => {
+            let victim = second.take().ok_or("no second instance")?;
+            let (sent, k) = tokio::join!(sending, kill(&shared, victim));
+            killed = Some(k);
+            sent
+        }
+    };
+    let elapsed = started.elapsed();
+
+    let first_state = read_state(shared.addrs[0]).await;
+    let second_state = match &second {
+        Some(_) => Some(read_state(shared.addrs[1]).await),
+        None => None,
+    };
+    let stop = |app: App| async move {
+        app.stop()
+            .await
+            .map(|(status, _)| status)
+            .map_err(|e| e.to_string())
+    };
+    let stopped = [
+        stop(first).await,
+        match second {
+            Some(app) => stop(app).await,
+            None => Err("killed with SIGKILL".to_owned()),
+        },
+    ];
+    drop(redis);
+
+    let mut ledger = Ledger::default();
+    for (i, log) in logs.iter().enumerate() {
+        let text = std::fs::read_to_string(log).unwrap_or_default();
+        ledger.add(i, ledger::parse_log(&text));
+    }
+    let traces = &sent.traces;
+    let verdict = match (scenario, &outage) {
+        (Scenario::Steady, _) | (Scenario::RedisOutage, None) => {
+            ledger::check(&planned, &ledger, |_, _| false)
+        }
+        (Scenario::RedisOutage, Some(o)) => ledger::check(&planned, &ledger, |webhook, _| {
+            let t = &traces[webhook];
+            t.first_500.is_some_and(|at| at < o.restarted_at)
+                && t.accepted_at.is_some_and(|at| at >= o.stopped_at)
+        }),
+        (Scenario::Kill, _) => ledger::check(&planned, &ledger, |webhook, runs| {
+            traces[webhook].unanswered_by[VICTIM] && runs == [1, 1]
+        }),
+    };
+    let states = [
+        first_state,
+        second_state.unwrap_or_else(|| Ok(ledger.state_of(VICTIM))),
+    ];
+    Ok(MultiReport {
+        scenario,
+        options: options.clone(),
+        webhooks: shared.deliveries.len() as u64,
+        events: planned.len() as u64,
+        tally: sent.tally,
+        by_instance: sent.by_instance,
+        elapsed,
+        states,
+        sent_by_kind: events_by_kind,
+        verdict,
+        outage,
+        kill: killed,
+        stopped,
+        logs,
+        redis_pid,
+    })
+}

@@ -1,0 +1,291 @@
+//! What a two-instance scenario measured, its verdict and its printed summary.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use super::faults::{Kill, Outage};
+use super::send::{retried, VICTIM};
+use crate::app::{self};
+use crate::cli::{Options, Scenario};
+use crate::client::Tally;
+use crate::ledger::{self, Verdict, INSTANCES};
+use crate::report::State;
+
+/// Everything a two-instance scenario measured.
+#[derive(Debug)]
+pub(crate) struct MultiReport {
+    pub(super) scenario: Scenario,
+    pub(super) options: Options,
+    pub(super) webhooks: u64,
+    pub(super) events: u64,
+    pub(super) tally: Tally,
+    pub(super) by_instance: [u64; INSTANCES],
+    pub(super) elapsed: Duration,
+    /// Each instance's `/state` after the run (the killed one's from its log).
+    pub(super) states: [Result<State, String>; INSTANCES],
+    pub(super) sent_by_kind: std::collections::BTreeMap<&'static str, u64>,
+    pub(super) verdict: Verdict,
+    pub(super) outage: Option<Outage>,
+    pub(super) kill: Option<Kill>,
+    pub(super) stopped: [Result<std::process::ExitStatus, String>; INSTANCES],
+    pub(super) logs: [PathBuf; INSTANCES],
+    pub(super) redis_pid: Option<u32>,
+}
+
+impl MultiReport {
+    fn answers_ok(&self) -> bool {
+        let t = &self.tally;
+        let unexpected = t
+            .statuses
+            .iter()
+            .filter(|(s, _)| !(200..300).contains(*s) && !retried(**s))
+            .count();
+        unexpected == 0 && t.undelivered == 0 && t.delivered == self.webhooks
+    }
+
+    fn state_sum(&self) -> Result<State, String> {
+        let states: Vec<State> = self.states.iter().cloned().collect::<Result<_, _>>()?;
+        Ok(ledger::sum(&states))
+    }
+
+    fn state_mismatches(&self) -> Result<Vec<(String, u64, u64)>, String> {
+        Ok(ledger::state_mismatches(
+            &self.sent_by_kind,
+            &self.verdict.extra_by_kind,
+            &self.state_sum()?,
+        ))
+    }
+
+    fn exactly_once(&self) -> bool {
+        self.verdict.passed() && matches!(self.state_mismatches(), Ok(m) if m.is_empty())
+    }
+
+    fn scenario_ok(&self) -> bool {
+        match self.scenario {
+            Scenario::Steady => true,
+            Scenario::RedisOutage => self
+                .outage
+                .as_ref()
+                .is_some_and(|o| o.error.is_none() && o.ran_while_down() == Some(0)),
+            Scenario::Kill => self.kill.as_ref().is_some_and(|k| k.status.is_ok()),
+        }
+    }
+
+    fn graceful(&self) -> bool {
+        self.stopped.iter().enumerate().all(|(i, s)| match s {
+            Ok(status) => status.success(),
+            Err(_) => self.scenario == Scenario::Kill && i == VICTIM,
+        })
+    }
+
+    /// Whether every check passed.
+    pub(crate) fn passed(&self) -> bool {
+        self.answers_ok() && self.exactly_once() && self.scenario_ok() && self.graceful()
+    }
+}
+
+impl std::fmt::Display for MultiReport {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let t = &self.tally;
+        let yes = |b: bool| if b { "yes" } else { "NO" };
+        let mode = match self.options.fail_once {
+            Some(ratio) => format!("fail-once {ratio}"),
+            None => "no injected failures".to_owned(),
+        };
+        let statuses = t
+            .statuses
+            .iter()
+            .map(|(s, n)| format!("{s} x {n}"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let mut latencies = t.latencies_us.clone();
+        latencies.sort_unstable();
+        let secs = self.elapsed.as_secs_f64().max(f64::EPSILON);
+        let v = &self.verdict;
+
+        writeln!(
+            f,
+            "== pwh-loadtest: 2 instances, one Redis: {} ({mode}) ==",
+            self.scenario.name()
+        )?;
+        writeln!(
+            f,
+            "webhooks sent      {} distinct, {} events, {} workers; every body to both instances at once, then to a random live one until accepted",
+            self.webhooks, self.events, self.options.concurrency
+        )?;
+        writeln!(
+            f,
+            "answers            {} requests (instance 1: {}, instance 2: {}): {statuses}",
+            t.requests, self.by_instance[0], self.by_instance[1]
+        )?;
+        writeln!(
+            f,
+            "not accepted       {} webhooks in the end (time limit {:.0} s)",
+            t.undelivered,
+            self.options.time_limit.as_secs_f64()
+        )?;
+        writeln!(
+            f,
+            "retries            {} (requests without an answer: {}{})",
+            t.retries,
+            t.transport_errors,
+            t.last_transport_error
+                .as_deref()
+                .map(|e| format!(", last: {e}"))
+                .unwrap_or_default()
+        )?;
+        if let Some(o) = &self.outage {
+            writeln!(
+                f,
+                "redis outage       redis-server (pid {}) on {} stopped (SIGTERM, nothing persisted) after {} of {} bodies, down {:.2} s, restarted with the same arguments (pid {}){}",
+                o.pids.0.unwrap_or(0),
+                o.addr,
+                o.taken,
+                self.webhooks,
+                o.down.as_secs_f64(),
+                o.pids.1.unwrap_or(0),
+                o.error.as_deref().map(|e| format!("; FAILED: {e}")).unwrap_or_default()
+            )?;
+            writeln!(
+                f,
+                "                   503 answers: {}; handlers run while Redis was down: {}",
+                t.count(503),
+                o.ran_while_down().map_or_else(
+                    || "unknown (/state unreadable)".to_owned(),
+                    |n| n.to_string()
+                )
+            )?;
+        }
+        if let Some(k) = &self.kill {
+            writeln!(
+                f,
+                "kill               instance 2 (pid {}) SIGKILLed after {} of {} bodies ({}); the rest went to instance 1",
+                k.pid,
+                k.taken,
+                self.webhooks,
+                match &k.status {
+                    Ok(status) => status.to_string(),
+                    Err(e) => format!("FAILED: {e}"),
+                }
+            )?;
+        }
+        let state = |s: &Result<State, String>| match s {
+            Ok(s) => s.handled_total.to_string(),
+            Err(e) => format!("unknown ({e})"),
+        };
+        let second = if self.kill.is_some() {
+            "instance 2 (its log, /state died with it)"
+        } else {
+            "instance 2"
+        };
+        writeln!(
+            f,
+            "handled (/state)   instance 1: {}, {second}: {}; added up: {} (events sent: {})",
+            state(&self.states[0]),
+            state(&self.states[1]),
+            self.state_sum().map_or_else(
+                |e| format!("unknown ({e})"),
+                |s| s.handled_total.to_string()
+            ),
+            self.events
+        )?;
+        writeln!(
+            f,
+            "ledger (app logs)  {} events: once {}, never {}, twice where allowed {}, more than once otherwise {}{}",
+            v.events,
+            v.once,
+            v.missing,
+            v.twice_allowed,
+            v.repeated,
+            if v.strangers > 0 {
+                format!(", runs of unknown channels {}", v.strangers)
+            } else {
+                String::new()
+            }
+        )?;
+        if !v.examples.is_empty() {
+            writeln!(f, "                   e.g. {}", v.examples.join("; "))?;
+        }
+        if let Ok(mismatches) = self.state_mismatches() {
+            for (kind, expected, handled) in mismatches {
+                writeln!(
+                    f,
+                    "                   /state {kind}: expected {expected}, handled {handled}"
+                )?;
+            }
+        }
+        let once = if !self.exactly_once() {
+            "NO".to_owned()
+        } else if v.twice_allowed == 0 {
+            "yes: every (event, handler) ran exactly once over both instances".to_owned()
+        } else {
+            match self.scenario {
+                Scenario::Kill => format!(
+                    "yes, except {} events that ran twice: each ran once on the killed instance, in a webhook it was handling when it died (never answered), and again on the survivor",
+                    v.twice_allowed
+                ),
+                _ => format!(
+                    "yes, except {} events that ran twice: each in a webhook answered 500 before Redis restarted empty (its recorded progress was lost) and accepted after",
+                    v.twice_allowed
+                ),
+            }
+        };
+        writeln!(f, "exactly once       {once}")?;
+        writeln!(
+            f,
+            "throughput         {:.0} webhooks/s, {:.0} req/s, {:.0} events/s ({:.2} s)",
+            t.delivered as f64 / secs,
+            t.requests as f64 / secs,
+            self.events as f64 / secs,
+            secs
+        )?;
+        writeln!(
+            f,
+            "latency            p50 {}, p99 {}, max {}",
+            crate::report::ms(crate::report::percentile(&latencies, 50.0)),
+            crate::report::ms(crate::report::percentile(&latencies, 99.0)),
+            crate::report::ms(latencies.last().copied())
+        )?;
+        let stopped = |s: &Result<std::process::ExitStatus, String>| match s {
+            Ok(status) => format!("{} ({status})", yes(status.success())),
+            Err(e) => e.clone(),
+        };
+        writeln!(
+            f,
+            "shutdown           instance 1: {}; instance 2: {}; redis-server (pid {}) stopped",
+            stopped(&self.stopped[0]),
+            stopped(&self.stopped[1]),
+            self.redis_pid.unwrap_or(0)
+        )?;
+        writeln!(
+            f,
+            "app logs           {} ({} WARN), {} ({} WARN)",
+            self.logs[0].display(),
+            app::count_level(&self.logs[0], "WARN"),
+            self.logs[1].display(),
+            app::count_level(&self.logs[1], "WARN")
+        )?;
+        write!(
+            f,
+            "result             {} ({})",
+            if self.passed() { "PASS" } else { "FAIL" },
+            [
+                ("every webhook accepted", self.answers_ok()),
+                ("exactly once", self.exactly_once()),
+                (
+                    match self.scenario {
+                        Scenario::Steady => "scenario",
+                        Scenario::RedisOutage => "no handler without Redis",
+                        Scenario::Kill => "kill done",
+                    },
+                    self.scenario_ok()
+                ),
+                ("graceful shutdown", self.graceful()),
+            ]
+            .iter()
+            .map(|(name, ok)| format!("{name}: {}", yes(*ok)))
+            .collect::<Vec<_>>()
+            .join(", ")
+        )
+    }
+}
