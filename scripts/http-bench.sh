@@ -62,7 +62,7 @@ target_dir=$(cargo metadata --format-version 1 --no-deps --offline 2>/dev/null \
   | sed -n 's/.*"target_directory":"\([^"]*\)".*/\1/p')
 target_dir=${target_dir:-${CARGO_TARGET_DIR:-target}}
 echo "building example-axum, example-rocket, example-actix and pwh-bench in release (target: $target_dir)..." >&2
-cargo build --release --quiet -p example-axum -p example-rocket -p example-actix -p pwh-bench --bins
+cargo build --release --quiet -p example-axum -p example-rocket -p example-actix -p pwh-bench --bins --features pwh-bench/actix
 bin=$target_dir/release
 
 pin_app=()

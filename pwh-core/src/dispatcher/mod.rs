@@ -169,7 +169,9 @@ impl Dispatcher {
                 WebhookResponse::from(rejection)
             }
         };
-        observe::answered(self.inner.on_outcome.as_ref(), &response, arrived.elapsed());
+        if self.inner.observed() {
+            observe::answered(self.inner.on_outcome.as_ref(), &response, arrived.elapsed());
+        }
         response
     }
 
