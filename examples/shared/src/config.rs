@@ -54,8 +54,8 @@ pub enum ConfigError {
     /// public, so anyone who can reach the app could sign webhooks with it.
     #[error(
         "PWH_ADDR={addr} is not a loopback address, and no Pusher token is configured: the \
-         demo token is public and only accepted on 127.0.0.1 or [::1]; set PUSHER_APP_KEY and \
-         PUSHER_APP_SECRET to your Pusher app's key and secret"
+         demo token is public and only accepted on a loopback address (127.0.0.1, [::1]); \
+         set PUSHER_APP_KEY and PUSHER_APP_SECRET to your Pusher app's key and secret"
     )]
     DemoTokenNotLoopback {
         /// The listen address.
