@@ -66,3 +66,90 @@ async fn occupancy_follows_the_webhooks_and_forgeries_change_nothing() {
     assert_eq!(state.tracker.snapshot().handled_total, 2);
     assert!(state.tracker.should_publish("news"));
 }
+
+async fn state<S>(app: &S) -> serde_json::Value
+where
+    S: Service<actix_http::Request, Response = ServiceResponse, Error = actix_web::Error>,
+{
+    let response = call_service(app, TestRequest::get().uri("/state").to_request()).await;
+    assert_eq!(response.status(), 200);
+    serde_json::from_slice(&to_bytes(response.into_body()).await.unwrap()).unwrap()
+}
+
+/// Client events whose `data` is not the typing message the app reads, each as a browser or a
+/// compatible server may send it.
+fn unreadable_client_events() -> Vec<(&'static str, TestWebhook)> {
+    let event = |data: serde_json::Value| {
+        serde_json::json!({
+            "name": "client_event", "channel": "presence-lobby", "event": "client-typing",
+            "data": data, "socket_id": "1.1", "user_id": "alice",
+        })
+    };
+    [
+        (
+            "a string of JSON of another shape",
+            serde_json::json!("{\"typing\":true}"),
+        ),
+        (
+            "a string that is not JSON",
+            serde_json::json!("Unencrypted"),
+        ),
+        ("an array", serde_json::json!(["hi"])),
+        (
+            "an object of another shape",
+            serde_json::json!({"typing": true}),
+        ),
+    ]
+    .into_iter()
+    .map(|(what, data)| (what, TestWebhook::new().event(event(data))))
+    .collect()
+}
+
+#[actix_web::test]
+async fn client_events_of_any_shape_are_answered_200_and_run_once() {
+    let tracked = App::default();
+    let harness = Harness::configure(|b| b.state(tracked.clone()));
+    let app = init_service(example_actix::app(
+        tracked.clone(),
+        harness.dispatcher().clone(),
+    ))
+    .await;
+    for (n, (what, hook)) in unreadable_client_events().into_iter().enumerate() {
+        let signed = hook.signed();
+        assert_eq!(post(&app, &signed).await.0, 200, "{what}");
+        let counted = state(&app).await;
+        assert_eq!(counted["client_events"], n + 1, "{what}");
+        assert_eq!(counted["client_events_unreadable"], n + 1, "{what}");
+        // A redelivery of the same body runs nothing: the counters do not move.
+        assert_eq!(post(&app, &signed).await.0, 200, "{what}");
+        assert_eq!(state(&app).await, counted, "{what}");
+    }
+}
+
+#[actix_web::test]
+async fn a_retried_member_added_older_than_a_member_removed_is_ignored() {
+    let tracked = App::default();
+    let harness = Harness::configure(|b| b.state(tracked.clone()));
+    let app = init_service(example_actix::app(
+        tracked.clone(),
+        harness.dispatcher().clone(),
+    ))
+    .await;
+    let t = pwh_core::testing::TEST_TIME_MS;
+    let added = TestWebhook::new()
+        .time_ms(t)
+        .member_added("presence-lobby", "alice");
+    let removed = TestWebhook::new()
+        .time_ms(t + 3)
+        .member_removed("presence-lobby", "alice");
+    let retried = TestWebhook::new()
+        .time_ms(t + 2)
+        .member_added("presence-lobby", "alice");
+    for hook in [added, removed, retried] {
+        assert_eq!(post(&app, &hook.signed()).await.0, 200);
+    }
+    let json = state(&app).await;
+    assert_eq!(json["members"], serde_json::json!({}));
+    assert_eq!(json["ignored_late"], 1);
+    assert!(tracked.tracker.snapshot().members.is_empty());
+}

@@ -19,7 +19,7 @@ impl App {
     /// The state for `config`.
     pub fn new(config: &Config) -> Self {
         Self {
-            tracker: Arc::default(),
+            tracker: Arc::new(Tracker::new(Tracker::DEFAULT_CAPACITY, config.max_age)),
             faults: Arc::new(Faults::new(config.fail_once_ratio)),
         }
     }

@@ -50,6 +50,17 @@ pub enum ConfigError {
         /// Why.
         source: pwh_redis::OpenError,
     },
+    /// No token is configured and `PWH_ADDR` is not a loopback address: the demo token is
+    /// public, so anyone who can reach the app could sign webhooks with it.
+    #[error(
+        "PWH_ADDR={addr} is not a loopback address, and no Pusher token is configured: the \
+         demo token is public and only accepted on a loopback address (127.0.0.1, [::1]); \
+         set PUSHER_APP_KEY and PUSHER_APP_SECRET to your Pusher app's key and secret"
+    )]
+    DemoTokenNotLoopback {
+        /// The listen address.
+        addr: SocketAddr,
+    },
     /// A variable does not parse.
     #[error("{var}={value:?} is not {expected}")]
     Invalid {
@@ -91,7 +102,7 @@ impl Config {
                 .map(|v| v.trim().to_owned())
                 .filter(|v| !v.is_empty())
         };
-        let addr = match get("PWH_ADDR") {
+        let addr: SocketAddr = match get("PWH_ADDR") {
             Some(v) => v.parse().map_err(|_| ConfigError::Invalid {
                 var: "PWH_ADDR",
                 value: v,
@@ -105,6 +116,9 @@ impl Config {
                     expected: "a socket address",
                 })?,
         };
+        if !configured && !addr.ip().is_loopback() {
+            return Err(ConfigError::DemoTokenNotLoopback { addr });
+        }
         let max_age = match get("PWH_MAX_AGE_SECS") {
             Some(v) => match v.parse::<u64>() {
                 Ok(0) => None,
@@ -213,6 +227,31 @@ mod tests {
         assert!(err.to_string().contains("PWH_MAX_AGE_SECS"), "{err}");
         assert!(Config::from_vars(vars(&[("PWH_ADDR", "nowhere")])).is_err());
         assert!(Config::from_vars(vars(&[("PWH_FAIL_ONCE", "2")])).is_err());
+    }
+
+    #[test]
+    fn the_demo_token_is_refused_unless_on_a_loopback_address() {
+        for addr in ["0.0.0.0:3000", "192.0.2.7:3000", "[::]:3000"] {
+            let pairs: &'static [(&'static str, &'static str)] =
+                Box::leak(Box::new([("PWH_ADDR", addr)]));
+            let err = Config::from_vars(vars(pairs)).unwrap_err();
+            assert!(
+                matches!(err, ConfigError::DemoTokenNotLoopback { .. }),
+                "{addr}: {err:?}"
+            );
+            let message = err.to_string();
+            for name in ["PWH_ADDR", "PUSHER_APP_KEY", "PUSHER_APP_SECRET"] {
+                assert!(message.contains(name), "{message}");
+            }
+        }
+        for addr in ["127.0.0.1:3000", "127.0.0.2:3000", "[::1]:3000"] {
+            let pairs: &'static [(&'static str, &'static str)] =
+                Box::leak(Box::new([("PWH_ADDR", addr)]));
+            assert!(
+                Config::from_vars(vars(pairs)).unwrap().demo_credentials,
+                "{addr}"
+            );
+        }
     }
 
     #[test]

@@ -1,5 +1,5 @@
 //! The demo sender: fires signed webhooks of every kind at a running app over real HTTP, plus
-//! forged and malformed ones, and prints each answer.
+//! late, unreadable, forged, stale and future ones, and prints each answer.
 
 use std::io;
 use std::net::SocketAddr;
@@ -57,6 +57,13 @@ fn steps() -> Vec<Step> {
             })],
         ),
         step(
+            "client_event whose data is not JSON (counted, not retried)",
+            vec![json!({
+                "name": "client_event", "channel": "presence-lobby", "event": "client-typing",
+                "data": "Unencrypted", "socket_id": "123.456", "user_id": "alice",
+            })],
+        ),
+        step(
             "subscription_count",
             vec![json!({"name": "subscription_count", "channel": "news", "subscription_count": 3})],
         ),
@@ -68,6 +75,15 @@ fn steps() -> Vec<Step> {
             "member_removed",
             vec![json!({"name": "member_removed", "channel": "presence-lobby", "user_id": "bob"})],
         ),
+        Step {
+            time_offset_ms: -2_000,
+            ..step(
+                "retried member_added (older than the removal: ignored)",
+                vec![
+                    json!({"name": "member_added", "channel": "presence-lobby", "user_id": "bob"}),
+                ],
+            )
+        },
         step(
             "channel_vacated",
             vec![json!({"name": "channel_vacated", "channel": "news"})],
@@ -107,6 +123,14 @@ fn steps() -> Vec<Step> {
             ..step(
                 "stale webhook (an hour old)",
                 vec![json!({"name": "channel_occupied", "channel": "old"})],
+            )
+        },
+        Step {
+            time_offset_ms: 3_600_000,
+            expect: 401,
+            ..step(
+                "webhook from the future (an hour ahead: clock skew)",
+                vec![json!({"name": "channel_occupied", "channel": "future"})],
             )
         },
         Step {
@@ -160,7 +184,7 @@ pub async fn run(addr: SocketAddr, keys: &KeyRing) -> io::Result<usize> {
             surprises += 1;
         }
         println!(
-            "-> {:<55} {} {} ({mark}, expected {})",
+            "-> {:<60} {} {} ({mark}, expected {})",
             step.what,
             reply.status,
             reply.body.trim(),

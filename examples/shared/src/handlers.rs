@@ -1,21 +1,22 @@
 //! The app's Pusher event handlers. Each registers itself with `#[on_event]`.
 
-use pwh_core::{on_event, ClientData, Shared, Webhook};
+use pwh_core::{on_event, ClientData, ExtractError, Shared, Webhook};
 use serde::Deserialize;
+use serde_json::{Map, Value};
 
 use crate::App;
 
 #[on_event("channel_occupied")]
 fn occupied(channel: &str, hook: &Webhook<'_>, app: &Shared<App>) -> Result<(), String> {
     app.faults.check("occupied", channel, hook.time_ms())?;
-    app.tracker.set_occupied(channel, true, hook.time_ms());
+    app.tracker.set_occupied(channel, true, hook);
     Ok(())
 }
 
 #[on_event("channel_vacated")]
 fn vacated(channel: &str, hook: &Webhook<'_>, app: &Shared<App>) -> Result<(), String> {
     app.faults.check("vacated", channel, hook.time_ms())?;
-    app.tracker.set_occupied(channel, false, hook.time_ms());
+    app.tracker.set_occupied(channel, false, hook);
     Ok(())
 }
 
@@ -27,7 +28,7 @@ fn member_added(
     app: &Shared<App>,
 ) -> Result<(), String> {
     app.faults.check("member_added", channel, hook.time_ms())?;
-    app.tracker.set_member(channel, user_id, true);
+    app.tracker.set_member(channel, user_id, true, hook);
     Ok(())
 }
 
@@ -40,28 +41,59 @@ fn member_removed(
 ) -> Result<(), String> {
     app.faults
         .check("member_removed", channel, hook.time_ms())?;
-    app.tracker.set_member(channel, user_id, false);
+    app.tracker.set_member(channel, user_id, false, hook);
     Ok(())
 }
 
-/// What the demo's clients send with `client-typing`; other client events may carry anything.
-#[derive(Deserialize)]
-struct Message {
-    text: Option<String>,
+/// What the demo's clients send with `client-typing`: a JSON object with a string `text`
+/// (other fields are ignored).
+///
+/// Read from an object only: serde's derive would also read `["hi"]` as `{"text": "hi"}`.
+#[derive(Debug, PartialEq, Eq, Deserialize)]
+#[serde(try_from = "Map<String, Value>")]
+struct Typing {
+    text: String,
 }
 
+impl TryFrom<Map<String, Value>> for Typing {
+    type Error = &'static str;
+
+    fn try_from(mut object: Map<String, Value>) -> Result<Self, Self::Error> {
+        match object.remove("text") {
+            Some(Value::String(text)) => Ok(Self { text }),
+            Some(_) => Err("`text` is not a string"),
+            None => Err("no `text` field"),
+        }
+    }
+}
+
+/// A client event's `data` is whatever the browser sent: usually a string of JSON text, but
+/// any JSON, or text that is not JSON. The handler decides what data it cannot read means:
+/// no retry would change it, so it is counted (`client_events_unreadable`), its reason logged
+/// (never the data) and the webhook answered 200, remembered as done.
 #[on_event("client_event")]
 async fn client_event(
     channel: &str,
     event: &str,
     user_id: Option<&str>,
-    ClientData(message): ClientData<Message>,
+    data: Result<ClientData<Typing>, ExtractError>,
     hook: &Webhook<'_>,
     app: &Shared<App>,
 ) -> Result<(), String> {
     app.faults.check("client_event", channel, hook.time_ms())?;
-    app.tracker
-        .client_event(channel, event, user_id, message.text);
+    let text = match data {
+        Ok(ClientData(Typing { text })) => Some(text),
+        Err(reason) => {
+            tracing::warn!(
+                channel,
+                event,
+                %reason,
+                "client event data is not a typing message: counted as unreadable, not retried"
+            );
+            None
+        }
+    };
+    app.tracker.client_event(channel, event, user_id, text);
     Ok(())
 }
 
@@ -138,5 +170,81 @@ mod tests {
         );
         assert_eq!(snapshot.handled_total, 7);
         assert_eq!(snapshot.handled["member_updated"], 1);
+    }
+
+    /// A client event on `presence-lobby` whose `data` is `data`, as is.
+    fn client_event(data: serde_json::Value) -> serde_json::Value {
+        json!({
+            "name": "client_event", "channel": "presence-lobby", "event": "client-typing",
+            "data": data, "socket_id": "1.1", "user_id": "alice",
+        })
+    }
+
+    #[tokio::test]
+    async fn client_data_of_any_shape_is_handled_once_and_counted() {
+        let app = App::default();
+        let harness = Harness::configure(|b| b.state(app.clone()));
+        let cases = [
+            (
+                "a string of JSON of another shape",
+                json!("{\"typing\":true}"),
+            ),
+            ("a string of JSON that is an array", json!("[\"hi\"]")),
+            ("text that is not JSON", json!("Unencrypted")),
+            ("an array", json!(["hi"])),
+            ("an object of another shape", json!({"typing": true})),
+            ("an object whose text is not a string", json!({"text": 5})),
+            ("null", json!(null)),
+        ];
+        for (n, (what, data)) in cases.into_iter().enumerate() {
+            let hook = TestWebhook::new().event(client_event(data));
+            let delivery = harness.deliver(hook.clone()).await;
+            assert_eq!(delivery.status(), 200, "{what}");
+            assert!(delivery.ran("client_event"), "{what}");
+            let counted = app.tracker.snapshot();
+            assert_eq!(counted.client_events_unreadable, n as u64 + 1, "{what}");
+            let again = harness.deliver(hook).await;
+            assert_eq!(again.status(), 200, "{what}");
+            assert!(
+                again.events_of("client_event").is_empty(),
+                "{what}: ran again"
+            );
+            assert_eq!(app.tracker.snapshot(), counted, "{what}");
+        }
+        // The typing message, as Pusher sends it (a string) and as an object.
+        for data in [json!("{\"text\":\"hi\"}"), json!({"text": "hi", "at": 1})] {
+            harness
+                .deliver(TestWebhook::new().event(client_event(data)))
+                .await
+                .assert_ok();
+            let snapshot = app.tracker.snapshot();
+            assert_eq!(
+                snapshot.last_client_event.unwrap().text.as_deref(),
+                Some("hi")
+            );
+            assert_eq!(snapshot.client_events_unreadable, 7);
+        }
+    }
+
+    #[tokio::test]
+    async fn a_retried_member_added_does_not_bring_back_a_removed_member() {
+        let app = App::default();
+        let harness = Harness::configure(|b| b.state(app.clone()));
+        let t = pwh_core::testing::TEST_TIME_MS;
+        let added = TestWebhook::new()
+            .time_ms(t)
+            .member_added("presence-lobby", "alice");
+        let removed = TestWebhook::new()
+            .time_ms(t + 3)
+            .member_removed("presence-lobby", "alice");
+        let retried = TestWebhook::new()
+            .time_ms(t + 2)
+            .member_added("presence-lobby", "alice");
+        for hook in [added, removed, retried] {
+            harness.deliver(hook).await.assert_ok();
+        }
+        let snapshot = app.tracker.snapshot();
+        assert!(snapshot.members.is_empty(), "{:?}", snapshot.members);
+        assert_eq!(snapshot.ignored_late, 1);
     }
 }

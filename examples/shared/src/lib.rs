@@ -16,7 +16,7 @@ mod tracker;
 pub use app::App;
 pub use config::{Config, ConfigError, DEMO_KEY, DEMO_SECRET, ENV_REDIS_URL};
 pub use faults::Faults;
-pub use tracker::{ClientEventSeen, Snapshot, Tracker};
+pub use tracker::{ClientEventSeen, Dropped, Snapshot, Stamp, Tracker};
 
 /// Starts an app: logs to stdout (`RUST_LOG`, default `default_filter`) and reads the
 /// configuration, logging it. `None`, after logging why, when it cannot be used.
