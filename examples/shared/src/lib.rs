@@ -11,6 +11,7 @@ pub mod demo;
 mod faults;
 mod handlers;
 pub mod http;
+mod last_changes;
 mod tracker;
 
 pub use app::App;

@@ -9,7 +9,9 @@ use crate::json;
 /// A client event's `data`, parsed as JSON into `T`.
 ///
 /// Pusher sends `data` as a string of JSON text; some compatible servers send the object
-/// itself: both are accepted. The parameter's name does not matter.
+/// itself: both are accepted. The parameter's name does not matter. `data` is whatever the
+/// browser sent, so take `Result<ClientData<T>, ExtractError>` to handle other shapes yourself
+/// (note that serde's derive also reads a struct from a JSON array of its fields).
 ///
 /// ```
 /// use pwh_core::ClientData;

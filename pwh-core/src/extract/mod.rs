@@ -66,8 +66,8 @@ pub trait FromEvent<'r>: Sized {
     ///
     /// # Errors
     ///
-    /// An [`ExtractError`] when the event lacks what the parameter needs: the handler then
-    /// fails with that message and the webhook is answered with 500.
+    /// An [`ExtractError`] when the event lacks what the parameter needs: the handler does
+    /// not run, and the event is reported as unprocessable (see [`ExtractError`]).
     fn from_event(cx: &EventContext<'r>, param: &'static str) -> Result<Self, ExtractError>;
 
     /// Adds the dispatcher state this parameter cannot do without (as [`Shared<T>`] does),
