@@ -330,51 +330,56 @@ impl Dispatcher {
 /// The one line a handled webhook leaves, inside its span: `info` when handled, `debug` for a
 /// replay, `warn` when Pusher is asked to deliver it again.
 fn log_outcome(outcome: &WebhookOutcome) {
-    let elapsed_ms = u64::try_from(outcome.elapsed.as_millis()).unwrap_or(u64::MAX);
-    let status = outcome.status().as_u16();
+    // Field values are computed only when the line's level is enabled.
+    let elapsed_ms = || u64::try_from(outcome.elapsed.as_millis()).unwrap_or(u64::MAX);
+    let skipped = || {
+        outcome
+            .runs
+            .iter()
+            .filter(|r| r.result == RunResult::AlreadyDone)
+            .count()
+    };
+    let unprocessable = || {
+        outcome
+            .runs
+            .iter()
+            .filter(|r| matches!(r.result, RunResult::Unprocessable(_)))
+            .count()
+    };
+    let status = || outcome.status().as_u16();
     if let Some(error) = &outcome.unavailable {
-        tracing::warn!(status, %error, "delivery store unavailable; answering 503 so that Pusher retries, no handler ran");
+        tracing::warn!(status = status(), %error, "delivery store unavailable; answering 503 so that Pusher retries, no handler ran");
     } else if outcome.busy {
         tracing::warn!(
-            status,
-            elapsed_ms,
+            status = status(),
+            elapsed_ms = elapsed_ms(),
             "the same webhook was still being handled by another delivery at the deadline; \
              answering 500 so that Pusher delivers it again later"
         );
     } else if outcome.replayed {
         tracing::debug!(
-            status,
+            status = status(),
             "already handled: a redelivery or replay runs nothing"
         );
+    } else if outcome.retryable().next().is_none() {
+        tracing::info!(
+            status = status(),
+            ran = outcome.runs.len() - skipped(),
+            skipped = skipped(),
+            unprocessable = unprocessable(),
+            elapsed_ms = elapsed_ms(),
+            "handled Pusher webhook"
+        );
     } else {
-        let skipped = outcome
-            .runs
-            .iter()
-            .filter(|r| r.result == RunResult::AlreadyDone)
-            .count();
-        let ran = outcome.runs.len() - skipped;
-        let failed = outcome.retryable().count();
-        let unprocessable = outcome.failures().count() - failed;
-        if failed == 0 {
-            tracing::info!(
-                status,
-                ran,
-                skipped,
-                unprocessable,
-                elapsed_ms,
-                "handled Pusher webhook"
-            );
-        } else {
-            tracing::warn!(
-                status,
-                ran,
-                skipped,
-                failed,
-                unprocessable,
-                elapsed_ms,
-                "Pusher webhook handlers failed; answering 500 so that Pusher retries what failed"
-            );
-        }
+        tracing::warn!(
+            status = status(),
+            ran = outcome.runs.len() - skipped(),
+            skipped = skipped(),
+            failed = outcome.retryable().count(),
+            unprocessable = unprocessable(),
+            elapsed_ms = elapsed_ms(),
+            "Pusher webhook handlers failed; answering 500 so that Pusher retries what failed"
+        );
     }
 }
 
