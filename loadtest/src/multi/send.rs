@@ -9,7 +9,7 @@ use crate::bodies::Delivery;
 use crate::client::{backoff, Connection, Tally, PATH};
 use crate::ledger::INSTANCES;
 
-/// The instance killed in [`Scenario::Kill`] (the second one).
+/// The instance killed in [`Scenario::Kill`](crate::cli::Scenario::Kill) (the second one).
 pub(super) const VICTIM: usize = 1;
 
 /// What happened to one body.
