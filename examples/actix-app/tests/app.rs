@@ -76,35 +76,6 @@ where
     serde_json::from_slice(&to_bytes(response.into_body()).await.unwrap()).unwrap()
 }
 
-/// Client events whose `data` is not the typing message the app reads, each as a browser or a
-/// compatible server may send it.
-fn unreadable_client_events() -> Vec<(&'static str, TestWebhook)> {
-    let event = |data: serde_json::Value| {
-        serde_json::json!({
-            "name": "client_event", "channel": "presence-lobby", "event": "client-typing",
-            "data": data, "socket_id": "1.1", "user_id": "alice",
-        })
-    };
-    [
-        (
-            "a string of JSON of another shape",
-            serde_json::json!("{\"typing\":true}"),
-        ),
-        (
-            "a string that is not JSON",
-            serde_json::json!("Unencrypted"),
-        ),
-        ("an array", serde_json::json!(["hi"])),
-        (
-            "an object of another shape",
-            serde_json::json!({"typing": true}),
-        ),
-    ]
-    .into_iter()
-    .map(|(what, data)| (what, TestWebhook::new().event(event(data))))
-    .collect()
-}
-
 #[actix_web::test]
 async fn client_events_of_any_shape_are_answered_200_and_run_once() {
     let tracked = App::default();
@@ -114,7 +85,10 @@ async fn client_events_of_any_shape_are_answered_200_and_run_once() {
         harness.dispatcher().clone(),
     ))
     .await;
-    for (n, (what, hook)) in unreadable_client_events().into_iter().enumerate() {
+    for (n, (what, hook)) in example_shared::cases::unreadable_client_events()
+        .into_iter()
+        .enumerate()
+    {
         let signed = hook.signed();
         assert_eq!(post(&app, &signed).await.0, 200, "{what}");
         let counted = state(&app).await;
@@ -135,17 +109,7 @@ async fn a_retried_member_added_older_than_a_member_removed_is_ignored() {
         harness.dispatcher().clone(),
     ))
     .await;
-    let t = pwh_core::testing::TEST_TIME_MS;
-    let added = TestWebhook::new()
-        .time_ms(t)
-        .member_added("presence-lobby", "alice");
-    let removed = TestWebhook::new()
-        .time_ms(t + 3)
-        .member_removed("presence-lobby", "alice");
-    let retried = TestWebhook::new()
-        .time_ms(t + 2)
-        .member_added("presence-lobby", "alice");
-    for hook in [added, removed, retried] {
+    for hook in example_shared::cases::member_added_after_a_newer_removal() {
         assert_eq!(post(&app, &hook.signed()).await.0, 200);
     }
     let json = state(&app).await;

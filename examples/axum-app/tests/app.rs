@@ -108,39 +108,13 @@ async fn a_redelivered_webhook_is_handled_once() {
     assert_eq!(app.tracker.snapshot().cache_misses["cache-prices"], 1);
 }
 
-/// Client events whose `data` is not the typing message the app reads, each as a browser or a
-/// compatible server may send it.
-fn unreadable_client_events() -> Vec<(&'static str, TestWebhook)> {
-    let event = |data: serde_json::Value| {
-        serde_json::json!({
-            "name": "client_event", "channel": "presence-lobby", "event": "client-typing",
-            "data": data, "socket_id": "1.1", "user_id": "alice",
-        })
-    };
-    [
-        (
-            "a string of JSON of another shape",
-            serde_json::json!("{\"typing\":true}"),
-        ),
-        (
-            "a string that is not JSON",
-            serde_json::json!("Unencrypted"),
-        ),
-        ("an array", serde_json::json!(["hi"])),
-        (
-            "an object of another shape",
-            serde_json::json!({"typing": true}),
-        ),
-    ]
-    .into_iter()
-    .map(|(what, data)| (what, TestWebhook::new().event(event(data))))
-    .collect()
-}
-
 #[tokio::test]
 async fn client_events_of_any_shape_are_answered_200_and_run_once() {
     let (_app, router) = app();
-    for (n, (what, hook)) in unreadable_client_events().into_iter().enumerate() {
+    for (n, (what, hook)) in example_shared::cases::unreadable_client_events()
+        .into_iter()
+        .enumerate()
+    {
         let signed = hook.signed();
         assert_eq!(post(&router, &signed).await.0, StatusCode::OK, "{what}");
         let counted = state(&router).await;
@@ -155,17 +129,7 @@ async fn client_events_of_any_shape_are_answered_200_and_run_once() {
 #[tokio::test]
 async fn a_retried_member_added_older_than_a_member_removed_is_ignored() {
     let (app, router) = app();
-    let t = pwh_core::testing::TEST_TIME_MS;
-    let added = TestWebhook::new()
-        .time_ms(t)
-        .member_added("presence-lobby", "alice");
-    let removed = TestWebhook::new()
-        .time_ms(t + 3)
-        .member_removed("presence-lobby", "alice");
-    let retried = TestWebhook::new()
-        .time_ms(t + 2)
-        .member_added("presence-lobby", "alice");
-    for hook in [added, removed, retried] {
+    for hook in example_shared::cases::member_added_after_a_newer_removal() {
         assert_eq!(post(&router, &hook.signed()).await.0, StatusCode::OK);
     }
     let json = state(&router).await;

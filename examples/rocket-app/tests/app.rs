@@ -96,39 +96,13 @@ async fn state(client: &Client) -> serde_json::Value {
     serde_json::from_str(&response.into_string().await.unwrap()).unwrap()
 }
 
-/// Client events whose `data` is not the typing message the app reads, each as a browser or a
-/// compatible server may send it.
-fn unreadable_client_events() -> Vec<(&'static str, TestWebhook)> {
-    let event = |data: serde_json::Value| {
-        serde_json::json!({
-            "name": "client_event", "channel": "presence-lobby", "event": "client-typing",
-            "data": data, "socket_id": "1.1", "user_id": "alice",
-        })
-    };
-    [
-        (
-            "a string of JSON of another shape",
-            serde_json::json!("{\"typing\":true}"),
-        ),
-        (
-            "a string that is not JSON",
-            serde_json::json!("Unencrypted"),
-        ),
-        ("an array", serde_json::json!(["hi"])),
-        (
-            "an object of another shape",
-            serde_json::json!({"typing": true}),
-        ),
-    ]
-    .into_iter()
-    .map(|(what, data)| (what, TestWebhook::new().event(event(data))))
-    .collect()
-}
-
 #[rocket::async_test]
 async fn client_events_of_any_shape_are_answered_200_and_run_once() {
     let (_app, client) = client().await;
-    for (n, (what, hook)) in unreadable_client_events().into_iter().enumerate() {
+    for (n, (what, hook)) in example_shared::cases::unreadable_client_events()
+        .into_iter()
+        .enumerate()
+    {
         let signed = hook.signed();
         assert_eq!(post(&client, &signed).await.0, Status::Ok, "{what}");
         let counted = state(&client).await;
@@ -143,17 +117,7 @@ async fn client_events_of_any_shape_are_answered_200_and_run_once() {
 #[rocket::async_test]
 async fn a_retried_member_added_older_than_a_member_removed_is_ignored() {
     let (app, client) = client().await;
-    let t = pwh_core::testing::TEST_TIME_MS;
-    let added = TestWebhook::new()
-        .time_ms(t)
-        .member_added("presence-lobby", "alice");
-    let removed = TestWebhook::new()
-        .time_ms(t + 3)
-        .member_removed("presence-lobby", "alice");
-    let retried = TestWebhook::new()
-        .time_ms(t + 2)
-        .member_added("presence-lobby", "alice");
-    for hook in [added, removed, retried] {
+    for hook in example_shared::cases::member_added_after_a_newer_removal() {
         assert_eq!(post(&client, &hook.signed()).await.0, Status::Ok);
     }
     let json = state(&client).await;

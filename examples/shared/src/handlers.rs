@@ -172,32 +172,14 @@ mod tests {
         assert_eq!(snapshot.handled["member_updated"], 1);
     }
 
-    /// A client event on `presence-lobby` whose `data` is `data`, as is.
-    fn client_event(data: serde_json::Value) -> serde_json::Value {
-        json!({
-            "name": "client_event", "channel": "presence-lobby", "event": "client-typing",
-            "data": data, "socket_id": "1.1", "user_id": "alice",
-        })
-    }
-
     #[tokio::test]
     async fn client_data_of_any_shape_is_handled_once_and_counted() {
         let app = App::default();
         let harness = Harness::configure(|b| b.state(app.clone()));
-        let cases = [
-            (
-                "a string of JSON of another shape",
-                json!("{\"typing\":true}"),
-            ),
-            ("a string of JSON that is an array", json!("[\"hi\"]")),
-            ("text that is not JSON", json!("Unencrypted")),
-            ("an array", json!(["hi"])),
-            ("an object of another shape", json!({"typing": true})),
-            ("an object whose text is not a string", json!({"text": 5})),
-            ("null", json!(null)),
-        ];
-        for (n, (what, data)) in cases.into_iter().enumerate() {
-            let hook = TestWebhook::new().event(client_event(data));
+        for (n, (what, hook)) in crate::cases::unreadable_client_events()
+            .into_iter()
+            .enumerate()
+        {
             let delivery = harness.deliver(hook.clone()).await;
             assert_eq!(delivery.status(), 200, "{what}");
             assert!(delivery.ran("client_event"), "{what}");
@@ -214,7 +196,7 @@ mod tests {
         // The typing message, as Pusher sends it (a string) and as an object.
         for data in [json!("{\"text\":\"hi\"}"), json!({"text": "hi", "at": 1})] {
             harness
-                .deliver(TestWebhook::new().event(client_event(data)))
+                .deliver(crate::cases::client_event(data))
                 .await
                 .assert_ok();
             let snapshot = app.tracker.snapshot();
@@ -230,17 +212,7 @@ mod tests {
     async fn a_retried_member_added_does_not_bring_back_a_removed_member() {
         let app = App::default();
         let harness = Harness::configure(|b| b.state(app.clone()));
-        let t = pwh_core::testing::TEST_TIME_MS;
-        let added = TestWebhook::new()
-            .time_ms(t)
-            .member_added("presence-lobby", "alice");
-        let removed = TestWebhook::new()
-            .time_ms(t + 3)
-            .member_removed("presence-lobby", "alice");
-        let retried = TestWebhook::new()
-            .time_ms(t + 2)
-            .member_added("presence-lobby", "alice");
-        for hook in [added, removed, retried] {
+        for hook in crate::cases::member_added_after_a_newer_removal() {
             harness.deliver(hook).await.assert_ok();
         }
         let snapshot = app.tracker.snapshot();

@@ -6,6 +6,8 @@
 //! runs them.
 
 mod app;
+#[cfg(any(test, feature = "testing"))]
+pub mod cases;
 mod config;
 pub mod demo;
 mod faults;
