@@ -10,7 +10,7 @@ use serde_json::value::RawValue;
 
 use crate::extract::ExtractError;
 use crate::fields::Fields;
-use crate::json::{self, refuse_strings_quietly, Key};
+use crate::json::{refuse_strings_quietly, Key};
 use crate::kind::PusherEvent;
 
 /// One event of a webhook: its `name` and every other field, unknown ones included, in body
@@ -232,26 +232,97 @@ impl<'de> Visitor<'de> for EventSeed<'_, 'de> {
     refuse_strings_quietly!();
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
-        let mut name = None;
-        let mut fields = Fields::new();
+        // Filled in place: an event is a few hundred bytes, not worth moving twice.
+        self.0.push(Event {
+            name: Cow::Borrowed(""),
+            fields: Fields::new(),
+        });
+        let event = self
+            .0
+            .last_mut()
+            .expect("the event was pushed just above");
+        let mut named = false;
         while let Some(Key(key)) = map.next_key()? {
-            let raw: &'de RawValue = map.next_value()?;
             if key != "name" {
-                fields.push(Field::new(key, raw));
-            } else if name.is_some() {
+                let raw: &'de RawValue = map.next_value()?;
+                event.fields.push(Field::new(key, raw));
+            } else if named {
                 return Err(de::Error::custom("an event has two `name`s"));
             } else {
-                name = Some(json::text(raw).ok_or_else(|| {
-                    de::Error::custom(format_args!(
-                        "an event's `name` is {}, not a string",
-                        json::type_name(raw)
-                    ))
-                })?);
+                event.name = map.next_value::<Name<'de>>()?.0;
+                named = true;
             }
         }
-        let name = name.ok_or_else(|| de::Error::custom("an event has no `name`"))?;
-        self.0.push(Event { name, fields });
+        if !named {
+            return Err(de::Error::custom("an event has no `name`"));
+        }
         Ok(())
+    }
+}
+
+/// An event's `name`: a string, read in one pass (borrowed unless it has escapes); anything
+/// else is refused without quoting it.
+struct Name<'a>(Cow<'a, str>);
+
+impl<'de> Deserialize<'de> for Name<'de> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_any(NameVisitor)
+    }
+}
+
+struct NameVisitor;
+
+impl NameVisitor {
+    fn not_a_string<T, E: de::Error>(what: &str) -> Result<T, E> {
+        Err(E::custom(format_args!("an event's `name` is {what}, not a string")))
+    }
+}
+
+impl<'de> Visitor<'de> for NameVisitor {
+    type Value = Name<'de>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a string `name`")
+    }
+
+    fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Self::Value, E> {
+        Ok(Name(Cow::Borrowed(v)))
+    }
+
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
+        Ok(Name(Cow::Owned(v.to_owned())))
+    }
+
+    fn visit_string<E: de::Error>(self, v: String) -> Result<Self::Value, E> {
+        Ok(Name(Cow::Owned(v)))
+    }
+
+    fn visit_bool<E: de::Error>(self, _: bool) -> Result<Self::Value, E> {
+        Self::not_a_string("a boolean")
+    }
+
+    fn visit_i64<E: de::Error>(self, _: i64) -> Result<Self::Value, E> {
+        Self::not_a_string("a number")
+    }
+
+    fn visit_u64<E: de::Error>(self, _: u64) -> Result<Self::Value, E> {
+        Self::not_a_string("a number")
+    }
+
+    fn visit_f64<E: de::Error>(self, _: f64) -> Result<Self::Value, E> {
+        Self::not_a_string("a number")
+    }
+
+    fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
+        Self::not_a_string("null")
+    }
+
+    fn visit_seq<A: de::SeqAccess<'de>>(self, _: A) -> Result<Self::Value, A::Error> {
+        Self::not_a_string("an array")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, _: A) -> Result<Self::Value, A::Error> {
+        Self::not_a_string("an object")
     }
 }
 

@@ -52,18 +52,6 @@ impl<'de: 'a, 'a> Deserialize<'de> for Key<'a> {
     }
 }
 
-/// The text of a JSON string, unescaped; borrowed from `raw` when it has no escapes. `None`
-/// when `raw` is not a string.
-pub(crate) fn text(raw: &RawValue) -> Option<Cow<'_, str>> {
-    let json = raw.get();
-    let inner = json.strip_prefix('"')?.strip_suffix('"')?;
-    if inner.contains('\\') {
-        serde_json::from_str::<String>(json).ok().map(Cow::Owned)
-    } else {
-        Some(Cow::Borrowed(inner))
-    }
-}
-
 /// What kind of JSON value `raw` is, for messages ("a string", "an object"...).
 pub(crate) fn type_name(raw: &RawValue) -> &'static str {
     match raw.get().as_bytes().first() {
@@ -108,15 +96,6 @@ mod tests {
 
     fn raw(json: &str) -> Box<RawValue> {
         RawValue::from_string(json.to_owned()).unwrap()
-    }
-
-    #[test]
-    fn borrows_plain_strings_and_unescapes_others() {
-        let plain = raw(r#""presence-a""#);
-        assert!(matches!(text(&plain), Some(Cow::Borrowed("presence-a"))));
-        let escaped = raw(r#""a\"b\u00e9""#);
-        assert_eq!(text(&escaped).as_deref(), Some("a\"bé"));
-        assert_eq!(text(&raw("5")), None);
     }
 
     #[test]
