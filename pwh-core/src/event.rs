@@ -237,10 +237,7 @@ impl<'de> Visitor<'de> for EventSeed<'_, 'de> {
             name: Cow::Borrowed(""),
             fields: Fields::new(),
         });
-        let event = self
-            .0
-            .last_mut()
-            .expect("the event was pushed just above");
+        let event = self.0.last_mut().expect("the event was pushed just above");
         let mut named = false;
         while let Some(Key(key)) = map.next_key()? {
             if key != "name" {
@@ -274,7 +271,9 @@ struct NameVisitor;
 
 impl NameVisitor {
     fn not_a_string<T, E: de::Error>(what: &str) -> Result<T, E> {
-        Err(E::custom(format_args!("an event's `name` is {what}, not a string")))
+        Err(E::custom(format_args!(
+            "an event's `name` is {what}, not a string"
+        )))
     }
 }
 
