@@ -127,7 +127,8 @@ pub struct WebhookOutcome {
     pub(crate) elapsed: Duration,
     pub(crate) replayed: bool,
     pub(crate) busy: bool,
-    pub(crate) unavailable: Option<StoreError>,
+    /// Boxed: rare, and an outcome is moved a few times per webhook.
+    pub(crate) unavailable: Option<Box<StoreError>>,
 }
 
 impl WebhookOutcome {
@@ -182,7 +183,7 @@ impl WebhookOutcome {
     /// Why nothing ran when the delivery store could not answer (answered with 503, so that
     /// Pusher delivers the body again later).
     pub fn store_error(&self) -> Option<&StoreError> {
-        self.unavailable.as_ref()
+        self.unavailable.as_deref()
     }
 
     /// The runs of the handler named `handler`.

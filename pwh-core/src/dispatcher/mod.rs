@@ -275,7 +275,7 @@ impl Dispatcher {
                     true
                 }
                 Started::Unavailable(error) => {
-                    outcome.unavailable = Some(error);
+                    outcome.unavailable = Some(Box::new(error));
                     true
                 }
             };
