@@ -153,6 +153,31 @@ impl Report {
 }
 
 /// The latency at percentile `p` (0 to 100) of sorted microseconds, nearest rank.
+/// The throughput and latency lines of a summary; `latencies` sorted, in µs.
+pub(crate) fn write_rates(
+    f: &mut fmt::Formatter<'_>,
+    t: &Tally,
+    events: u64,
+    secs: f64,
+    latencies: &[u64],
+) -> fmt::Result {
+    writeln!(
+        f,
+        "throughput         {:.0} webhooks/s, {:.0} req/s, {:.0} events/s ({:.2} s)",
+        t.delivered as f64 / secs,
+        t.requests as f64 / secs,
+        events as f64 / secs,
+        secs
+    )?;
+    writeln!(
+        f,
+        "latency            p50 {}, p99 {}, max {}",
+        ms(percentile(latencies, 50.0)),
+        ms(percentile(latencies, 99.0)),
+        ms(latencies.last().copied())
+    )
+}
+
 pub(crate) fn percentile(sorted_us: &[u64], p: f64) -> Option<u64> {
     if sorted_us.is_empty() {
         return None;
@@ -259,21 +284,7 @@ impl fmt::Display for Report {
                 .map(|cpu| format!("; redis-server {}", per_webhook(cpu)))
                 .unwrap_or_default()
         )?;
-        writeln!(
-            f,
-            "throughput         {:.0} webhooks/s, {:.0} req/s, {:.0} events/s ({:.2} s)",
-            t.delivered as f64 / secs,
-            t.requests as f64 / secs,
-            self.events as f64 / secs,
-            secs
-        )?;
-        writeln!(
-            f,
-            "latency            p50 {}, p99 {}, max {}",
-            ms(percentile(&latencies, 50.0)),
-            ms(percentile(&latencies, 99.0)),
-            ms(latencies.last().copied())
-        )?;
+        write_rates(f, t, self.events, secs, &latencies)?;
         match &self.stopped {
             Ok((status, took)) => writeln!(
                 f,

@@ -231,21 +231,7 @@ impl std::fmt::Display for MultiReport {
             }
         };
         writeln!(f, "exactly once       {once}")?;
-        writeln!(
-            f,
-            "throughput         {:.0} webhooks/s, {:.0} req/s, {:.0} events/s ({:.2} s)",
-            t.delivered as f64 / secs,
-            t.requests as f64 / secs,
-            self.events as f64 / secs,
-            secs
-        )?;
-        writeln!(
-            f,
-            "latency            p50 {}, p99 {}, max {}",
-            crate::report::ms(crate::report::percentile(&latencies, 50.0)),
-            crate::report::ms(crate::report::percentile(&latencies, 99.0)),
-            crate::report::ms(latencies.last().copied())
-        )?;
+        crate::report::write_rates(f, t, self.events, secs, &latencies)?;
         let stopped = |s: &Result<std::process::ExitStatus, String>| match s {
             Ok(status) => format!("{} ({status})", yes(status.success())),
             Err(e) => e.clone(),
