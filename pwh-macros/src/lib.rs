@@ -9,6 +9,7 @@
 use proc_macro::TokenStream;
 
 mod errors;
+mod field_types;
 mod from_event;
 mod kinds;
 mod on_event;

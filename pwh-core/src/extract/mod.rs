@@ -125,7 +125,12 @@ fn number<T: FromStr + DeserializeOwned>(field: &Field<'_>) -> Option<T> {
 }
 
 macro_rules! field_values {
-    ($($ty:ty => $expected:literal, $conv:expr $(, name: $name:expr)?;)*) => {$(
+    ($($ty:ty as $spelled:literal => $expected:literal, $conv:expr $(, name: $name:expr)?;)*) => {
+        /// The field types, by the last segment of their path as a handler spells them: what
+        /// `#[on_event]` checks against the kind's fields. pwh-macros keeps a copy (this crate
+        /// depends on it), which a test of that crate compares with this one in full.
+        pub const FIELD_TYPES: &[&str] = &[$($spelled),*];
+        $(
         impl<'r> FieldValue<'r> for $ty {
             const EXPECTED: &'static str = $expected;
             fn from_field(field: &'r Field<'r>) -> Option<Self> {
@@ -147,18 +152,18 @@ macro_rules! field_values {
 }
 
 field_values! {
-    &'r str => "a string", Field::text, name: |name| name;
-    String => "a string", |f| f.text().map(str::to_owned), name: str::to_owned;
-    u64 => "a non-negative integer", number;
-    u32 => "a 32-bit non-negative integer", number;
-    u16 => "a 16-bit non-negative integer", number;
-    usize => "a non-negative integer", number;
-    i64 => "an integer", number;
-    i32 => "a 32-bit integer", number;
-    f64 => "a number", number;
-    bool => "a boolean", |f| serde_json::from_str(f.raw().get()).ok();
-    &'r RawValue => "a JSON value", |f| Some(f.raw());
-    serde_json::Value => "a JSON value", |f| serde_json::from_str(f.raw().get()).ok();
+    &'r str as "str" => "a string", Field::text, name: |name| name;
+    String as "String" => "a string", |f| f.text().map(str::to_owned), name: str::to_owned;
+    u64 as "u64" => "a non-negative integer", number;
+    u32 as "u32" => "a 32-bit non-negative integer", number;
+    u16 as "u16" => "a 16-bit non-negative integer", number;
+    usize as "usize" => "a non-negative integer", number;
+    i64 as "i64" => "an integer", number;
+    i32 as "i32" => "a 32-bit integer", number;
+    f64 as "f64" => "a number", number;
+    bool as "bool" => "a boolean", |f| serde_json::from_str(f.raw().get()).ok();
+    &'r RawValue as "RawValue" => "a JSON value", |f| Some(f.raw());
+    serde_json::Value as "Value" => "a JSON value", |f| serde_json::from_str(f.raw().get()).ok();
 }
 
 impl<'r, T: FromEvent<'r>> FromEvent<'r> for Option<T> {

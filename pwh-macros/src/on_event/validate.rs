@@ -4,6 +4,7 @@ use syn::{GenericParam, Type};
 
 use super::parse::{Handler, Route};
 use crate::errors::Errors;
+use crate::field_types::is_field_type;
 use crate::kinds;
 
 pub(crate) fn validate(handler: &Handler) -> syn::Result<()> {
@@ -140,40 +141,4 @@ fn list<'a>(items: impl Iterator<Item = &'a str>) -> String {
         .map(|i| format!("`{i}`"))
         .collect::<Vec<_>>()
         .join(", ")
-}
-
-/// Types read from the field named like the parameter: strings, numbers, booleans, JSON
-/// values and `Option`s of those.
-fn is_field_type(ty: &Type) -> bool {
-    match ty {
-        Type::Reference(r) => {
-            matches!(&*r.elem, Type::Path(p) if p.path.is_ident("str")) || is_value_path(&r.elem)
-        }
-        Type::Paren(p) => is_field_type(&p.elem),
-        Type::Group(g) => is_field_type(&g.elem),
-        Type::Path(p) if p.qself.is_none() => {
-            let Some(last) = p.path.segments.last() else {
-                return false;
-            };
-            let name = last.ident.to_string();
-            match name.as_str() {
-                "String" | "u64" | "u32" | "u16" | "usize" | "i64" | "i32" | "f64" | "bool" => true,
-                "Option" | "Result" => match &last.arguments {
-                    syn::PathArguments::AngleBracketed(args) => {
-                        args.args.iter().take(1).any(|arg| match arg {
-                            syn::GenericArgument::Type(inner) => is_field_type(inner),
-                            _ => false,
-                        })
-                    }
-                    _ => false,
-                },
-                _ => is_value_path(ty),
-            }
-        }
-        _ => false,
-    }
-}
-
-fn is_value_path(ty: &Type) -> bool {
-    matches!(ty, Type::Path(p) if p.path.segments.last().is_some_and(|s| s.ident == "Value" || s.ident == "RawValue"))
 }
