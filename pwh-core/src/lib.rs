@@ -35,8 +35,8 @@ pub mod testing;
 pub use clock::{Clock, FixedClock, SystemClock};
 pub use context::EventContext;
 pub use delivery::{
-    Begin, DeliveryId, DeliveryLog, End, LeaseToken, MemoryLog, Progress, StoreError,
-    StoreErrorKind,
+    Begin, DeliveryId, DeliveryLog, Done, DoneIter, End, LeaseToken, MemoryLog, Progress,
+    StoreError, StoreErrorKind,
 };
 pub use dispatcher::{BuildError, Dispatcher, DispatcherBuilder};
 pub use event::Event;
@@ -83,6 +83,7 @@ macro_rules! handler {
 /// What generated code names; not public API.
 #[doc(hidden)]
 pub mod __private {
+    pub use crate::extract::FIELD_TYPES;
     pub use crate::registry::Registration;
     pub use async_trait::async_trait;
     pub use inventory;

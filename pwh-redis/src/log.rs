@@ -8,7 +8,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use pwh_core::{
-    Begin, DeliveryId, DeliveryLog, End, LeaseToken, Progress, StoreError, StoreErrorKind,
+    Begin, DeliveryId, DeliveryLog, Done, End, LeaseToken, Progress, StoreError, StoreErrorKind,
 };
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use redis::{FromRedisValue, RedisError, Script, ScriptInvocation};
@@ -259,7 +259,7 @@ impl DeliveryLog for RedisLog {
         &self,
         id: &DeliveryId,
         lease: LeaseToken,
-        done: &[(u32, &str)],
+        done: Done<'_>,
         end: End,
     ) -> Result<(), StoreError> {
         let shared = &*self.shared;
@@ -274,7 +274,7 @@ impl DeliveryLog for RedisLog {
                 End::Complete => "complete",
                 End::Release => "release",
             });
-        for &(event, handler) in done {
+        for (event, handler) in done {
             invocation.arg(scripts::member(event, handler));
         }
         let _held: i64 = shared.run(&invocation).await?;

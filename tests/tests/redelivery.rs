@@ -10,8 +10,8 @@ use std::time::Duration;
 
 use pwh_core::testing::{Harness, TestWebhook, TEST_TIME_MS};
 use pwh_core::{
-    async_trait, handler, on_event, Begin, DeliveryId, DeliveryLog, End, LeaseToken, MemoryLog,
-    RunResult, StoreError, StoreErrorKind,
+    async_trait, handler, on_event, Begin, DeliveryId, DeliveryLog, Done, End, LeaseToken,
+    MemoryLog, RunResult, StoreError, StoreErrorKind,
 };
 
 // 1. A plain fn that blocks past its lease never runs twice at once.
@@ -299,7 +299,7 @@ impl DeliveryLog for Down {
         &self,
         _: &DeliveryId,
         _: LeaseToken,
-        _: &[(u32, &str)],
+        _: Done<'_>,
         _: End,
     ) -> Result<(), StoreError> {
         Err(StoreError::new(

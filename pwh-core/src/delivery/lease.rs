@@ -8,6 +8,7 @@ use std::time::Duration;
 use futures_util::FutureExt;
 use tokio::time::Instant;
 
+use crate::delivery::done::Done;
 use crate::delivery::log::{Begin, DeliveryId, DeliveryLog, End, LeaseToken, StoreError};
 use crate::delivery::progress::Progress;
 use crate::outcome::{HandlerRun, Name};
@@ -27,8 +28,8 @@ struct Active {
 
 #[derive(Default)]
 struct ActiveState {
-    next: u64,
-    leases: Vec<(u64, DeliveryId, LeaseToken)>,
+    /// The held leases (a log hands out each token once).
+    leases: Vec<(DeliveryId, LeaseToken)>,
     /// Whether the renewing task runs (it clears this when it ends or is dropped).
     renewing: bool,
 }
@@ -61,6 +62,14 @@ impl Memory {
         }
     }
 
+    /// Begins a delivery of `id` at once, when the log answers at once (in process) and no
+    /// other delivery holds the body; `None` otherwise, for [`start`](Self::start).
+    pub(crate) fn start_now(&self, id: DeliveryId, keep_for: Duration) -> Option<Started<'_>> {
+        let active = &*self.active;
+        let begun = active.log.begin_now(&id, active.lease_for, keep_for)?;
+        self.started(id, begun)
+    }
+
     /// Begins a delivery of `id`. While another delivery holds the body, asks again (every
     /// 10 ms, then less often) until `wait_until`, so that this copy can answer with what the
     /// other achieved.
@@ -78,38 +87,42 @@ impl Memory {
                 Some(begun) => begun,
                 None => log.begin(&id, active.lease_for, keep_for).await,
             };
-            match begun {
-                Ok(Begin::Run { lease, progress }) => {
-                    return Started::Run(self.delivery(id, lease), progress)
-                }
-                Ok(Begin::Complete) => return Started::Complete,
-                Ok(Begin::Busy) => {
-                    if Instant::now() + pause > wait_until {
-                        return Started::Busy;
-                    }
-                    tokio::time::sleep(pause).await;
-                    pause = (pause * 2).min(Duration::from_millis(80));
-                }
-                Err(error) if self.fail_open => {
-                    tracing::warn!(
-                        %error,
-                        "delivery store unavailable; running the handlers without the \
-                         redelivery memory (fail-open): a retry or replay runs them again"
-                    );
-                    return Started::Untracked;
-                }
-                Err(error) => return Started::Unavailable(error),
+            if let Some(started) = self.started(id, begun) {
+                return started;
             }
+            if Instant::now() + pause > wait_until {
+                return Started::Busy;
+            }
+            tokio::time::sleep(pause).await;
+            pause = (pause * 2).min(Duration::from_millis(80));
         }
     }
 
+    /// What the log's answer means for the delivery; `None` while another delivery holds the
+    /// body.
+    fn started(&self, id: DeliveryId, begun: Result<Begin, StoreError>) -> Option<Started<'_>> {
+        Some(match begun {
+            Ok(Begin::Run { lease, progress }) => Started::Run(self.delivery(id, lease), progress),
+            Ok(Begin::Complete) => Started::Complete,
+            Ok(Begin::Busy) => return None,
+            Err(error) if self.fail_open => {
+                tracing::warn!(
+                    %error,
+                    "delivery store unavailable; running the handlers without the \
+                     redelivery memory (fail-open): a retry or replay runs them again"
+                );
+                Started::Untracked
+            }
+            Err(error) => Started::Unavailable(error),
+        })
+    }
+
     fn delivery(&self, id: DeliveryId, lease: LeaseToken) -> Delivery<'_> {
-        let key = self.active.hold(id, lease);
+        self.active.hold(id, lease);
         Delivery {
             memory: self,
             id,
             lease,
-            key,
             runs: Vec::new(),
             finished: false,
         }
@@ -118,11 +131,9 @@ impl Memory {
 
 impl Active {
     /// Adds a lease to renew; starts the renewing task if none runs.
-    fn hold(self: &Arc<Self>, id: DeliveryId, lease: LeaseToken) -> u64 {
+    fn hold(self: &Arc<Self>, id: DeliveryId, lease: LeaseToken) {
         let mut state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
-        let key = state.next;
-        state.next += 1;
-        state.leases.push((key, id, lease));
+        state.leases.push((id, lease));
         if !state.renewing {
             // A dispatcher may outlive the runtime that started its renewer (tests): then
             // the next delivery starts another.
@@ -136,12 +147,11 @@ impl Active {
                 runtime.spawn_blocking(move || spawner.spawn(renewer));
             }
         }
-        key
     }
 
-    fn release(&self, key: u64) {
+    fn release(&self, lease: LeaseToken) {
         let mut state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
-        if let Some(at) = state.leases.iter().position(|(k, ..)| *k == key) {
+        if let Some(at) = state.leases.iter().rposition(|(_, held)| *held == lease) {
             state.leases.swap_remove(at);
         }
     }
@@ -178,11 +188,7 @@ async fn renew(renewing: Renewing) {
         };
         let held: Vec<(DeliveryId, LeaseToken)> = {
             let state = active.state.lock().unwrap_or_else(PoisonError::into_inner);
-            state
-                .leases
-                .iter()
-                .map(|&(_, id, lease)| (id, lease))
-                .collect()
+            state.leases.clone()
         };
         for (id, lease) in held {
             match (*active.log).renew(&id, lease, active.lease_for).await {
@@ -204,54 +210,38 @@ pub(crate) struct Delivery<'m> {
     memory: &'m Memory,
     id: DeliveryId,
     lease: LeaseToken,
-    key: u64,
     /// The handler runs so far.
     pub(crate) runs: Vec<HandlerRun>,
     finished: bool,
 }
 
 impl Delivery<'_> {
-    /// Ends the delivery: complete when `complete`, else released with its successes.
-    /// Returns the runs.
-    pub(crate) async fn finish(mut self, complete: bool) -> Vec<HandlerRun> {
-        self.finished = true;
-        self.memory.active.release(self.key);
-        let end = if complete {
-            End::Complete
-        } else {
-            End::Release
-        };
-        let done = self
-            .runs
-            .iter()
-            .filter(|run| run.result.is_done())
-            .filter_map(|run| Some((u32::try_from(run.event).ok()?, &*run.handler)));
-        // Most webhooks have a few runs: their pairs stay on the stack.
-        let mut few = [(0, ""); 8];
-        let mut many = Vec::new();
-        let mut count = 0;
-        for pair in done {
-            match few.get_mut(count) {
-                Some(slot) if many.is_empty() => *slot = pair,
-                _ => {
-                    if many.is_empty() {
-                        many.extend_from_slice(&few);
-                    }
-                    many.push(pair);
-                }
-            }
-            count += 1;
-        }
-        let pairs = if many.is_empty() {
-            few.get(..count).unwrap_or_default()
-        } else {
-            many.as_slice()
-        };
+    /// Ends the delivery at once, when the log answers at once (in process): complete when
+    /// `complete`, else released with what is done. Returns the runs, or the delivery to
+    /// [`finish`](Self::finish) when the log must be awaited.
+    pub(crate) fn finish_now(self, complete: bool) -> Result<Vec<HandlerRun>, Self> {
         let log = &*self.memory.active.log;
-        let finished = match log.finish_now(&self.id, self.lease, pairs, end) {
-            Some(finished) => finished,
-            None => log.finish(&self.id, self.lease, pairs, end).await,
+        let Some(finished) =
+            log.finish_now(&self.id, self.lease, Done::runs(&self.runs), end(complete))
+        else {
+            return Err(self);
         };
+        Ok(self.finished(finished))
+    }
+
+    /// Ends the delivery: complete when `complete`, else released with what is done.
+    /// Returns the runs.
+    pub(crate) async fn finish(self, complete: bool) -> Vec<HandlerRun> {
+        let log = &*self.memory.active.log;
+        let finished = log
+            .finish(&self.id, self.lease, Done::runs(&self.runs), end(complete))
+            .await;
+        self.finished(finished)
+    }
+
+    fn finished(mut self, finished: Result<(), StoreError>) -> Vec<HandlerRun> {
+        self.finished = true;
+        self.memory.active.release(self.lease);
         if let Err(error) = finished {
             tracing::warn!(
                 %error,
@@ -263,17 +253,26 @@ impl Delivery<'_> {
     }
 }
 
+fn end(complete: bool) -> End {
+    if complete {
+        End::Complete
+    } else {
+        End::Release
+    }
+}
+
 impl Drop for Delivery<'_> {
     fn drop(&mut self) {
         if self.finished {
             return;
         }
         let active = Arc::clone(&self.memory.active);
-        active.release(self.key);
+        active.release(self.lease);
         let (id, lease, done) = (self.id, self.lease, successes(&self.runs));
         let release = async move {
             let pairs: Vec<(u32, &str)> = done.iter().map(|(e, h)| (*e, &**h)).collect();
-            if let Err(error) = (*active.log).finish(&id, lease, &pairs, End::Release).await {
+            let done = Done::from(&pairs);
+            if let Err(error) = (*active.log).finish(&id, lease, done, End::Release).await {
                 tracing::warn!(%error, "could not record what a dropped delivery achieved");
             }
         };

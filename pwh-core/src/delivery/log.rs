@@ -3,6 +3,7 @@
 use std::fmt;
 use std::time::Duration;
 
+use crate::delivery::done::Done;
 use crate::delivery::progress::Progress;
 
 /// Names one delivered body: its verified HMAC-SHA256 signature.
@@ -162,7 +163,8 @@ pub trait DeliveryLog: Send + Sync + 'static {
 
     /// Adds `done`, the `(event index, handler name)` pairs that are done, to what `id`
     /// achieved; if `lease` still holds the body's lease, ends it, and with [`End::Complete`]
-    /// marks the body complete.
+    /// marks the body complete. (A store that marks the body complete need not read `done`:
+    /// complete supersedes the pairs.)
     ///
     /// # Errors
     ///
@@ -171,7 +173,7 @@ pub trait DeliveryLog: Send + Sync + 'static {
         &self,
         id: &DeliveryId,
         lease: LeaseToken,
-        done: &[(u32, &str)],
+        done: Done<'_>,
         end: End,
     ) -> Result<(), StoreError>;
 
@@ -200,7 +202,7 @@ pub trait DeliveryLog: Send + Sync + 'static {
         &self,
         id: &DeliveryId,
         lease: LeaseToken,
-        done: &[(u32, &str)],
+        done: Done<'_>,
         end: End,
     ) -> Option<Result<(), StoreError>> {
         let _ = (id, lease, done, end);
@@ -232,7 +234,7 @@ impl<L: DeliveryLog + ?Sized> DeliveryLog for std::sync::Arc<L> {
         &self,
         id: &DeliveryId,
         lease: LeaseToken,
-        done: &[(u32, &str)],
+        done: Done<'_>,
         end: End,
     ) -> Result<(), StoreError> {
         (**self).finish(id, lease, done, end).await
@@ -251,7 +253,7 @@ impl<L: DeliveryLog + ?Sized> DeliveryLog for std::sync::Arc<L> {
         &self,
         id: &DeliveryId,
         lease: LeaseToken,
-        done: &[(u32, &str)],
+        done: Done<'_>,
         end: End,
     ) -> Option<Result<(), StoreError>> {
         (**self).finish_now(id, lease, done, end)

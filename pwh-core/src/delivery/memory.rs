@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use tokio::time::Instant;
 
+use crate::delivery::done::Done;
 use crate::delivery::log::{
     Begin, DeliveryId, DeliveryLog, End, LeaseToken, StoreError, StoreErrorKind,
 };
@@ -128,7 +129,7 @@ impl MemoryLog {
         &self,
         id: &DeliveryId,
         lease: LeaseToken,
-        done: &[(u32, &str)],
+        done: Done<'_>,
         end: End,
     ) -> Result<(), StoreError> {
         let now_ms = self.now_ms();
@@ -143,7 +144,7 @@ impl MemoryLog {
                     return Ok(());
                 }
             }
-            entry.progress.extend(done.iter().copied());
+            entry.progress.extend(done);
         }
         Ok(())
     }
@@ -192,7 +193,7 @@ impl DeliveryLog for MemoryLog {
         &self,
         id: &DeliveryId,
         lease: LeaseToken,
-        done: &[(u32, &str)],
+        done: Done<'_>,
         end: End,
     ) -> Result<(), StoreError> {
         self.finish_sync(id, lease, done, end)
@@ -211,7 +212,7 @@ impl DeliveryLog for MemoryLog {
         &self,
         id: &DeliveryId,
         lease: LeaseToken,
-        done: &[(u32, &str)],
+        done: Done<'_>,
         end: End,
     ) -> Option<Result<(), StoreError>> {
         Some(self.finish_sync(id, lease, done, end))
@@ -252,7 +253,7 @@ mod tests {
     }
 
     fn finish(log: &MemoryLog, n: u32, lease: LeaseToken, end: End) {
-        log.finish(&id(n), lease, &[], end)
+        log.finish(&id(n), lease, Done::from(&[]), end)
             .now_or_never()
             .unwrap()
             .unwrap();

@@ -4,12 +4,14 @@
 //! [`DeliveryLog`] is the store's side (in memory: [`MemoryLog`]; on Redis: `pwh-redis`);
 //! `lease` is the dispatcher's side: begin (waiting for a busy copy), renew, finish.
 
+mod done;
 mod lease;
 mod log;
 mod memory;
 mod progress;
 mod ring;
 
+pub use done::{Done, DoneIter};
 pub(crate) use lease::{Memory, Started};
 pub use log::{Begin, DeliveryId, DeliveryLog, End, LeaseToken, StoreError, StoreErrorKind};
 pub use memory::MemoryLog;

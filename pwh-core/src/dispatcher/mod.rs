@@ -255,11 +255,17 @@ impl Dispatcher {
         let mut delivery = None;
         let mut progress = None;
         if let Some(memory) = &inner.memory {
-            let wait = inner.deadline.unwrap_or(Self::DEFAULT_DEADLINE);
-            let wait_until = tokio::time::Instant::from_std(arrived) + wait;
             let keep_for = self.keep_for(webhook.time_ms(), now_ms);
-            let started = memory.start(id, keep_for, wait_until);
-            let stopped = match started.instrument(span.clone()).await {
+            let started = match memory.start_now(id, keep_for) {
+                Some(started) => started,
+                None => {
+                    let wait = inner.deadline.unwrap_or(Self::DEFAULT_DEADLINE);
+                    let wait_until = tokio::time::Instant::from_std(arrived) + wait;
+                    let started = memory.start(id, keep_for, wait_until);
+                    started.instrument(span.clone()).await
+                }
+            };
+            let stopped = match started {
                 Started::Run(run, done) => {
                     delivery = Some(run);
                     progress = Some(done).filter(|done| !done.is_empty());
@@ -306,7 +312,10 @@ impl Dispatcher {
         outcome.runs = match delivery {
             Some(delivery) => {
                 let complete = delivery.runs.iter().all(|run| !run.result.is_retryable());
-                delivery.finish(complete).instrument(span.clone()).await
+                match delivery.finish_now(complete) {
+                    Ok(runs) => runs,
+                    Err(delivery) => delivery.finish(complete).instrument(span.clone()).await,
+                }
             }
             None => untracked,
         };

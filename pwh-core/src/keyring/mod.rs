@@ -100,7 +100,7 @@ impl KeyRing {
         self.entries.iter().map(|e| &e.token)
     }
 
-    /// Checks `signature` (hex, either case, surrounding white space ignored) over the raw
+    /// Checks `signature` (hex, either case, surrounding ASCII white space ignored) over the raw
     /// `body` with the secret of the token named by `key`. The MAC is compared in constant time.
     ///
     /// # Errors
@@ -113,12 +113,12 @@ impl KeyRing {
         signature: Option<&str>,
         body: &[u8],
     ) -> Result<Verified<'_>, Rejection> {
-        let key = key.map(str::trim).filter(|k| !k.is_empty());
+        let key = key.map(str::trim_ascii).filter(|k| !k.is_empty());
         let entry = self
             .entry(key.ok_or(Rejection::MissingKey)?)
             .ok_or(Rejection::UnknownKey)?;
         let signature = signature
-            .map(str::trim)
+            .map(str::trim_ascii)
             .filter(|s| !s.is_empty())
             .ok_or(Rejection::MissingSignature)?;
         if signature.len() != 64 {

@@ -4,7 +4,7 @@ use std::hash::{BuildHasher, Hasher};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
-use crate::delivery::{Begin, DeliveryId, DeliveryLog, End, LeaseToken, Progress};
+use crate::delivery::{Begin, DeliveryId, DeliveryLog, Done, End, LeaseToken, Progress};
 
 /// A lease long enough not to run out during a step of the suite.
 const LONG: Duration = Duration::from_secs(30);
@@ -76,7 +76,7 @@ async fn finish<L: DeliveryLog + ?Sized>(
     done: &[(u32, &str)],
     end: End,
 ) {
-    if let Err(e) = log.finish(id, lease, done, end).await {
+    if let Err(e) = log.finish(id, lease, Done::from(done), end).await {
         panic!("finish failed: {e}");
     }
 }
