@@ -359,7 +359,7 @@ mod tests {
         let log = RedisLog::open("redis://127.0.0.1:1/").unwrap();
         let id = DeliveryId([7; 32]);
         let err = log
-            .finish(&id, LeaseToken(1), &[], End::Release)
+            .finish(&id, LeaseToken(1), Done::from(&[]), End::Release)
             .now_or_never()
             .expect("answers at once")
             .unwrap_err();

@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use pwh_core::{Begin, DeliveryLog, End, LeaseToken};
+use pwh_core::{Begin, DeliveryLog, Done, End, LeaseToken};
 use pwh_redis::RedisLog;
 
 use crate::common::{fresh_id, fresh_log, raw, require_redis};
@@ -78,9 +78,14 @@ async fn every_key_of_a_body_shares_its_hash_tag_and_expires() {
     assert!(pttl(&mut conn, &keys.lease).await <= 30_000);
 
     // After a release with successes: the meta key and the done set, expiring together.
-    log.finish(&id, first, &[(0, "app::a"), (2, "app::b")], End::Release)
-        .await
-        .unwrap();
+    log.finish(
+        &id,
+        first,
+        Done::from(&[(0, "app::a"), (2, "app::b")]),
+        End::Release,
+    )
+    .await
+    .unwrap();
     assert_eq!(
         keys_under(&mut conn, &prefix, &tag).await,
         [keys.done.as_str(), keys.meta.as_str()]
@@ -103,7 +108,7 @@ async fn every_key_of_a_body_shares_its_hash_tag_and_expires() {
 
     // After completion: only the meta key, saying complete.
     let second = lease(log.begin(&id, LONG, LONG).await.unwrap());
-    log.finish(&id, second, &[(1, "app::a")], End::Complete)
+    log.finish(&id, second, Done::from(&[(1, "app::a")]), End::Complete)
         .await
         .unwrap();
     assert_eq!(
@@ -140,7 +145,9 @@ async fn finishing_a_forgotten_body_leaves_no_key_without_an_expiry() {
         [log.keys(&id).lease]
     );
     for end in [End::Release, End::Complete] {
-        log.finish(&id, held, &[(0, "app::a")], end).await.unwrap();
+        log.finish(&id, held, Done::from(&[(0, "app::a")]), end)
+            .await
+            .unwrap();
         assert!(
             keys_under(&mut conn, &prefix, &tag).await.is_empty(),
             "nothing is written for a forgotten body"
@@ -156,9 +163,14 @@ async fn finishing_a_forgotten_body_leaves_no_key_without_an_expiry() {
             .unwrap(),
     );
     tokio::time::sleep(Duration::from_millis(300)).await;
-    log.finish(&id, stale, &[(0, "app::a"), (1, "app::b")], End::Complete)
-        .await
-        .unwrap();
+    log.finish(
+        &id,
+        stale,
+        Done::from(&[(0, "app::a"), (1, "app::b")]),
+        End::Complete,
+    )
+    .await
+    .unwrap();
     assert!(keys_under(&mut conn, &prefix, &tag).await.is_empty());
     assert!(
         matches!(log.begin(&id, LONG, LONG).await.unwrap(), Begin::Run { progress, .. } if progress.is_empty()),
@@ -199,7 +211,7 @@ async fn prefixes_keep_apps_apart() {
     let id = fresh_id();
     let in_a = lease(a.begin(&id, LONG, LONG).await.unwrap());
     let in_b = lease(b.begin(&id, LONG, LONG).await.unwrap());
-    a.finish(&id, in_a, &[(0, "app::a")], End::Complete)
+    a.finish(&id, in_a, Done::from(&[(0, "app::a")]), End::Complete)
         .await
         .unwrap();
     assert_eq!(a.begin(&id, LONG, LONG).await.unwrap(), Begin::Complete);
@@ -208,7 +220,9 @@ async fn prefixes_keep_apps_apart() {
         Begin::Busy,
         "b's own lease, untouched by a"
     );
-    b.finish(&id, in_b, &[], End::Release).await.unwrap();
+    b.finish(&id, in_b, Done::from(&[]), End::Release)
+        .await
+        .unwrap();
     match b.begin(&id, LONG, LONG).await.unwrap() {
         Begin::Run { progress, .. } => assert!(progress.is_empty(), "{progress:?}"),
         other => panic!("b does not see a's body: {other:?}"),
@@ -223,7 +237,7 @@ async fn members_it_did_not_write_are_ignored() {
     let id = fresh_id();
     let keys = log.keys(&id);
     let held = lease(log.begin(&id, LONG, LONG).await.unwrap());
-    log.finish(&id, held, &[(3, "app::a")], End::Release)
+    log.finish(&id, held, Done::from(&[(3, "app::a")]), End::Release)
         .await
         .unwrap();
     let _: i64 = redis::cmd("SADD")
@@ -247,7 +261,7 @@ async fn a_completed_body_costs_one_small_key() {
     let mut conn = raw(&url).await;
     let id = fresh_id();
     let held = lease(log.begin(&id, LONG, Duration::from_secs(5)).await.unwrap());
-    log.finish(&id, held, &[(0, "app::a")], End::Complete)
+    log.finish(&id, held, Done::from(&[(0, "app::a")]), End::Complete)
         .await
         .unwrap();
     let keys = log.keys(&id);
