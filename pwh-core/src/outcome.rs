@@ -2,7 +2,7 @@
 
 use std::ops::Deref;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use http::StatusCode;
 
@@ -56,7 +56,26 @@ pub struct HandlerRun {
     pub(crate) event: usize,
     pub(crate) handler: Name,
     pub(crate) result: RunResult,
-    pub(crate) elapsed: Duration,
+    pub(crate) timing: Timing,
+}
+
+/// When a run started and ended. Its duration is worked out only when someone asks for it:
+/// nearly every run's is read by nobody.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Timing {
+    pub(crate) start: Instant,
+    pub(crate) end: Instant,
+}
+
+impl Timing {
+    /// A run that did not run (it was done before, or the deadline had passed): no time.
+    pub(crate) fn none(at: Instant) -> Self {
+        Self { start: at, end: at }
+    }
+
+    pub(crate) fn elapsed(self) -> Duration {
+        self.end.saturating_duration_since(self.start)
+    }
 }
 
 impl HandlerRun {
@@ -77,7 +96,7 @@ impl HandlerRun {
 
     /// How long it ran.
     pub fn elapsed(&self) -> Duration {
-        self.elapsed
+        self.timing.elapsed()
     }
 }
 

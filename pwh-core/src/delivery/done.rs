@@ -110,17 +110,17 @@ impl<'a> Iterator for DoneIter<'a> {
 
 #[cfg(test)]
 mod tests {
-    use std::time::Duration;
+    use std::time::Instant;
 
     use super::*;
-    use crate::outcome::{Name, RunResult};
+    use crate::outcome::{Name, RunResult, Timing};
 
     fn run(event: usize, handler: &'static str, result: RunResult) -> HandlerRun {
         HandlerRun {
             event,
             handler: Name::Static(handler),
             result,
-            elapsed: Duration::ZERO,
+            timing: Timing::none(Instant::now()),
         }
     }
 

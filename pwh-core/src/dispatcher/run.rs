@@ -6,7 +6,7 @@ use std::future::{poll_fn, Future};
 use std::panic::AssertUnwindSafe;
 use std::pin::Pin;
 use std::task::{Context, Poll};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use futures_util::future::{select, Either};
 use futures_util::stream::{FuturesUnordered, StreamExt};
@@ -17,7 +17,7 @@ use crate::context::EventContext;
 use crate::delivery::Progress;
 use crate::handler::HandlerError;
 use crate::handler_fn::HandlerFuture;
-use crate::outcome::{HandlerRun, RunResult};
+use crate::outcome::{HandlerRun, RunResult, Timing};
 use crate::webhook::Webhook;
 
 /// What a handler's call came to: its result, or the panic that ended it.
@@ -66,18 +66,22 @@ pub(super) async fn run_events(
             } else if progress.is_some_and(|p| p.is_done(index, &slot.name)) {
                 RunResult::AlreadyDone
             } else {
-                let mut run = Run::start(slot, &cx);
-                match poll_fn(|task| Poll::Ready(run.poll_unpin(task))).await {
-                    Poll::Ready(((_, ended), end)) => {
-                        runs.push(record(
-                            slot,
-                            &cx,
-                            ended,
-                            end.saturating_duration_since(start),
-                        ));
-                        mark = mark.max(end);
+                // Nearly every handler ends within its call or its first poll, in place.
+                let ended = match Run::start(slot, &cx) {
+                    Start::Ended(ended) => Some((slot, ended, Instant::now())),
+                    Start::Waiting(mut run) => {
+                        match poll_fn(|task| Poll::Ready(run.poll_unpin(task))).await {
+                            Poll::Ready(ended) => Some(ended),
+                            Poll::Pending => {
+                                waiting.get_or_insert_with(FuturesUnordered::new).push(run);
+                                None
+                            }
+                        }
                     }
-                    Poll::Pending => waiting.get_or_insert_with(FuturesUnordered::new).push(run),
+                };
+                if let Some((slot, ended, end)) = ended {
+                    runs.push(record(slot, &cx, ended, Timing { start, end }));
+                    mark = mark.max(end);
                 }
                 continue;
             };
@@ -85,7 +89,7 @@ pub(super) async fn run_events(
                 event: index,
                 handler: slot.name.clone(),
                 result,
-                elapsed: Duration::ZERO,
+                timing: Timing::none(start),
             });
         }
         let Some(mut waiting) = waiting else {
@@ -93,13 +97,8 @@ pub(super) async fn run_events(
         };
         loop {
             match select(waiting.next(), &mut deadline).await {
-                Either::Left((Some(((slot, ended), end)), _)) => {
-                    runs.push(record(
-                        slot,
-                        &cx,
-                        ended,
-                        end.saturating_duration_since(start),
-                    ));
+                Either::Left((Some((slot, ended, end)), _)) => {
+                    runs.push(record(slot, &cx, ended, Timing { start, end }));
                     mark = mark.max(end);
                 }
                 Either::Left((None, _)) => break,
@@ -118,7 +117,7 @@ pub(super) async fn run_events(
                             event: index,
                             handler: slot.name.clone(),
                             result: RunResult::TimedOut,
-                            elapsed: mark.saturating_duration_since(start),
+                            timing: Timing { start, end: mark },
                         });
                     }
                     break;
@@ -129,24 +128,24 @@ pub(super) async fn run_events(
     mark
 }
 
-/// One handler's run on one event: started by calling it (at once, for a handler that never
-/// waits), then polled, inside its span, catching panics. Ends with the slot, what the call
-/// came to, and when it ended.
+/// How a handler's call began: it ended within the call (a handler that never waits, or a
+/// panic), or gave a future to poll.
+enum Start<'a> {
+    Ended(Ended),
+    Waiting(Run<'a>),
+}
+
+/// One handler's run on one event that gave a future: polled inside its span, catching
+/// panics. Ends with the slot, what the call came to, and when it ended.
 struct Run<'a> {
     slot: &'a Slot,
     span: tracing::Span,
-    state: RunState<'a>,
-}
-
-enum RunState<'a> {
-    /// Ended within the call.
-    Ended(Option<Ended>),
-    /// Its future, to poll.
-    Polling(HandlerFuture<'a>),
+    future: HandlerFuture<'a>,
 }
 
 impl<'a> Run<'a> {
-    fn start(slot: &'a Slot, cx: &'a EventContext<'a>) -> Self {
+    /// Calls the handler of `slot` on `cx`'s event, inside its span, catching panics.
+    fn start(slot: &'a Slot, cx: &'a EventContext<'a>) -> Start<'a> {
         let span = handler_span(slot, cx);
         let handler = slot.handler.get();
         let call = {
@@ -155,34 +154,27 @@ impl<'a> Run<'a> {
                 handler.call_now(cx).ok_or_else(|| handler.call(cx))
             }))
         };
-        let state = match call {
-            Ok(Ok(now)) => RunState::Ended(Some(Ok(now))),
-            Ok(Err(future)) => RunState::Polling(future),
-            Err(panic) => RunState::Ended(Some(Err(panic))),
-        };
-        Self { slot, span, state }
+        match call {
+            Ok(Ok(now)) => Start::Ended(Ok(now)),
+            Ok(Err(future)) => Start::Waiting(Self { slot, span, future }),
+            Err(panic) => Start::Ended(Err(panic)),
+        }
     }
 }
 
 impl<'a> Future for Run<'a> {
-    type Output = ((&'a Slot, Ended), Instant);
+    type Output = (&'a Slot, Ended, Instant);
 
     fn poll(mut self: Pin<&mut Self>, task: &mut Context<'_>) -> Poll<Self::Output> {
         let this = &mut *self;
-        let ended = match &mut this.state {
-            RunState::Ended(ended) => ended
-                .take()
-                .expect("a handler run is not polled after it ended"),
-            RunState::Polling(future) => {
-                let _entered = this.span.enter();
-                match std::panic::catch_unwind(AssertUnwindSafe(|| future.as_mut().poll(task))) {
-                    Ok(Poll::Pending) => return Poll::Pending,
-                    Ok(Poll::Ready(result)) => Ok(result),
-                    Err(panic) => Err(panic),
-                }
-            }
-        };
-        Poll::Ready(((this.slot, ended), Instant::now()))
+        let _entered = this.span.enter();
+        let ended =
+            match std::panic::catch_unwind(AssertUnwindSafe(|| this.future.as_mut().poll(task))) {
+                Ok(Poll::Pending) => return Poll::Pending,
+                Ok(Poll::Ready(result)) => Ok(result),
+                Err(panic) => Err(panic),
+            };
+        Poll::Ready((this.slot, ended, Instant::now()))
     }
 }
 
@@ -208,28 +200,30 @@ impl Future for Deadline {
     }
 }
 
-/// The run of `slot` on `cx`'s event that `ended` after `elapsed`, logged when it failed.
-fn record(slot: &Slot, cx: &EventContext<'_>, ended: Ended, elapsed: Duration) -> HandlerRun {
+/// The run of `slot` on `cx`'s event that `ended` as `timing` says, logged when it failed.
+fn record(slot: &Slot, cx: &EventContext<'_>, ended: Ended, timing: Timing) -> HandlerRun {
+    // Worked out only for a line that is written.
+    let elapsed = || timing.elapsed();
     // Inside the webhook's span (key, time_ms): the lines at `warn` and `error` name the
     // handler and the event themselves, as the handler's span is at `debug`.
     let handler = &*slot.name;
     let event = cx.index;
     let result = match ended {
         Ok(Ok(())) => {
-            tracing::debug!(handler, event, ?elapsed, "handler succeeded");
+            tracing::debug!(handler, event, elapsed = ?elapsed(), "handler succeeded");
             RunResult::Succeeded
         }
         Ok(Err(e)) if e.is_permanent() => {
-            tracing::error!(handler, event, kind = cx.event.name(), ?elapsed, reason = %e, "handler cannot process this event; not retried");
+            tracing::error!(handler, event, kind = cx.event.name(), elapsed = ?elapsed(), reason = %e, "handler cannot process this event; not retried");
             RunResult::Unprocessable(e.to_string())
         }
         Ok(Err(e)) => {
-            tracing::warn!(handler, event, ?elapsed, error = %e, "handler failed; Pusher's retry runs it again");
+            tracing::warn!(handler, event, elapsed = ?elapsed(), error = %e, "handler failed; Pusher's retry runs it again");
             RunResult::Failed(e.to_string())
         }
         Err(panic) => {
             let message = panic_message(panic.as_ref());
-            tracing::error!(handler, event, ?elapsed, panic = %message, "handler panicked; Pusher's retry runs it again");
+            tracing::error!(handler, event, elapsed = ?elapsed(), panic = %message, "handler panicked; Pusher's retry runs it again");
             RunResult::Panicked(message)
         }
     };
@@ -237,7 +231,7 @@ fn record(slot: &Slot, cx: &EventContext<'_>, ended: Ended, elapsed: Duration) -
         event,
         handler: slot.name.clone(),
         result,
-        elapsed,
+        timing,
     }
 }
 
