@@ -262,3 +262,25 @@ impl<E: fmt::Display> IntoHandlerResult for Result<(), Permanent<E>> {
         self.map_err(|Permanent(e)| HandlerError::permanent(e))
     }
 }
+
+/// The output of `future`, polled once: what `#[on_event]` calls for an `async fn` with no
+/// `.await` (nor a macro that might hide one) in its body, so that it runs at once
+/// ([`EventHandler::call_now`](crate::EventHandler::call_now)) with no boxed future. Not
+/// public API.
+///
+/// # Panics
+///
+/// If the future waits after all, with a message saying so (the dispatcher catches it as a
+/// handler's panic, and Pusher's retry runs the handler again).
+#[doc(hidden)]
+pub fn ready<F: std::future::Future>(future: F) -> F::Output {
+    let mut future = std::pin::pin!(future);
+    let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+    match future.as_mut().poll(&mut cx) {
+        std::task::Poll::Ready(output) => output,
+        std::task::Poll::Pending => panic!(
+            "an `async fn` handler that `#[on_event]` found no `.await` in waited: \
+             please report it to pwh"
+        ),
+    }
+}

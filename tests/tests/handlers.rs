@@ -249,10 +249,17 @@ fn handlers_stay_plain_functions() {
 fn plain_never_sent() {}
 
 #[on_event(custom = "never_sent")]
-async fn async_never_sent() {}
+async fn async_never_sent() {
+    tokio::task::yield_now().await;
+}
+
+#[on_event(custom = "never_sent")]
+async fn async_without_await_never_sent(channel: Option<&str>) {
+    let _ = channel;
+}
 
 /// Asks, from inside a delivery, whether each `#[on_event]` handler answers at once.
-struct Probe(Arc<Mutex<Vec<(bool, bool)>>>);
+struct Probe(Arc<Mutex<Vec<(bool, bool, bool)>>>);
 
 #[pwh_core::async_trait]
 impl pwh_core::EventHandler for Probe {
@@ -263,18 +270,23 @@ impl pwh_core::EventHandler for Probe {
     async fn call(&self, cx: &EventContext<'_>) -> Result<(), pwh_core::HandlerError> {
         let plain = handler!(plain_never_sent).call_now(cx).is_some();
         let awaited = handler!(async_never_sent).call_now(cx).is_some();
-        self.0.lock().unwrap().push((plain, awaited));
+        let no_await = handler!(async_without_await_never_sent).call_now(cx);
+        self.0
+            .lock()
+            .unwrap()
+            .push((plain, awaited, matches!(no_await, Some(Ok(())))));
         Ok(())
     }
 }
 
 #[tokio::test]
-async fn a_plain_fn_is_called_at_once_an_async_fn_through_its_future() {
+async fn a_plain_fn_or_an_async_fn_without_await_is_called_at_once_an_async_fn_through_its_future()
+{
     let seen = Arc::new(Mutex::new(Vec::new()));
     let probe = Probe(Arc::clone(&seen));
     Harness::configure(move |b| b.registered_handlers(false).handler(probe))
         .deliver(TestWebhook::new().channel_occupied("c"))
         .await
         .assert_ok();
-    assert_eq!(*seen.lock().unwrap(), [(true, false)]);
+    assert_eq!(*seen.lock().unwrap(), [(true, false, true)]);
 }

@@ -7,6 +7,7 @@ use syn::visit_mut::VisitMut;
 use syn::{Lifetime, ReturnType};
 
 use super::parse::{Handler, Route};
+use super::waits;
 
 pub(crate) fn expand(handler: &Handler) -> TokenStream {
     let item = &handler.item;
@@ -37,8 +38,12 @@ pub(crate) fn expand(handler: &Handler) -> TokenStream {
         }
     });
     let is_async = item.sig.asyncness.is_some();
-    let call = if is_async {
+    // An `async fn` that cannot wait runs at once too, polled once, with no boxed future.
+    let waits = is_async && waits::may_wait(&item.block);
+    let call = if waits {
         quote!(#name(#(#args),*).await)
+    } else if is_async {
+        quote!(::pwh_core::__private::ready(#name(#(#args),*)))
     } else {
         quote!(#name(#(#args),*))
     };
@@ -54,8 +59,9 @@ pub(crate) fn expand(handler: &Handler) -> TokenStream {
         let __pwh_ret = #call;
         #convert
     };
-    // A plain `fn` is called at once (`call_now`), without a future; `call` does the same.
-    let methods = if is_async {
+    // A plain `fn`, or an `async fn` that cannot wait, is called at once (`call_now`), without
+    // a future; `call` does the same.
+    let methods = if waits {
         quote! {
             async fn call(
                 &self,
@@ -81,7 +87,7 @@ pub(crate) fn expand(handler: &Handler) -> TokenStream {
             }
         }
     };
-    let inherent = if is_async {
+    let inherent = if waits {
         quote!()
     } else {
         quote! {

@@ -3,6 +3,7 @@
 mod expand;
 mod parse;
 mod validate;
+mod waits;
 
 use proc_macro2::TokenStream;
 
