@@ -78,14 +78,10 @@ async fn every_key_of_a_body_shares_its_hash_tag_and_expires() {
     assert!(pttl(&mut conn, &keys.lease).await <= 30_000);
 
     // After a release with successes: the meta key and the done set, expiring together.
-    log.finish(
-        &id,
-        first,
-        Done::from(&[(0, "app::a"), (2, "app::b")]),
-        End::Release,
-    )
-    .await
-    .unwrap();
+    let done = [(0, "app::a"), (2, "app::b")];
+    log.finish(&id, first, Done::from(&done), End::Release)
+        .await
+        .unwrap();
     assert_eq!(
         keys_under(&mut conn, &prefix, &tag).await,
         [keys.done.as_str(), keys.meta.as_str()]
@@ -163,14 +159,10 @@ async fn finishing_a_forgotten_body_leaves_no_key_without_an_expiry() {
             .unwrap(),
     );
     tokio::time::sleep(Duration::from_millis(300)).await;
-    log.finish(
-        &id,
-        stale,
-        Done::from(&[(0, "app::a"), (1, "app::b")]),
-        End::Complete,
-    )
-    .await
-    .unwrap();
+    let done = [(0, "app::a"), (1, "app::b")];
+    log.finish(&id, stale, Done::from(&done), End::Complete)
+        .await
+        .unwrap();
     assert!(keys_under(&mut conn, &prefix, &tag).await.is_empty());
     assert!(
         matches!(log.begin(&id, LONG, LONG).await.unwrap(), Begin::Run { progress, .. } if progress.is_empty()),
