@@ -28,7 +28,7 @@ struct Active {
 
 #[derive(Default)]
 struct ActiveState {
-    /// The held leases (a log hands out each token once).
+    /// The held leases.
     leases: Vec<(DeliveryId, LeaseToken)>,
     /// Whether the renewing task runs (it clears this when it ends or is dropped).
     renewing: bool,
@@ -149,9 +149,10 @@ impl Active {
         }
     }
 
-    fn release(&self, lease: LeaseToken) {
+    fn release(&self, id: &DeliveryId, lease: LeaseToken) {
         let mut state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
-        if let Some(at) = state.leases.iter().rposition(|(_, held)| *held == lease) {
+        let held = |(held_id, held): &(DeliveryId, LeaseToken)| *held == lease && held_id == id;
+        if let Some(at) = state.leases.iter().rposition(held) {
             state.leases.swap_remove(at);
         }
     }
@@ -241,7 +242,7 @@ impl Delivery<'_> {
 
     fn finished(mut self, finished: Result<(), StoreError>) -> Vec<HandlerRun> {
         self.finished = true;
-        self.memory.active.release(self.lease);
+        self.memory.active.release(&self.id, self.lease);
         if let Err(error) = finished {
             tracing::warn!(
                 %error,
@@ -267,7 +268,7 @@ impl Drop for Delivery<'_> {
             return;
         }
         let active = Arc::clone(&self.memory.active);
-        active.release(self.lease);
+        active.release(&self.id, self.lease);
         let (id, lease, done) = (self.id, self.lease, successes(&self.runs));
         let release = async move {
             let pairs: Vec<(u32, &str)> = done.iter().map(|(e, h)| (*e, &**h)).collect();
