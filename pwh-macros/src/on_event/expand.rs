@@ -39,7 +39,7 @@ pub(crate) fn expand(handler: &Handler) -> TokenStream {
     });
     let is_async = item.sig.asyncness.is_some();
     // An `async fn` that cannot wait runs at once too, polled once, with no boxed future.
-    let waits = is_async && waits::may_wait(&item.block);
+    let waits = is_async && waits::may_wait(item);
     let call = if waits {
         quote!(#name(#(#args),*).await)
     } else if is_async {
