@@ -656,3 +656,37 @@ async fn closures_are_handlers_without_the_macro() {
     seen.sort();
     assert_eq!(seen, ["async channel_occupied", "sync c"]);
 }
+
+#[tokio::test(start_paused = true)]
+async fn handlers_cut_off_at_the_deadline_are_reported_in_their_order() {
+    use pwh_core::{async_handler_fn, EventRoute, HandlerError};
+    let names = ["first", "second", "third"];
+    let harness = Harness::configure(move |mut b| {
+        b = b
+            .registered_handlers(false)
+            .deadline(Some(Duration::from_secs(1)));
+        for name in names {
+            b = b.handler(async_handler_fn(name, EventRoute::Any, |_cx| {
+                Box::pin(async {
+                    std::future::pending::<()>().await;
+                    Ok::<_, HandlerError>(())
+                })
+            }));
+        }
+        b
+    });
+    let delivery = harness
+        .deliver(TestWebhook::new().channel_occupied("c"))
+        .await;
+    assert_eq!(delivery.status(), 500);
+    let runs: Vec<_> = delivery
+        .runs()
+        .iter()
+        .map(|r| (r.handler().to_owned(), r.result().clone()))
+        .collect();
+    let expected: Vec<_> = names
+        .iter()
+        .map(|name| ((*name).to_owned(), RunResult::TimedOut))
+        .collect();
+    assert_eq!(runs, expected);
+}

@@ -105,9 +105,11 @@ pub(super) async fn run_events(
                 Either::Right(((), _)) => {
                     expired = true;
                     mark = Instant::now();
-                    // Whatever of this event's handlers has not finished was cut off.
-                    for run in waiting.iter() {
-                        let slot = run.slot;
+                    // Whatever of this event's handlers has not finished was cut off, in
+                    // the handlers' order.
+                    let cut_off =
+                        |slot: &&Slot| waiting.iter().any(|run| std::ptr::eq(run.slot, *slot));
+                    for slot in inner.routes.get(event.name()).iter().filter(cut_off) {
                         tracing::warn!(
                             handler = &*slot.name,
                             event = index,
