@@ -95,7 +95,7 @@ impl<'a> Field<'a> {
     }
 }
 
-/// Whether `bytes` holds a `\\`, eight bytes at a time: every string field a handler reads is
+/// Whether `bytes` holds a backslash, eight bytes at a time: every string field a handler reads is
 /// checked for escapes, and byte by byte that cost ~80 instructions for a channel name.
 fn has_backslash(bytes: &[u8]) -> bool {
     const ONES: u64 = u64::from_ne_bytes([0x01; 8]);

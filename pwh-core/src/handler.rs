@@ -40,8 +40,9 @@ pub trait EventHandler: Send + Sync + 'static {
     async fn call(&self, cx: &EventContext<'_>) -> Result<(), HandlerError>;
 
     /// Handles one event at once, without a future, if this handler never waits: what
-    /// `#[on_event]` implements for a plain (not `async`) `fn`. The dispatcher tries it first
-    /// and calls [`call`](Self::call) only on `None`, the default.
+    /// `#[on_event]` implements for a plain `fn` and for an `async fn` with no `.await` (nor a
+    /// macro or attribute that might add one). The dispatcher tries it first and calls
+    /// [`call`](Self::call) only on `None`, the default.
     ///
     /// # Errors
     ///

@@ -51,7 +51,7 @@ impl RunResult {
 }
 
 /// One handler's run on one event.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Clone)]
 pub struct HandlerRun {
     pub(crate) event: usize,
     pub(crate) handler: Name,
@@ -59,9 +59,32 @@ pub struct HandlerRun {
     pub(crate) timing: Timing,
 }
 
+/// Equal when the event, the handler, the result and the time it ran are.
+impl PartialEq for HandlerRun {
+    fn eq(&self, other: &Self) -> bool {
+        self.event == other.event
+            && self.handler == other.handler
+            && self.result == other.result
+            && self.elapsed() == other.elapsed()
+    }
+}
+
+impl Eq for HandlerRun {}
+
+impl std::fmt::Debug for HandlerRun {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("HandlerRun")
+            .field("event", &self.event)
+            .field("handler", &&*self.handler)
+            .field("result", &self.result)
+            .field("elapsed", &self.elapsed())
+            .finish()
+    }
+}
+
 /// When a run started and ended. Its duration is worked out only when someone asks for it:
 /// nearly every run's is read by nobody.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy)]
 pub(crate) struct Timing {
     pub(crate) start: Instant,
     pub(crate) end: Instant,

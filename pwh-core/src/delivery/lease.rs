@@ -232,7 +232,9 @@ impl Delivery<'_> {
 
     /// Ends the delivery: complete when `complete`, else released with what is done.
     /// Returns the runs.
-    pub(crate) async fn finish(self, complete: bool) -> Vec<HandlerRun> {
+    pub(crate) async fn finish(mut self, complete: bool) -> Vec<HandlerRun> {
+        // Given back to the renewer before the store is awaited: the lease ends now.
+        self.end_lease();
         let log = &*self.memory.active.log;
         let finished = log
             .finish(&self.id, self.lease, Done::runs(&self.runs), end(complete))
@@ -240,9 +242,16 @@ impl Delivery<'_> {
         self.finished(finished)
     }
 
+    /// Stops renewing the lease; a drop from now on records nothing more.
+    fn end_lease(&mut self) {
+        if !self.finished {
+            self.finished = true;
+            self.memory.active.release(&self.id, self.lease);
+        }
+    }
+
     fn finished(mut self, finished: Result<(), StoreError>) -> Vec<HandlerRun> {
-        self.finished = true;
-        self.memory.active.release(&self.id, self.lease);
+        self.end_lease();
         if let Err(error) = finished {
             tracing::warn!(
                 %error,

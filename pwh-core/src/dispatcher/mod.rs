@@ -256,7 +256,7 @@ impl Dispatcher {
         let mut progress = None;
         if let Some(memory) = &inner.memory {
             let keep_for = self.keep_for(webhook.time_ms(), now_ms);
-            let started = match memory.start_now(id, keep_for) {
+            let started = match span.in_scope(|| memory.start_now(id, keep_for)) {
                 Some(started) => started,
                 None => {
                     let wait = inner.deadline.unwrap_or(Self::DEFAULT_DEADLINE);
@@ -312,7 +312,7 @@ impl Dispatcher {
         outcome.runs = match delivery {
             Some(delivery) => {
                 let complete = delivery.runs.iter().all(|run| !run.result.is_retryable());
-                match delivery.finish_now(complete) {
+                match span.in_scope(|| delivery.finish_now(complete)) {
                     Ok(runs) => runs,
                     Err(delivery) => delivery.finish(complete).instrument(span.clone()).await,
                 }
