@@ -11,7 +11,7 @@ use tokio::time::Instant;
 use crate::delivery::done::Done;
 use crate::delivery::log::{Begin, DeliveryId, DeliveryLog, End, LeaseToken, StoreError};
 use crate::delivery::progress::Progress;
-use crate::outcome::{HandlerRun, Name};
+use crate::outcome::HandlerRun;
 
 /// The dispatcher's redelivery memory: the log, and the leases it holds now.
 pub(crate) struct Memory {
@@ -278,10 +278,9 @@ impl Drop for Delivery<'_> {
         }
         let active = Arc::clone(&self.memory.active);
         active.release(&self.id, self.lease);
-        let (id, lease, done) = (self.id, self.lease, successes(&self.runs));
+        let (id, lease, runs) = (self.id, self.lease, std::mem::take(&mut self.runs));
         let release = async move {
-            let pairs: Vec<(u32, &str)> = done.iter().map(|(e, h)| (*e, &**h)).collect();
-            let done = Done::from(&pairs);
+            let done = Done::runs(&runs);
             if let Err(error) = (*active.log).finish(&id, lease, done, End::Release).await {
                 tracing::warn!(%error, "could not record what a dropped delivery achieved");
             }
@@ -294,12 +293,4 @@ impl Drop for Delivery<'_> {
             }
         }
     }
-}
-
-/// The (event, handler) pairs that are done in `runs`: succeeded, or failed for good.
-fn successes(runs: &[HandlerRun]) -> Vec<(u32, Name)> {
-    runs.iter()
-        .filter(|run| run.result.is_done())
-        .filter_map(|run| Some((u32::try_from(run.event).ok()?, run.handler.clone())))
-        .collect()
 }
