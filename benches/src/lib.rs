@@ -231,7 +231,7 @@ impl EventHandler for KindHandler {
 /// and running only `handlers` (no `#[on_event]` registrations).
 pub fn dispatcher<H: EventHandler>(handlers: impl IntoIterator<Item = H>) -> Dispatcher {
     with_handlers(
-        builder().delivery_log(MemoryLog::new(DELIVERY_LOG_CAPACITY)),
+        builder().delivery_log(MemoryLog::with_room_for(DELIVERY_LOG_CAPACITY)),
         handlers,
     )
 }

@@ -35,7 +35,7 @@ pub mod testing;
 pub use clock::{Clock, FixedClock, SystemClock};
 pub use context::EventContext;
 pub use delivery::{
-    Begin, DeliveryId, DeliveryLog, Done, DoneIter, End, LeaseToken, MemoryLog, Progress,
+    Begin, DeliveryId, DeliveryLog, Done, LeaseTerms, LeaseToken, MemoryLog, Pairs, Progress,
     StoreError, StoreErrorKind,
 };
 pub use dispatcher::{BuildError, Dispatcher, DispatcherBuilder};

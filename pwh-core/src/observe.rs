@@ -78,6 +78,7 @@ mod metrics {
                 RunResult::Panicked(_) => "panicked",
                 RunResult::TimedOut => "timed_out",
                 RunResult::NotStarted => "not_started",
+                RunResult::Stopped => "stopped",
             };
             counter!("pwh_handler_runs_total", "handler" => handler.clone(), "result" => result)
                 .increment(1);

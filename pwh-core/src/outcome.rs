@@ -25,8 +25,11 @@ pub enum RunResult {
     Panicked(String),
     /// It was still running when the webhook's deadline passed.
     TimedOut,
-    /// The deadline passed before it started.
+    /// The deadline passed, or the delivery's lease was lost, before it started.
     NotStarted,
+    /// It was still running when the delivery's lease was lost (the store stalled or failed):
+    /// it was stopped, so that no other delivery runs it at the same time.
+    Stopped,
 }
 
 impl RunResult {
@@ -45,7 +48,7 @@ impl RunResult {
     pub fn is_retryable(&self) -> bool {
         matches!(
             self,
-            Self::Failed(_) | Self::Panicked(_) | Self::TimedOut | Self::NotStarted
+            Self::Failed(_) | Self::Panicked(_) | Self::TimedOut | Self::NotStarted | Self::Stopped
         )
     }
 }

@@ -18,6 +18,7 @@ use std::fmt;
 pub struct Token {
     key: String,
     secret: Secret,
+    app: String,
 }
 
 impl Token {
@@ -26,7 +27,35 @@ impl Token {
         Self {
             key: key.into(),
             secret: Secret(secret.into()),
+            app: String::new(),
         }
+    }
+
+    /// Marks the token as one of a separate app named `app`.
+    ///
+    /// A body is one delivery whatever token of its app signed it: the tokens of one key ring
+    /// are one app by default (key rotation: the same body signed by the old and the new
+    /// token is handled once). When one endpoint serves several Pusher apps, name each app's
+    /// tokens, so that identical bodies from two apps (a `channel_vacated` of the same channel
+    /// at the same millisecond) are two deliveries.
+    ///
+    /// ```
+    /// use pwh_core::Token;
+    ///
+    /// let token = Token::new("key-b", "secret-b").in_app("app-b");
+    /// assert_eq!(token.app(), "app-b");
+    /// assert_eq!(Token::new("key-a", "secret-a").app(), "");
+    /// ```
+    #[must_use]
+    pub fn in_app(mut self, app: impl Into<String>) -> Self {
+        self.app = app.into();
+        self
+    }
+
+    /// The app the token belongs to: `""` (the default) unless [`in_app`](Self::in_app) named
+    /// one.
+    pub fn app(&self) -> &str {
+        &self.app
     }
 
     /// The public key, as sent in `X-Pusher-Key`.
@@ -45,6 +74,7 @@ impl fmt::Debug for Token {
         f.debug_struct("Token")
             .field("key", &self.key)
             .field("secret", &self.secret)
+            .field("app", &self.app)
             .finish()
     }
 }

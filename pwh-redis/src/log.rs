@@ -1,14 +1,12 @@
 //! [`RedisLog`]: the [`DeliveryLog`] on Redis.
 
-use std::collections::hash_map::RandomState;
 use std::fmt;
-use std::hash::{BuildHasher, Hasher};
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use pwh_core::{
-    Begin, DeliveryId, DeliveryLog, Done, End, LeaseToken, Progress, StoreError, StoreErrorKind,
+    Begin, DeliveryId, DeliveryLog, Done, LeaseTerms, LeaseToken, Progress, StoreError,
+    StoreErrorKind,
 };
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use redis::{FromRedisValue, RedisError, Script, ScriptInvocation};
@@ -41,14 +39,15 @@ struct Shared {
     manager: Mutex<Option<ConnectionManager>>,
     prefix: String,
     timeout: Duration,
-    scripts: [Script; 3],
-    random: RandomState,
-    next_lease: AtomicU64,
+    scripts: Scripts,
 }
 
-const BEGIN: usize = 0;
-const RENEW: usize = 1;
-const FINISH: usize = 2;
+/// The scripts of the three steps.
+struct Scripts {
+    begin: Script,
+    renew: Script,
+    finish: Script,
+}
 
 impl RedisLog {
     pub(crate) fn new(
@@ -64,15 +63,25 @@ impl RedisLog {
                 manager: Mutex::new(None),
                 prefix,
                 timeout,
-                scripts: [
-                    Script::new(scripts::BEGIN),
-                    Script::new(scripts::RENEW),
-                    Script::new(scripts::FINISH),
-                ],
-                random: RandomState::new(),
-                next_lease: AtomicU64::new(0),
+                scripts: Scripts {
+                    begin: Script::new(&scripts::begin()),
+                    renew: Script::new(&scripts::renew()),
+                    finish: Script::new(scripts::FINISH),
+                },
             }),
         }
+    }
+
+    /// Another handle on the same Redis, with a connection of its own (made on the runtime
+    /// that first uses it).
+    fn detached(&self) -> Self {
+        let shared = &*self.shared;
+        Self::new(
+            shared.client.clone(),
+            shared.config.clone(),
+            shared.prefix.clone(),
+            shared.timeout,
+        )
     }
 
     /// The default key prefix: `pwh:`.
@@ -125,13 +134,6 @@ impl fmt::Debug for RedisLog {
 }
 
 impl Shared {
-    /// A random token: SipHash, keyed at random per process, of a counter.
-    fn lease(&self) -> LeaseToken {
-        let mut hasher = self.random.build_hasher();
-        hasher.write_u64(self.next_lease.fetch_add(1, Ordering::Relaxed));
-        LeaseToken(hasher.finish())
-    }
-
     fn connection(&self) -> Result<ConnectionManager, StoreError> {
         let mut slot = self.manager.lock().unwrap_or_else(PoisonError::into_inner);
         if let Some(manager) = &*slot {
@@ -200,39 +202,49 @@ fn millis(d: Duration) -> u64 {
     u64::try_from(d.as_millis()).unwrap_or(u64::MAX).max(1)
 }
 
+/// The caller's give-up instant, or this log's own (its timeout from now), whichever is first.
+fn not_after(log: &Shared, terms: &LeaseTerms) -> u64 {
+    let own = LeaseTerms::new(terms.lease_for, terms.keep_for, log.timeout);
+    own.not_after_ms.min(terms.not_after_ms)
+}
+
 #[async_trait::async_trait]
 impl DeliveryLog for RedisLog {
-    async fn begin(
-        &self,
-        id: &DeliveryId,
-        lease_for: Duration,
-        keep_for: Duration,
-    ) -> Result<Begin, StoreError> {
+    async fn begin(&self, id: &DeliveryId, terms: LeaseTerms) -> Result<Begin, StoreError> {
         let shared = &*self.shared;
         let keys = self.keys(id);
-        let lease = shared.lease();
-        let mut invocation = shared.scripts[BEGIN].prepare_invoke();
+        let mut invocation = shared.scripts.begin.prepare_invoke();
         invocation
             .key(&keys.lease)
-            .key(&keys.done)
+            .key(&keys.left)
             .key(&keys.meta)
-            .arg(lease.0)
-            .arg(millis(lease_for))
-            .arg(millis(keep_for));
+            .arg(millis(terms.lease_for))
+            .arg(millis(terms.keep_for))
+            .arg(not_after(shared, &terms));
         let reply: Vec<String> = shared.run(&invocation).await?;
-        let (first, members) = reply.split_first().ok_or_else(|| unexpected("begin"))?;
+        let (first, rest) = reply.split_first().ok_or_else(|| unexpected("begin"))?;
+        let token = || -> Result<LeaseToken, StoreError> {
+            let token = rest.first().and_then(|t| t.parse().ok());
+            token.map(LeaseToken).ok_or_else(|| unexpected("begin"))
+        };
         match first.as_str() {
             "busy" => Ok(Begin::Busy),
             "complete" => Ok(Begin::Complete),
-            "run" => {
-                let mut progress = Progress::default();
-                for member in members {
-                    // A member this crate did not write is ignored: its handler runs again.
-                    if let Some((event, handler)) = scripts::parse_member(member) {
-                        progress.insert(event, handler);
-                    }
-                }
-                Ok(Begin::Run { lease, progress })
+            "late" => Err(StoreError::new(
+                StoreErrorKind::TimedOut,
+                "redis: the lease request arrived after its caller gave up",
+            )),
+            "first" => Ok(Begin::Run {
+                lease: token()?,
+                progress: Progress::default(),
+            }),
+            "left" => {
+                // A member this crate did not write is left out: its handler is not run again.
+                let left = rest.iter().skip(1).filter_map(|m| scripts::parse_member(m));
+                Ok(Begin::Run {
+                    lease: token()?,
+                    progress: Progress::left(left),
+                })
             }
             _ => Err(unexpected("begin")),
         }
@@ -242,15 +254,16 @@ impl DeliveryLog for RedisLog {
         &self,
         id: &DeliveryId,
         lease: LeaseToken,
-        lease_for: Duration,
+        terms: LeaseTerms,
     ) -> Result<bool, StoreError> {
         let shared = &*self.shared;
         let keys = self.keys(id);
-        let mut invocation = shared.scripts[RENEW].prepare_invoke();
+        let mut invocation = shared.scripts.renew.prepare_invoke();
         invocation
             .key(&keys.lease)
             .arg(lease.0)
-            .arg(millis(lease_for));
+            .arg(millis(terms.lease_for))
+            .arg(not_after(shared, &terms));
         let renewed: i64 = shared.run(&invocation).await?;
         Ok(renewed == 1)
     }
@@ -260,25 +273,33 @@ impl DeliveryLog for RedisLog {
         id: &DeliveryId,
         lease: LeaseToken,
         done: Done<'_>,
-        end: End,
     ) -> Result<(), StoreError> {
         let shared = &*self.shared;
         let keys = self.keys(id);
-        let mut invocation = shared.scripts[FINISH].prepare_invoke();
+        let mut invocation = shared.scripts.finish.prepare_invoke();
         invocation
             .key(&keys.lease)
-            .key(&keys.done)
+            .key(&keys.left)
             .key(&keys.meta)
-            .arg(lease.0)
-            .arg(match end {
-                End::Complete => "complete",
-                End::Release => "release",
-            });
-        for (event, handler) in done {
-            invocation.arg(scripts::member(event, handler));
+            .key(&keys.scratch)
+            .arg(lease.0);
+        if done.is_first() {
+            invocation.arg("first");
+            for (event, handler) in done.unfinished() {
+                invocation.arg(scripts::member(event, handler));
+            }
+        } else {
+            invocation.arg("retry");
+            for (event, handler) in done.finished() {
+                invocation.arg(scripts::member(event, handler));
+            }
         }
         let _held: i64 = shared.run(&invocation).await?;
         Ok(())
+    }
+
+    fn renewal_handle(&self) -> Option<Box<dyn DeliveryLog>> {
+        Some(Box::new(self.detached()))
     }
 }
 
@@ -346,20 +367,12 @@ mod tests {
     }
 
     #[test]
-    fn tokens_differ() {
-        let log = RedisLog::open("redis://127.0.0.1/").unwrap();
-        let tokens: std::collections::HashSet<u64> =
-            (0..10_000).map(|_| log.shared.lease().0).collect();
-        assert_eq!(tokens.len(), 10_000);
-    }
-
-    #[test]
     fn outside_a_runtime_is_a_store_error_not_a_panic() {
         use futures_util::FutureExt;
         let log = RedisLog::open("redis://127.0.0.1:1/").unwrap();
-        let id = DeliveryId([7; 32]);
+        let id = DeliveryId([7; 16]);
         let err = log
-            .finish(&id, LeaseToken(1), Done::from(&[]), End::Release)
+            .finish(&id, LeaseToken(1), Done::first(&[]))
             .now_or_never()
             .expect("answers at once")
             .unwrap_err();
@@ -373,9 +386,10 @@ mod tests {
             listener.local_addr().unwrap().port()
         };
         let log = RedisLog::open(&format!("redis://127.0.0.1:{port}/")).unwrap();
-        let id = DeliveryId([7; 32]);
+        let id = DeliveryId([7; 16]);
+        let second = Duration::from_secs(1);
         let err = log
-            .begin(&id, Duration::from_secs(1), Duration::from_secs(1))
+            .begin(&id, LeaseTerms::new(second, second, second))
             .await
             .unwrap_err();
         assert_eq!(err.kind(), StoreErrorKind::Unreachable, "{err}");

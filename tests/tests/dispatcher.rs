@@ -393,7 +393,7 @@ async fn a_retry_runs_only_what_failed_and_a_replay_runs_nothing() {
 
 #[tokio::test]
 async fn redelivery_memory_stays_within_its_capacity() {
-    let log = Arc::new(pwh_core::MemoryLog::new(100));
+    let log = Arc::new(pwh_core::MemoryLog::with_room_for(100));
     let harness =
         Harness::configure(|b| b.registered_handlers(false).delivery_log(Arc::clone(&log)));
     for n in 0..1_000u64 {

@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use pwh_core::testing::{Harness, TestWebhook, TEST_TIME_MS};
 use pwh_core::{
-    async_trait, handler, on_event, Begin, DeliveryId, DeliveryLog, Done, End, LeaseToken,
+    async_trait, handler, on_event, Begin, DeliveryId, DeliveryLog, Done, LeaseTerms, LeaseToken,
     MemoryLog, RunResult, StoreError, StoreErrorKind,
 };
 
@@ -195,7 +195,7 @@ async fn a_full_memory_refuses_a_new_body_rather_than_evict_one_being_delivered(
         b.registered_handlers(false)
             .handler(handler!(waits_at_the_gate))
             .state(gate.clone())
-            .delivery_log(MemoryLog::new(1))
+            .delivery_log(MemoryLog::with_room_for(1))
     }));
     let gated = TestWebhook::new().channel_vacated("gated");
     let first = tokio::spawn({
@@ -283,13 +283,13 @@ struct Down;
 
 #[async_trait]
 impl DeliveryLog for Down {
-    async fn begin(&self, _: &DeliveryId, _: Duration, _: Duration) -> Result<Begin, StoreError> {
+    async fn begin(&self, _: &DeliveryId, _: LeaseTerms) -> Result<Begin, StoreError> {
         Err(StoreError::new(
             StoreErrorKind::Unreachable,
             "connection refused",
         ))
     }
-    async fn renew(&self, _: &DeliveryId, _: LeaseToken, _: Duration) -> Result<bool, StoreError> {
+    async fn renew(&self, _: &DeliveryId, _: LeaseToken, _: LeaseTerms) -> Result<bool, StoreError> {
         Err(StoreError::new(
             StoreErrorKind::Unreachable,
             "connection refused",
@@ -300,7 +300,6 @@ impl DeliveryLog for Down {
         _: &DeliveryId,
         _: LeaseToken,
         _: Done<'_>,
-        _: End,
     ) -> Result<(), StoreError> {
         Err(StoreError::new(
             StoreErrorKind::Unreachable,

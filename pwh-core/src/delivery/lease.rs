@@ -1,15 +1,21 @@
 //! The dispatcher's side of the redelivery memory: begin a delivery (waiting while another
-//! copy of the body is being delivered), keep its lease alive, and end it with what it
-//! achieved, also when the request is dropped half-way.
+//! copy of the body is being delivered), keep its lease alive from a thread of its own, stop
+//! it when the lease can no longer be trusted, and end it with what it achieved, also when
+//! the request is dropped half-way or the store does not answer in time.
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, PoisonError, Weak};
+use std::task::{Context, Poll};
 use std::time::Duration;
 
+use futures_util::task::AtomicWaker;
 use futures_util::FutureExt;
 use tokio::time::Instant;
 
 use crate::delivery::done::Done;
-use crate::delivery::log::{Begin, DeliveryId, DeliveryLog, End, LeaseToken, StoreError};
+use crate::delivery::log::{
+    Begin, DeliveryId, DeliveryLog, LeaseTerms, LeaseToken, StoreError, StoreErrorKind,
+};
 use crate::delivery::progress::Progress;
 use crate::outcome::HandlerRun;
 
@@ -19,7 +25,7 @@ pub(crate) struct Memory {
     fail_open: bool,
 }
 
-/// The leases this dispatcher holds, renewed by one background task while they are held.
+/// The leases this dispatcher holds, renewed by one thread while they are held.
 struct Active {
     log: Arc<dyn DeliveryLog>,
     lease_for: Duration,
@@ -29,14 +35,51 @@ struct Active {
 #[derive(Default)]
 struct ActiveState {
     /// The held leases.
-    leases: Vec<(DeliveryId, LeaseToken)>,
-    /// Whether the renewing task runs (it clears this when it ends or is dropped).
+    leases: Vec<Arc<Held>>,
+    /// Whether the renewing thread runs (it clears this when it ends).
     renewing: bool,
+}
+
+/// One held lease, as the renewer and the delivery share it.
+pub(crate) struct Held {
+    id: DeliveryId,
+    lease: LeaseToken,
+    /// When the last request that the store confirmed was sent (the lease runs from then at
+    /// the latest), by the renewer's clock.
+    confirmed: Mutex<std::time::Instant>,
+    /// Set by the renewer once the lease went unconfirmed for too long.
+    lost: AtomicBool,
+    waker: AtomicWaker,
+}
+
+impl Held {
+    /// Whether the lease went unconfirmed for too long: the delivery must stop.
+    pub(crate) fn is_lost(&self) -> bool {
+        self.lost.load(Ordering::Acquire)
+    }
+
+    /// Ready once the lease is lost.
+    pub(crate) fn poll_lost(&self, cx: &mut Context<'_>) -> Poll<()> {
+        if self.is_lost() {
+            return Poll::Ready(());
+        }
+        self.waker.register(cx.waker());
+        if self.is_lost() {
+            Poll::Ready(())
+        } else {
+            Poll::Pending
+        }
+    }
+
+    fn lose(&self) {
+        self.lost.store(true, Ordering::Release);
+        self.waker.wake();
+    }
 }
 
 /// What [`Memory::start`] found.
 pub(crate) enum Started<'m> {
-    /// Run the handlers `Progress` does not name, within this delivery.
+    /// Run the handlers `Progress` does not name as done, within this delivery.
     Run(Delivery<'m>, Progress),
     /// Every handler already succeeded: run nothing.
     Complete,
@@ -50,7 +93,7 @@ pub(crate) enum Started<'m> {
 }
 
 impl Memory {
-    /// A memory over `log` whose leases last `lease_for` (renewed every third of it).
+    /// A memory over `log` whose leases last `lease_for`.
     pub(crate) fn new(log: Arc<dyn DeliveryLog>, lease_for: Duration, fail_open: bool) -> Self {
         Self {
             active: Arc::new(Active {
@@ -64,15 +107,22 @@ impl Memory {
 
     /// Begins a delivery of `id` at once, when the log answers at once (in process) and no
     /// other delivery holds the body; `None` otherwise, for [`start`](Self::start).
-    pub(crate) fn start_now(&self, id: DeliveryId, keep_for: Duration) -> Option<Started<'_>> {
+    pub(crate) fn start_now(
+        &self,
+        id: DeliveryId,
+        keep_for: Duration,
+        give_up_in: Duration,
+    ) -> Option<Started<'_>> {
         let active = &*self.active;
-        let begun = active.log.begin_now(&id, active.lease_for, keep_for)?;
+        let terms = LeaseTerms::new(active.lease_for, keep_for, give_up_in);
+        let begun = active.log.begin_now(&id, terms)?;
         self.started(id, begun)
     }
 
     /// Begins a delivery of `id`. While another delivery holds the body, asks again (every
     /// 10 ms, then less often) until `wait_until`, so that this copy can answer with what the
-    /// other achieved.
+    /// other achieved. A store that has not answered by `wait_until` is unavailable: a
+    /// request that reaches it later takes no lease.
     pub(crate) async fn start(
         &self,
         id: DeliveryId,
@@ -83,9 +133,17 @@ impl Memory {
         let mut pause = Duration::from_millis(10);
         loop {
             let log = &*active.log;
-            let begun = match log.begin_now(&id, active.lease_for, keep_for) {
+            let give_up_in = wait_until.saturating_duration_since(Instant::now());
+            let terms = LeaseTerms::new(active.lease_for, keep_for, give_up_in);
+            let begun = match log.begin_now(&id, terms) {
                 Some(begun) => begun,
-                None => log.begin(&id, active.lease_for, keep_for).await,
+                None => match tokio::time::timeout_at(wait_until, log.begin(&id, terms)).await {
+                    Ok(begun) => begun,
+                    Err(_) => Err(StoreError::new(
+                        StoreErrorKind::TimedOut,
+                        "the delivery store did not answer before the deadline",
+                    )),
+                },
             };
             if let Some(started) = self.started(id, begun) {
                 return started;
@@ -102,7 +160,10 @@ impl Memory {
     /// body.
     fn started(&self, id: DeliveryId, begun: Result<Begin, StoreError>) -> Option<Started<'_>> {
         Some(match begun {
-            Ok(Begin::Run { lease, progress }) => Started::Run(self.delivery(id, lease), progress),
+            Ok(Begin::Run { lease, progress }) => {
+                let first = progress.is_first();
+                Started::Run(self.delivery(id, lease, first), progress)
+            }
             Ok(Begin::Complete) => Started::Complete,
             Ok(Begin::Busy) => return None,
             Err(error) if self.fail_open => {
@@ -117,12 +178,19 @@ impl Memory {
         })
     }
 
-    fn delivery(&self, id: DeliveryId, lease: LeaseToken) -> Delivery<'_> {
-        self.active.hold(id, lease);
-        Delivery {
-            memory: self,
+    fn delivery(&self, id: DeliveryId, lease: LeaseToken, first: bool) -> Delivery<'_> {
+        let held = Arc::new(Held {
             id,
             lease,
+            confirmed: Mutex::new(std::time::Instant::now()),
+            lost: AtomicBool::new(false),
+            waker: AtomicWaker::new(),
+        });
+        self.active.hold(&held);
+        Delivery {
+            memory: self,
+            held,
+            first,
             runs: Vec::new(),
             finished: false,
         }
@@ -130,35 +198,103 @@ impl Memory {
 }
 
 impl Active {
-    /// Adds a lease to renew; starts the renewing task if none runs.
-    fn hold(self: &Arc<Self>, id: DeliveryId, lease: LeaseToken) {
+    /// Adds a lease to renew; starts the renewing thread if none runs.
+    fn hold(self: &Arc<Self>, held: &Arc<Held>) {
         let mut state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
-        state.leases.push((id, lease));
+        state.leases.push(Arc::clone(held));
         if !state.renewing {
-            // A dispatcher may outlive the runtime that started its renewer (tests): then
-            // the next delivery starts another.
-            if let Ok(runtime) = tokio::runtime::Handle::try_current() {
-                state.renewing = true;
-                let renewer = renew(Renewing(Arc::downgrade(self)));
-                // Spawned from a blocking-pool thread, so that it lands in the runtime's
-                // shared queue: spawned from this worker, it would wait in the worker's own
-                // slot, which no other worker takes, as long as a handler blocks it.
-                let spawner = runtime.clone();
-                runtime.spawn_blocking(move || spawner.spawn(renewer));
+            let renewing = Renewing(Arc::downgrade(self));
+            let spawned = std::thread::Builder::new()
+                .name("pwh-lease-renewer".into())
+                .spawn(move || renewing.run());
+            match spawned {
+                Ok(_) => state.renewing = true,
+                Err(error) => tracing::error!(
+                    %error,
+                    "could not start the thread that renews delivery leases; a delivery \
+                     running past its lease stops"
+                ),
             }
         }
     }
 
-    fn release(&self, id: &DeliveryId, lease: LeaseToken) {
+    fn release(&self, held: &Held) {
         let mut state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
-        let held = |(held_id, held): &(DeliveryId, LeaseToken)| *held == lease && held_id == id;
-        if let Some(at) = state.leases.iter().rposition(held) {
+        if let Some(at) = state.leases.iter().rposition(|h| std::ptr::eq(&**h, held)) {
             state.leases.swap_remove(at);
+        }
+    }
+
+    /// Records `done` of a delivery whose answer could not wait for the store: in the
+    /// background, a few times over about a minute, then gives up saying so.
+    fn record_later(
+        self: Arc<Self>,
+        id: DeliveryId,
+        lease: LeaseToken,
+        runs: Vec<HandlerRun>,
+        first: bool,
+    ) {
+        let record = async move {
+            let mut pause = Duration::from_millis(100);
+            for attempt in 1..=RECORD_ATTEMPTS {
+                let done = Done::runs(&runs, first);
+                let recorded =
+                    tokio::time::timeout(Duration::from_secs(5), self.log.finish(&id, lease, done))
+                        .await
+                        .unwrap_or_else(|_| {
+                            Err(StoreError::new(
+                                StoreErrorKind::TimedOut,
+                                "no answer within 5 s",
+                            ))
+                        });
+                match recorded {
+                    Ok(()) => {
+                        if attempt > 1 {
+                            tracing::info!(attempt, "recorded what a delivery achieved");
+                        }
+                        return;
+                    }
+                    Err(error) if attempt < RECORD_ATTEMPTS => {
+                        tracing::warn!(
+                            %error,
+                            attempt,
+                            retry_in_ms = u64::try_from(pause.as_millis()).unwrap_or(u64::MAX),
+                            "could not record what a delivery achieved yet; trying again"
+                        );
+                    }
+                    Err(error) => {
+                        tracing::error!(
+                            %error,
+                            attempt,
+                            "gave up recording what a delivery achieved; a redelivery of the \
+                             body runs its handlers again"
+                        );
+                        return;
+                    }
+                }
+                tokio::time::sleep(pause).await;
+                pause = (pause * 2).min(Duration::from_secs(10));
+            }
+        };
+        // An in-process log answers at once; a remote one is answered on the runtime.
+        let mut record = Box::pin(record);
+        if record.as_mut().now_or_never().is_none() {
+            if let Ok(runtime) = tokio::runtime::Handle::try_current() {
+                runtime.spawn(record);
+            } else {
+                tracing::error!(
+                    "no Tokio runtime to record what a delivery achieved; a redelivery of the \
+                     body runs its handlers again"
+                );
+            }
         }
     }
 }
 
-/// The renewing task's hold on the leases; marks the task ended when dropped.
+/// How many times a delivery's record is tried in the background (over about a minute).
+const RECORD_ATTEMPTS: u32 = 10;
+
+/// The renewing thread's hold on the leases; marks the thread ended when dropped.
 struct Renewing(Weak<Active>);
 
 impl Drop for Renewing {
@@ -173,80 +309,165 @@ impl Drop for Renewing {
     }
 }
 
-/// Renews every held lease every third of a lease, until the dispatcher is dropped.
-async fn renew(renewing: Renewing) {
-    loop {
-        let Some(period) = renewing
-            .0
-            .upgrade()
-            .map(|a| (a.lease_for / 3).max(Duration::from_millis(50)))
-        else {
-            return;
-        };
-        tokio::time::sleep(period).await;
-        let Some(active) = renewing.0.upgrade() else {
-            return;
-        };
-        let held: Vec<(DeliveryId, LeaseToken)> = {
-            let state = active.state.lock().unwrap_or_else(PoisonError::into_inner);
-            state.leases.clone()
-        };
-        for (id, lease) in held {
-            match (*active.log).renew(&id, lease, active.lease_for).await {
-                Ok(true) => {}
-                Ok(false) => tracing::warn!(
-                    "a delivery's lease ran out before it could be renewed; another delivery \
-                     of the body may run its handlers"
-                ),
-                Err(error) => tracing::warn!(%error, "could not renew a delivery's lease"),
+impl Renewing {
+    /// The renewing thread: its own runtime and store handle, so that neither handlers
+    /// blocking the app's runtime nor a connection driven by it can starve a renewal.
+    fn run(self) {
+        let runtime = match tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+        {
+            Ok(runtime) => runtime,
+            Err(error) => {
+                tracing::error!(%error, "could not start the runtime that renews delivery leases");
+                return;
             }
+        };
+        runtime.block_on(self.renew());
+    }
+
+    /// Every quarter of a lease, renews every held lease at once; a lease not confirmed for
+    /// three quarters of its duration is lost (its delivery stops its handlers), so that it
+    /// stops before the store lets another delivery take it. Ends with the dispatcher.
+    async fn renew(&self) {
+        let Some((log, lease_for)) = self.0.upgrade().map(|active| {
+            let handle: Arc<dyn DeliveryLog> = match active.log.renewal_handle() {
+                Some(handle) => Arc::from(handle),
+                None => Arc::clone(&active.log),
+            };
+            (handle, active.lease_for)
+        }) else {
+            return;
+        };
+        let period = (lease_for / 4).max(Duration::from_millis(20));
+        let trusted_for = lease_for - lease_for / 4;
+        loop {
+            tokio::time::sleep(period).await;
+            let Some(active) = self.0.upgrade() else {
+                return;
+            };
+            let held: Vec<Arc<Held>> = active
+                .state
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .leases
+                .clone();
+            drop(active);
+            let renewals = held.iter().map(|held| {
+                let log = &*log;
+                async move {
+                    let sent = std::time::Instant::now();
+                    let confirmed = *held.confirmed.lock().unwrap_or_else(PoisonError::into_inner);
+                    if sent.duration_since(confirmed) >= trusted_for {
+                        return lost(held, "its store did not confirm it in time");
+                    }
+                    let give_up_in = (confirmed + trusted_for).saturating_duration_since(sent);
+                    let terms = LeaseTerms::new(lease_for, Duration::ZERO, give_up_in);
+                    let renewed =
+                        tokio::time::timeout(give_up_in, log.renew(&held.id, held.lease, terms))
+                            .await;
+                    match renewed {
+                        Ok(Ok(true)) => {
+                            *held.confirmed.lock().unwrap_or_else(PoisonError::into_inner) = sent;
+                        }
+                        Ok(Ok(false)) => lost(held, "another delivery of the body holds it now"),
+                        Ok(Err(error)) => {
+                            tracing::warn!(%error, "could not renew a delivery's lease; trying again");
+                        }
+                        Err(_) => {
+                            tracing::warn!("the store did not answer a lease renewal in time");
+                        }
+                    }
+                }
+            });
+            futures_util::future::join_all(renewals).await;
         }
     }
 }
 
+fn lost(held: &Held, why: &str) {
+    if !held.is_lost() {
+        tracing::warn!(
+            reason = why,
+            "a delivery's lease could not be kept; stopping its handlers (answer 503) so \
+             that no other delivery of the body runs them at the same time"
+        );
+        held.lose();
+    }
+}
+
 /// A delivery holding the lease on its body. [`finish`](Self::finish) records what it
-/// achieved; dropped before (the request was cancelled), it records the successes so far and
-/// gives the lease back.
+/// achieved; dropped before (the request was cancelled), it records the runs so far (the
+/// dispatcher adds what did not start) and gives the lease back.
 pub(crate) struct Delivery<'m> {
     memory: &'m Memory,
-    id: DeliveryId,
-    lease: LeaseToken,
+    held: Arc<Held>,
+    /// Whether it began with nothing done.
+    first: bool,
     /// The handler runs so far.
     pub(crate) runs: Vec<HandlerRun>,
     finished: bool,
 }
 
 impl Delivery<'_> {
-    /// Ends the delivery at once, when the log answers at once (in process): complete when
-    /// `complete`, else released with what is done. Returns the runs, or the delivery to
-    /// [`finish`](Self::finish) when the log must be awaited.
-    pub(crate) fn finish_now(self, complete: bool) -> Result<Vec<HandlerRun>, Self> {
+    /// The lease, to watch for its loss, and the runs so far, to add to.
+    pub(crate) fn parts(&mut self) -> (&Held, &mut Vec<HandlerRun>) {
+        (&self.held, &mut self.runs)
+    }
+
+    /// Whether it began with nothing done.
+    pub(crate) fn is_first(&self) -> bool {
+        self.first
+    }
+
+    /// Ends the delivery at once, when the log answers at once (in process). Returns the
+    /// runs, or the delivery to [`finish`](Self::finish) when the log must be awaited.
+    pub(crate) fn finish_now(self) -> Result<Vec<HandlerRun>, Self> {
         let log = &*self.memory.active.log;
-        let Some(finished) =
-            log.finish_now(&self.id, self.lease, Done::runs(&self.runs), end(complete))
-        else {
+        let done = Done::runs(&self.runs, self.first);
+        let Some(finished) = log.finish_now(&self.held.id, self.held.lease, done) else {
             return Err(self);
         };
         Ok(self.finished(finished))
     }
 
-    /// Ends the delivery: complete when `complete`, else released with what is done.
+    /// Ends the delivery, waiting for the store until `give_up_at` at the latest; past it, or
+    /// when the store fails, what the delivery achieved is recorded in the background.
     /// Returns the runs.
-    pub(crate) async fn finish(mut self, complete: bool) -> Vec<HandlerRun> {
+    pub(crate) async fn finish(mut self, give_up_at: Option<Instant>) -> Vec<HandlerRun> {
         // Given back to the renewer before the store is awaited: the lease ends now.
         self.end_lease();
-        let log = &*self.memory.active.log;
-        let finished = log
-            .finish(&self.id, self.lease, Done::runs(&self.runs), end(complete))
-            .await;
-        self.finished(finished)
+        let active = &self.memory.active;
+        let done = Done::runs(&self.runs, self.first);
+        let finish = active.log.finish(&self.held.id, self.held.lease, done);
+        let finished = match give_up_at {
+            Some(at) => tokio::time::timeout_at(at, finish)
+                .await
+                .unwrap_or_else(|_| {
+                    Err(StoreError::new(
+                        StoreErrorKind::TimedOut,
+                        "no answer before the deadline",
+                    ))
+                }),
+            None => finish.await,
+        };
+        if let Err(error) = finished {
+            tracing::warn!(
+                %error,
+                "could not record what this delivery achieved before answering; recording \
+                 it in the background"
+            );
+            let runs = self.runs.clone();
+            Arc::clone(active).record_later(self.held.id, self.held.lease, runs, self.first);
+        }
+        std::mem::take(&mut self.runs)
     }
 
     /// Stops renewing the lease; a drop from now on records nothing more.
     fn end_lease(&mut self) {
         if !self.finished {
             self.finished = true;
-            self.memory.active.release(&self.id, self.lease);
+            self.memory.active.release(&self.held);
         }
     }
 
@@ -263,34 +484,14 @@ impl Delivery<'_> {
     }
 }
 
-fn end(complete: bool) -> End {
-    if complete {
-        End::Complete
-    } else {
-        End::Release
-    }
-}
-
 impl Drop for Delivery<'_> {
     fn drop(&mut self) {
         if self.finished {
             return;
         }
         let active = Arc::clone(&self.memory.active);
-        active.release(&self.id, self.lease);
-        let (id, lease, runs) = (self.id, self.lease, std::mem::take(&mut self.runs));
-        let release = async move {
-            let done = Done::runs(&runs);
-            if let Err(error) = (*active.log).finish(&id, lease, done, End::Release).await {
-                tracing::warn!(%error, "could not record what a dropped delivery achieved");
-            }
-        };
-        // An in-process log answers at once; a remote one is answered on the runtime.
-        let mut release = Box::pin(release);
-        if release.as_mut().now_or_never().is_none() {
-            if let Ok(runtime) = tokio::runtime::Handle::try_current() {
-                runtime.spawn(release);
-            }
-        }
+        active.release(&self.held);
+        let runs = std::mem::take(&mut self.runs);
+        active.record_later(self.held.id, self.held.lease, runs, self.first);
     }
 }

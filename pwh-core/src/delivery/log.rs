@@ -6,15 +6,30 @@ use std::time::Duration;
 use crate::delivery::done::Done;
 use crate::delivery::progress::Progress;
 
-/// Names one delivered body: its verified HMAC-SHA256 signature.
+/// Names one delivered body within one app: a 128-bit hash (XXH3) of its bytes.
 ///
-/// Pusher sends the very same body again when it retries, so the signature identifies the
-/// webhook across its deliveries. Nobody without the secret can choose it.
+/// Pusher sends the very same bytes again when it retries, whichever of the app's tokens
+/// signs them (key rotation), so the bytes identify the webhook across its deliveries. A
+/// non-cryptographic hash is enough: only bytes whose signature verified reach it, so nobody
+/// without a secret can choose them, and two distinct bodies of one app share an id with a
+/// chance of 2^-64 among 2^32 bodies. Tokens marked as separate apps
+/// ([`Token::app`](crate::Token::app)) hash with their app's name, so that identical bodies of
+/// two apps stay two deliveries.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub struct DeliveryId(pub [u8; 32]);
+pub struct DeliveryId(pub [u8; 16]);
 
 impl DeliveryId {
-    /// The first 8 bytes: uniformly distributed, as the id is an HMAC.
+    /// The id of `body` in the app named `app` (`""` for the default app).
+    pub fn of(app: &str, body: &[u8]) -> Self {
+        let seed = if app.is_empty() {
+            0
+        } else {
+            xxhash_rust::xxh3::xxh3_64(app.as_bytes())
+        };
+        Self(xxhash_rust::xxh3::xxh3_128_with_seed(body, seed).to_le_bytes())
+    }
+
+    /// The first 8 bytes: uniformly distributed, as the id is a hash.
     pub fn prefix(&self) -> u64 {
         let [a, b, c, d, e, f, g, h, ..] = self.0;
         u64::from_le_bytes([a, b, c, d, e, f, g, h])
@@ -22,41 +37,72 @@ impl DeliveryId {
 }
 
 impl fmt::Display for DeliveryId {
-    /// Lowercase hex, as Pusher sends the signature.
+    /// Lowercase hex.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&hex::encode(self.0))
     }
 }
 
-/// Proves that a delivery holds the lease on its body: [`DeliveryLog::begin`] hands one out,
-/// and only its holder can renew or end that lease.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+/// Proves that a delivery holds the lease on its body, and fences it: [`DeliveryLog::begin`]
+/// hands out a token greater than any earlier lease of the body had, and the store refuses
+/// lease operations (renew, release) from any token but the current one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct LeaseToken(pub u64);
+
+/// The terms a delivery asks a lease on: how long it lasts, how long the body is remembered,
+/// and when the caller gives up waiting for the answer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LeaseTerms {
+    /// How long the lease lasts unless renewed.
+    pub lease_for: Duration,
+    /// How long the body is remembered after its first delivery began.
+    pub keep_for: Duration,
+    /// When the caller stops waiting, in milliseconds since the Unix epoch by the app's clock:
+    /// a request that reaches the store later takes no lease (the store checks it against its
+    /// own clock, so a store clock behind the app's by *d* lets a request that late by up to
+    /// *d* still take one).
+    pub not_after_ms: u64,
+}
+
+impl LeaseTerms {
+    /// Terms for `lease_for` and `keep_for`, given up `give_up_in` from now.
+    pub fn new(lease_for: Duration, keep_for: Duration, give_up_in: Duration) -> Self {
+        let give_up_in_ms = u64::try_from(give_up_in.as_millis()).unwrap_or(u64::MAX);
+        Self {
+            lease_for,
+            keep_for,
+            not_after_ms: unix_ms().saturating_add(give_up_in_ms),
+        }
+    }
+
+    /// Whether the caller gave up already, by this process's clock (for a store in process).
+    pub fn given_up(&self) -> bool {
+        unix_ms() > self.not_after_ms
+    }
+}
+
+/// Milliseconds since the Unix epoch, by the system's clock.
+fn unix_ms() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
+}
 
 /// What a delivery finds when it starts.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Begin {
-    /// The delivery holds the lease: run every handler that `progress` does not name (empty
-    /// for a body never seen, or forgotten).
+    /// The delivery holds the lease: run every handler that `progress` does not name as done
+    /// (every handler for a body never seen, or forgotten).
     Run {
         /// The lease, to renew and end it.
         lease: LeaseToken,
-        /// What earlier deliveries achieved.
+        /// What earlier deliveries left to do.
         progress: Progress,
     },
     /// Every handler already succeeded on an earlier delivery: run nothing.
     Complete,
     /// Another delivery of the same body holds the lease right now.
     Busy,
-}
-
-/// How a delivery ends, in [`DeliveryLog::finish`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum End {
-    /// Every handler of the body has succeeded, now or before.
-    Complete,
-    /// Some did not (a failure, the deadline, a dropped request): a later delivery runs them.
-    Release,
 }
 
 /// Why the delivery store could not answer. The dispatcher answers 503 and runs no handler
@@ -80,6 +126,10 @@ pub enum StoreErrorKind {
     Full,
     /// The store answered with an error.
     Failed,
+    /// The delivery's lease went unconfirmed for longer than it can be trusted (the store
+    /// stalled or failed while handlers ran): the handlers still running were stopped, so
+    /// that no other delivery of the body runs them at the same time.
+    LeaseLost,
 }
 
 impl fmt::Display for StoreErrorKind {
@@ -89,6 +139,7 @@ impl fmt::Display for StoreErrorKind {
             Self::TimedOut => "timed out",
             Self::Full => "full",
             Self::Failed => "failed",
+            Self::LeaseLost => "lease lost",
         })
     }
 }
@@ -119,37 +170,40 @@ impl StoreError {
 /// The default, [`MemoryLog`](crate::MemoryLog), lives in the process; `pwh-redis` shares one
 /// among several instances. An implementation keeps these promises:
 ///
-/// - [`begin`](Self::begin) is atomic: it reads what earlier deliveries achieved and, unless
-///   the body is complete or leased by someone else, gives the caller a new lease, so a copy
-///   arriving meanwhile is told [`Begin::Busy`] instead of running the same handlers twice.
+/// - [`begin`](Self::begin) is atomic: it reads what earlier deliveries left to do and, unless
+///   the body is complete or leased by someone else, gives the caller a new lease whose
+///   [`LeaseToken`] is greater than any earlier one of the body, so a copy arriving meanwhile
+///   is told [`Begin::Busy`] instead of running the same handlers twice. A begin that reaches
+///   the store after [`LeaseTerms::not_after_ms`] takes no lease (it answers an error).
 /// - A lease expires `lease_for` after it was taken or renewed, by the **store's** clock, and
-///   only the holder of its [`LeaseToken`] renews or ends it.
-/// - What a body achieved only grows: [`finish`](Self::finish) adds the pairs it is given
-///   whoever calls it (they did succeed), but only the lease's holder ends the lease or marks
-///   the body complete. A stale delivery can neither erase progress nor end someone else's
-///   lease.
+///   only the current token renews or releases it (fencing): a delivery whose lease expired
+///   and was taken by another can neither extend nor end the new one.
+/// - What a body achieved only grows: [`finish`](Self::finish) records the pairs it is given
+///   whoever calls it (they did succeed, late or not), and the body is complete once no pair
+///   is left to do.
+/// - A retry costs what is left, not what was done: a body's progress is kept as the pairs
+///   still to do, written by the first delivery that finishes (its unfinished pairs) and
+///   shrunk by later ones (their successes).
 /// - A body is remembered for `keep_for` after its first delivery began (then forgotten:
 ///   the dispatcher refuses it as stale by then, or the retention has passed).
 ///
 /// Each method returns a [`StoreError`] when the store cannot answer; the dispatcher then
-/// answers 503 without running a handler.
+/// answers 503 without running a handler (begin), stops its handlers (renewals failing for
+/// most of a lease), or retries in the background (finish: successes are never dropped).
 #[async_trait::async_trait]
 pub trait DeliveryLog: Send + Sync + 'static {
-    /// Starts a delivery of `id`: a lease for `lease_for` unless the body is complete or
-    /// leased, the body remembered for `keep_for`.
+    /// Starts a delivery of `id` on `terms`: a lease unless the body is complete or leased,
+    /// the body remembered for `terms.keep_for`.
     ///
     /// # Errors
     ///
-    /// A [`StoreError`] when the store cannot answer or cannot remember one more body.
-    async fn begin(
-        &self,
-        id: &DeliveryId,
-        lease_for: Duration,
-        keep_for: Duration,
-    ) -> Result<Begin, StoreError>;
+    /// A [`StoreError`] when the store cannot answer (in time) or cannot remember one more
+    /// body.
+    async fn begin(&self, id: &DeliveryId, terms: LeaseTerms) -> Result<Begin, StoreError>;
 
-    /// Extends the lease `lease` on `id` to `lease_for` from now; `false` when it is no longer
-    /// held by that token (it expired and another delivery took it).
+    /// Extends the lease `lease` on `id` to `terms.lease_for` from now; `false` when it is no
+    /// longer held by that token (it expired, or another delivery took it). A renewal that
+    /// reaches the store after `terms.not_after_ms` extends nothing.
     ///
     /// # Errors
     ///
@@ -158,13 +212,12 @@ pub trait DeliveryLog: Send + Sync + 'static {
         &self,
         id: &DeliveryId,
         lease: LeaseToken,
-        lease_for: Duration,
+        terms: LeaseTerms,
     ) -> Result<bool, StoreError>;
 
-    /// Adds `done`, the `(event index, handler name)` pairs that are done, to what `id`
-    /// achieved; if `lease` still holds the body's lease, ends it, and with [`End::Complete`]
-    /// marks the body complete. (A store that marks the body complete need not read `done`:
-    /// complete supersedes the pairs.)
+    /// Records what a delivery of `id` achieved (see [`Done`]) and, if `lease` is still the
+    /// body's current lease, releases it. Idempotent: the dispatcher calls it again when an
+    /// answer did not arrive.
     ///
     /// # Errors
     ///
@@ -174,8 +227,15 @@ pub trait DeliveryLog: Send + Sync + 'static {
         id: &DeliveryId,
         lease: LeaseToken,
         done: Done<'_>,
-        end: End,
     ) -> Result<(), StoreError>;
+
+    /// Another handle on the same store for the lease renewer, which runs on a thread and a
+    /// runtime of its own so that handlers blocking the app's runtime cannot starve it: a
+    /// store whose connections are driven by the runtime that made them returns a handle that
+    /// makes its own. `None` (the default) lets the renewer call this one.
+    fn renewal_handle(&self) -> Option<Box<dyn DeliveryLog>> {
+        None
+    }
 
     /// [`begin`](Self::begin) at once, without a future, for a store that never waits (in
     /// process): the dispatcher tries it first and awaits `begin` only on `None`, the default.
@@ -183,13 +243,8 @@ pub trait DeliveryLog: Send + Sync + 'static {
     /// # Errors
     ///
     /// As [`begin`](Self::begin).
-    fn begin_now(
-        &self,
-        id: &DeliveryId,
-        lease_for: Duration,
-        keep_for: Duration,
-    ) -> Option<Result<Begin, StoreError>> {
-        let _ = (id, lease_for, keep_for);
+    fn begin_now(&self, id: &DeliveryId, terms: LeaseTerms) -> Option<Result<Begin, StoreError>> {
+        let _ = (id, terms);
         None
     }
 
@@ -203,31 +258,25 @@ pub trait DeliveryLog: Send + Sync + 'static {
         id: &DeliveryId,
         lease: LeaseToken,
         done: Done<'_>,
-        end: End,
     ) -> Option<Result<(), StoreError>> {
-        let _ = (id, lease, done, end);
+        let _ = (id, lease, done);
         None
     }
 }
 
 #[async_trait::async_trait]
 impl<L: DeliveryLog + ?Sized> DeliveryLog for std::sync::Arc<L> {
-    async fn begin(
-        &self,
-        id: &DeliveryId,
-        lease_for: Duration,
-        keep_for: Duration,
-    ) -> Result<Begin, StoreError> {
-        (**self).begin(id, lease_for, keep_for).await
+    async fn begin(&self, id: &DeliveryId, terms: LeaseTerms) -> Result<Begin, StoreError> {
+        (**self).begin(id, terms).await
     }
 
     async fn renew(
         &self,
         id: &DeliveryId,
         lease: LeaseToken,
-        lease_for: Duration,
+        terms: LeaseTerms,
     ) -> Result<bool, StoreError> {
-        (**self).renew(id, lease, lease_for).await
+        (**self).renew(id, lease, terms).await
     }
 
     async fn finish(
@@ -235,18 +284,16 @@ impl<L: DeliveryLog + ?Sized> DeliveryLog for std::sync::Arc<L> {
         id: &DeliveryId,
         lease: LeaseToken,
         done: Done<'_>,
-        end: End,
     ) -> Result<(), StoreError> {
-        (**self).finish(id, lease, done, end).await
+        (**self).finish(id, lease, done).await
     }
 
-    fn begin_now(
-        &self,
-        id: &DeliveryId,
-        lease_for: Duration,
-        keep_for: Duration,
-    ) -> Option<Result<Begin, StoreError>> {
-        (**self).begin_now(id, lease_for, keep_for)
+    fn renewal_handle(&self) -> Option<Box<dyn DeliveryLog>> {
+        (**self).renewal_handle()
+    }
+
+    fn begin_now(&self, id: &DeliveryId, terms: LeaseTerms) -> Option<Result<Begin, StoreError>> {
+        (**self).begin_now(id, terms)
     }
 
     fn finish_now(
@@ -254,8 +301,7 @@ impl<L: DeliveryLog + ?Sized> DeliveryLog for std::sync::Arc<L> {
         id: &DeliveryId,
         lease: LeaseToken,
         done: Done<'_>,
-        end: End,
     ) -> Option<Result<(), StoreError>> {
-        (**self).finish_now(id, lease, done, end)
+        (**self).finish_now(id, lease, done)
     }
 }

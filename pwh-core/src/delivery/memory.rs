@@ -8,47 +8,65 @@ use tokio::time::Instant;
 
 use crate::delivery::done::Done;
 use crate::delivery::log::{
-    Begin, DeliveryId, DeliveryLog, End, LeaseToken, StoreError, StoreErrorKind,
+    Begin, DeliveryId, DeliveryLog, LeaseTerms, LeaseToken, StoreError, StoreErrorKind,
 };
 use crate::delivery::progress::Progress;
-use crate::delivery::ring::{Entry, Ring};
+use crate::delivery::ring::{Entry, Ring, ENTRY_BYTES};
 
-/// The in-memory [`DeliveryLog`], for one instance: bounded in entries, never evicting a body
-/// that is being delivered.
+/// The in-memory [`DeliveryLog`], for one instance: bounded in bytes, forgetting only what it
+/// can afford to.
 ///
 /// Entries live in a ring in the order they were first delivered, found through an index from
-/// the first 8 bytes of their id: a new delivery touches one random place in the index, the
-/// rest in order. Each remembered body costs about 150 bytes (in the ring: its 32-byte id,
-/// expiry, lease and an empty progress set; 16 bytes in the index, plus the index's slack),
-/// plus the handler names and event bits of a partly failed delivery: the default capacity,
-/// 100,000 bodies, stays under about 16 MiB. When full, the oldest body not being delivered is
-/// forgotten; when every remembered body is being delivered, a new one is refused with a
-/// [`StoreError`] of kind [`Full`](StoreErrorKind::Full) (503: Pusher retries). Bodies also
-/// expire `keep_for` after their first delivery.
+/// the first 8 bytes of their id. A remembered body costs [`MemoryLog::BYTES_PER_BODY`] bytes
+/// (its id, times, lease and place in the index), plus the handler names and event bits of
+/// what a partly failed delivery left to do. The default budget, 64 MiB, holds about 500,000
+/// bodies: at the default max age of 10 minutes, the webhooks of about 800 requests a second.
 ///
-/// Time is read from Tokio's clock (paused time in tests pauses the log too). Two ids whose
-/// first 8 bytes are equal, one chance in 2^64 for two distinct bodies, are not both
-/// remembered: the later one runs as if new, every time.
+/// Bodies are forgotten when their max age has passed (the dispatcher refuses them as stale by
+/// then). When the budget is reached sooner, the oldest **complete** bodies are forgotten
+/// first (a replay of one then runs its handlers again), with a `warn` line at most every 10
+/// seconds saying how far back replays are now recognised (and, with the `metrics` feature,
+/// the gauge `pwh_delivery_memory_window_seconds`). A body under lease or partly done is never
+/// forgotten before its time (a retry is expected); when only such bodies are left, a new body
+/// is refused with a [`StoreError`] of kind [`Full`](StoreErrorKind::Full) (503: Pusher
+/// retries).
+///
+/// The memory is the process's: it is gone on restart. Time is read from Tokio's clock (paused
+/// time in tests pauses the log too). Two ids whose first 8 bytes are equal, one chance in
+/// 2^64 for two distinct bodies, are not both remembered: the later one runs as if new, every
+/// time.
 #[derive(Debug)]
 pub struct MemoryLog {
-    capacity: usize,
+    budget: usize,
     epoch: Instant,
     next_lease: AtomicU64,
     inner: Mutex<Ring>,
+    /// When the last `warn` about forgetting complete bodies early was written (ms since the
+    /// epoch, plus one; 0: never).
+    warned_ms: AtomicU64,
 }
 
 impl MemoryLog {
-    /// The default capacity: 100,000 bodies.
-    pub const DEFAULT_CAPACITY: usize = 100_000;
+    /// The default budget: 64 MiB.
+    pub const DEFAULT_BYTES: usize = 64 << 20;
+    /// What one remembered body costs, besides what a partly failed delivery left to do.
+    pub const BYTES_PER_BODY: usize = ENTRY_BYTES;
 
-    /// A log remembering at most `capacity` bodies (at least 1).
-    pub fn new(capacity: usize) -> Self {
+    /// A log remembering bodies within `bytes` (at least one body).
+    pub fn with_bytes(bytes: usize) -> Self {
         Self {
-            capacity: capacity.max(1),
+            budget: bytes.max(ENTRY_BYTES),
             epoch: Instant::now(),
             next_lease: AtomicU64::new(1),
             inner: Mutex::default(),
+            warned_ms: AtomicU64::new(0),
         }
+    }
+
+    /// A log with room for `bodies` bodies that leave nothing to do (a test's or a
+    /// benchmark's size).
+    pub fn with_room_for(bodies: usize) -> Self {
+        Self::with_bytes(bodies.max(1).saturating_mul(ENTRY_BYTES))
     }
 
     /// How many bodies are remembered now.
@@ -61,6 +79,11 @@ impl MemoryLog {
         self.len() == 0
     }
 
+    /// The bytes the remembered bodies account for now.
+    pub fn bytes(&self) -> usize {
+        self.lock().bytes
+    }
+
     fn lock(&self) -> std::sync::MutexGuard<'_, Ring> {
         // The log stays consistent even if a holder panicked: every update is one call.
         self.inner.lock().unwrap_or_else(PoisonError::into_inner)
@@ -70,51 +93,59 @@ impl MemoryLog {
         millis(self.epoch.elapsed())
     }
 
-    fn begin_sync(
-        &self,
-        id: &DeliveryId,
-        lease_for: Duration,
-        keep_for: Duration,
-    ) -> Result<Begin, StoreError> {
+    fn begin_sync(&self, id: &DeliveryId, terms: LeaseTerms) -> Result<Begin, StoreError> {
+        if terms.given_up() {
+            return Err(StoreError::new(
+                StoreErrorKind::TimedOut,
+                "the lease request arrived after its caller gave up",
+            ));
+        }
         let now_ms = self.now_ms();
-        let lease_until = now_ms.saturating_add(millis(lease_for));
+        let lease_until = now_ms.saturating_add(millis(terms.lease_for));
         let mut inner = self.lock();
-        if let Some(entry) = inner.get_mut(id) {
+        let found = inner.update(id, |entry| {
             // The lease first: an expired entry being delivered is still being delivered.
             if entry.leased_at(now_ms) {
-                return Ok(Begin::Busy);
+                return Begin::Busy;
             }
             if entry.expires_ms <= now_ms {
                 // Remembered once, but expired: start over in place.
-                entry.complete = false;
                 entry.progress = Progress::default();
-                entry.expires_ms = now_ms.saturating_add(millis(keep_for));
+                entry.since_ms = now_ms;
+                entry.expires_ms = now_ms.saturating_add(millis(terms.keep_for));
             }
-            if entry.complete {
-                return Ok(Begin::Complete);
+            if entry.progress.is_complete() {
+                return Begin::Complete;
             }
             let lease = self.lease();
             entry.lease = Some((lease, lease_until));
-            return Ok(Begin::Run {
+            Begin::Run {
                 lease,
                 progress: entry.progress.clone(),
-            });
+            }
+        });
+        if let Some(begun) = found {
+            return Ok(begun);
         }
-        if !inner.make_room(self.capacity, now_ms) {
+        let room = inner.make_room(self.budget, now_ms);
+        if let Some(age_ms) = room.forgot_early_ms {
+            self.forgot_early(age_ms, now_ms);
+        }
+        if !room.made {
             return Err(StoreError::new(
                 StoreErrorKind::Full,
                 format_args!(
-                    "all {} remembered bodies are being delivered right now",
-                    self.capacity
+                    "all {} remembered bodies are being delivered or partly done",
+                    inner.ring.len()
                 ),
             ));
         }
         let lease = self.lease();
         let remembered = inner.push_back(Entry {
             id: *id,
-            expires_ms: now_ms.saturating_add(millis(keep_for)),
+            since_ms: now_ms,
+            expires_ms: now_ms.saturating_add(millis(terms.keep_for)),
             lease: Some((lease, lease_until)),
-            complete: false,
             progress: Progress::default(),
         });
         // Another id with the same first 8 bytes is remembered: run without memory.
@@ -125,28 +156,63 @@ impl MemoryLog {
         })
     }
 
-    fn finish_sync(
-        &self,
-        id: &DeliveryId,
-        lease: LeaseToken,
-        done: Done<'_>,
-        end: End,
-    ) -> Result<(), StoreError> {
+    /// Says that complete bodies `age_ms` old are being forgotten before their max age: at
+    /// most one line every 10 seconds.
+    fn forgot_early(&self, age_ms: u64, now_ms: u64) {
+        #[cfg(feature = "metrics")]
+        metrics::gauge!("pwh_delivery_memory_window_seconds").set(age_ms as f64 / 1000.0);
+        let last = self.warned_ms.load(Ordering::Relaxed);
+        if last != 0 && now_ms.saturating_sub(last - 1) < 10_000 {
+            return;
+        }
+        if self
+            .warned_ms
+            .compare_exchange(last, now_ms + 1, Ordering::Relaxed, Ordering::Relaxed)
+            .is_ok()
+        {
+            tracing::warn!(
+                window_s = age_ms / 1000,
+                budget_bytes = self.budget,
+                "the delivery memory is full: complete bodies are forgotten before their max \
+                 age, so a replay older than the window runs its handlers again; give \
+                 MemoryLog more bytes"
+            );
+        }
+    }
+
+    fn renew_sync(&self, id: &DeliveryId, lease: LeaseToken, terms: LeaseTerms) -> bool {
+        if terms.given_up() {
+            return false;
+        }
+        let now_ms = self.now_ms();
+        let until = now_ms.saturating_add(millis(terms.lease_for));
+        let mut inner = self.lock();
+        inner
+            .update(id, |entry| {
+                let held = entry.holds(lease, now_ms);
+                if held {
+                    entry.lease = Some((lease, until));
+                }
+                held
+            })
+            .unwrap_or(false)
+    }
+
+    fn finish_sync(&self, id: &DeliveryId, lease: LeaseToken, done: Done<'_>) {
         let now_ms = self.now_ms();
         let mut inner = self.lock();
-        if let Some(entry) = inner.get_mut(id) {
+        inner.update(id, |entry| {
             if entry.holds(lease, now_ms) {
                 entry.lease = None;
-                if end == End::Complete {
-                    // Complete supersedes the pairs: no need to remember them.
-                    entry.complete = true;
-                    entry.progress = Progress::default();
-                    return Ok(());
+            }
+            if entry.expires_ms > now_ms && !entry.progress.is_complete() {
+                entry.progress.record(done);
+                if entry.progress.is_complete() {
+                    // Nothing left: no need to keep the handler names.
+                    entry.progress = Progress::left([]);
                 }
             }
-            entry.progress.extend(done);
-        }
-        Ok(())
+        });
     }
 
     fn lease(&self) -> LeaseToken {
@@ -156,37 +222,23 @@ impl MemoryLog {
 
 impl Default for MemoryLog {
     fn default() -> Self {
-        Self::new(Self::DEFAULT_CAPACITY)
+        Self::with_bytes(Self::DEFAULT_BYTES)
     }
 }
 
 #[async_trait::async_trait]
 impl DeliveryLog for MemoryLog {
-    async fn begin(
-        &self,
-        id: &DeliveryId,
-        lease_for: Duration,
-        keep_for: Duration,
-    ) -> Result<Begin, StoreError> {
-        self.begin_sync(id, lease_for, keep_for)
+    async fn begin(&self, id: &DeliveryId, terms: LeaseTerms) -> Result<Begin, StoreError> {
+        self.begin_sync(id, terms)
     }
 
     async fn renew(
         &self,
         id: &DeliveryId,
         lease: LeaseToken,
-        lease_for: Duration,
+        terms: LeaseTerms,
     ) -> Result<bool, StoreError> {
-        let now_ms = self.now_ms();
-        let until = now_ms.saturating_add(millis(lease_for));
-        let mut inner = self.lock();
-        Ok(match inner.get_mut(id) {
-            Some(entry) if entry.holds(lease, now_ms) => {
-                entry.lease = Some((lease, until));
-                true
-            }
-            _ => false,
-        })
+        Ok(self.renew_sync(id, lease, terms))
     }
 
     async fn finish(
@@ -194,18 +246,13 @@ impl DeliveryLog for MemoryLog {
         id: &DeliveryId,
         lease: LeaseToken,
         done: Done<'_>,
-        end: End,
     ) -> Result<(), StoreError> {
-        self.finish_sync(id, lease, done, end)
+        self.finish_sync(id, lease, done);
+        Ok(())
     }
 
-    fn begin_now(
-        &self,
-        id: &DeliveryId,
-        lease_for: Duration,
-        keep_for: Duration,
-    ) -> Option<Result<Begin, StoreError>> {
-        Some(self.begin_sync(id, lease_for, keep_for))
+    fn begin_now(&self, id: &DeliveryId, terms: LeaseTerms) -> Option<Result<Begin, StoreError>> {
+        Some(self.begin_sync(id, terms))
     }
 
     fn finish_now(
@@ -213,9 +260,9 @@ impl DeliveryLog for MemoryLog {
         id: &DeliveryId,
         lease: LeaseToken,
         done: Done<'_>,
-        end: End,
     ) -> Option<Result<(), StoreError>> {
-        Some(self.finish_sync(id, lease, done, end))
+        self.finish_sync(id, lease, done);
+        Some(Ok(()))
     }
 }
 
@@ -230,7 +277,7 @@ mod tests {
     use super::*;
 
     fn id(n: u32) -> DeliveryId {
-        let mut bytes = [0; 32];
+        let mut bytes = [0; 16];
         bytes[..4].copy_from_slice(&n.to_le_bytes());
         DeliveryId(bytes)
     }
@@ -238,11 +285,16 @@ mod tests {
     const LEASE: Duration = Duration::from_secs(5);
     const KEEP: Duration = Duration::from_secs(600);
 
+    fn terms() -> LeaseTerms {
+        LeaseTerms::new(LEASE, KEEP, Duration::from_secs(1))
+    }
+
+    fn try_begin(log: &MemoryLog, n: u32) -> Result<Begin, StoreError> {
+        log.begin(&id(n), terms()).now_or_never().unwrap()
+    }
+
     fn begin(log: &MemoryLog, n: u32) -> Begin {
-        log.begin(&id(n), LEASE, KEEP)
-            .now_or_never()
-            .unwrap()
-            .unwrap()
+        try_begin(log, n).unwrap()
     }
 
     fn lease(begin: Begin) -> LeaseToken {
@@ -252,8 +304,8 @@ mod tests {
         }
     }
 
-    fn finish(log: &MemoryLog, n: u32, lease: LeaseToken, end: End) {
-        log.finish(&id(n), lease, Done::from(&[]), end)
+    fn finish(log: &MemoryLog, n: u32, lease: LeaseToken, done: Done<'_>) {
+        log.finish(&id(n), lease, done)
             .now_or_never()
             .unwrap()
             .unwrap();
@@ -262,16 +314,17 @@ mod tests {
     #[cfg(feature = "testing")]
     #[tokio::test]
     async fn keeps_every_promise_of_a_delivery_log() {
-        crate::testing::check_delivery_log(&MemoryLog::new(100)).await;
+        crate::testing::check_delivery_log(&MemoryLog::with_room_for(100)).await;
     }
 
     #[test]
-    fn stays_within_capacity_forgetting_the_oldest() {
-        let log = MemoryLog::new(1_000);
+    fn stays_within_its_bytes_forgetting_the_oldest_complete_bodies() {
+        let log = MemoryLog::with_room_for(1_000);
         for n in 0..50_000 {
             let lease = lease(begin(&log, n));
-            finish(&log, n, lease, End::Complete);
+            finish(&log, n, lease, Done::first(&[]));
             assert!(log.len() <= 1_000);
+            assert!(log.bytes() <= 1_000 * MemoryLog::BYTES_PER_BODY);
         }
         assert_eq!(log.len(), 1_000);
         assert!(log.lock().index.len() <= 1_000);
@@ -281,46 +334,89 @@ mod tests {
 
     #[test]
     fn a_body_being_delivered_is_never_evicted() {
-        let log = MemoryLog::new(1);
+        let log = MemoryLog::with_room_for(1);
         let first = lease(begin(&log, 1));
-        let full = log.begin(&id(2), LEASE, KEEP).now_or_never().unwrap();
+        let full = try_begin(&log, 2);
         assert_eq!(
             full.map_err(|e| e.kind()),
             Err(StoreErrorKind::Full),
             "no room: refused, not evicting the delivery in progress"
         );
         assert_eq!(begin(&log, 1), Begin::Busy, "still leased");
-        finish(&log, 1, first, End::Release);
+        finish(&log, 1, first, Done::first(&[]));
         let second = lease(begin(&log, 2));
-        finish(&log, 2, second, End::Complete);
+        finish(&log, 2, second, Done::first(&[]));
         assert!(matches!(begin(&log, 1), Begin::Run { .. }), "forgotten now");
     }
 
     #[test]
+    fn a_partly_done_body_is_never_evicted_before_its_time() {
+        // Room for three bodies with nothing left, and some for what one leaves to do.
+        let log = MemoryLog::with_bytes(3 * MemoryLog::BYTES_PER_BODY + 1_000);
+        let partial = lease(begin(&log, 1));
+        finish(&log, 1, partial, Done::first(&[(0, "app::notify")]));
+        for n in 2..200 {
+            match try_begin(&log, n) {
+                Ok(begun) => finish(&log, n, lease(begun), Done::first(&[])),
+                Err(e) => panic!("body {n}: {e}"),
+            }
+        }
+        // Complete bodies came and went; the partly done one is still remembered.
+        match begin(&log, 1) {
+            Begin::Run { lease, progress } => {
+                assert!(!progress.is_done(0, "app::notify"));
+                assert!(progress.is_done(1, "app::notify"));
+                finish(&log, 1, lease, Done::retry(&[(0, "app::notify")]));
+            }
+            other => panic!("forgot a partly done body: {other:?}"),
+        }
+        assert_eq!(begin(&log, 1), Begin::Complete);
+    }
+
+    #[test]
+    fn when_only_leased_or_partly_done_bodies_are_left_a_new_one_is_refused() {
+        let partly_done = |log: &MemoryLog| {
+            let a = lease(begin(log, 1));
+            finish(log, 1, a, Done::first(&[(0, "h")]));
+        };
+        let probe = MemoryLog::default();
+        partly_done(&probe);
+        // Room for the partly done body, one more, and not quite a third.
+        let log = MemoryLog::with_bytes(probe.bytes() + 2 * MemoryLog::BYTES_PER_BODY - 1);
+        partly_done(&log);
+        let _b = lease(begin(&log, 2));
+        assert_eq!(
+            try_begin(&log, 3).map_err(|e| e.kind()),
+            Err(StoreErrorKind::Full)
+        );
+        assert_eq!(log.len(), 2);
+    }
+
+    #[test]
     fn leased_entries_are_passed_over_not_evicted() {
-        let log = MemoryLog::new(3);
+        let log = MemoryLog::with_room_for(3);
         let a = lease(begin(&log, 1));
         let b = lease(begin(&log, 2));
-        finish(&log, 2, b, End::Complete);
+        finish(&log, 2, b, Done::first(&[]));
         let _c = lease(begin(&log, 3));
-        let _d = lease(begin(&log, 4)); // evicts 2, the oldest not being delivered
+        let _d = lease(begin(&log, 4)); // evicts 2, the oldest complete one
         assert_eq!(begin(&log, 1), Begin::Busy);
         assert_eq!(begin(&log, 3), Begin::Busy);
-        finish(&log, 1, a, End::Complete);
+        finish(&log, 1, a, Done::first(&[]));
         assert_eq!(begin(&log, 1), Begin::Complete);
         assert_eq!(log.len(), 3);
     }
 
     #[test]
     fn an_id_sharing_the_first_8_bytes_of_a_remembered_one_runs_unremembered() {
-        let log = MemoryLog::new(10);
+        let log = MemoryLog::with_room_for(10);
         let first = id(7);
         let mut twin = first;
-        twin.0[31] ^= 1;
+        twin.0[15] ^= 1;
         let lease_first = lease(begin(&log, 7));
-        finish(&log, 7, lease_first, End::Complete);
+        finish(&log, 7, lease_first, Done::first(&[]));
         for _ in 0..2 {
-            let got = log.begin(&twin, LEASE, KEEP).now_or_never().unwrap();
+            let got = log.begin(&twin, terms()).now_or_never().unwrap();
             assert!(matches!(got, Ok(Begin::Run { .. })));
         }
         assert_eq!(begin(&log, 7), Begin::Complete);

@@ -11,8 +11,8 @@ mod memory;
 mod progress;
 mod ring;
 
-pub use done::{Done, DoneIter};
-pub(crate) use lease::{Memory, Started};
-pub use log::{Begin, DeliveryId, DeliveryLog, End, LeaseToken, StoreError, StoreErrorKind};
+pub use done::{Done, Pairs};
+pub(crate) use lease::{Delivery, Held, Memory, Started};
+pub use log::{Begin, DeliveryId, DeliveryLog, LeaseTerms, LeaseToken, StoreError, StoreErrorKind};
 pub use memory::MemoryLog;
 pub use progress::Progress;

@@ -17,7 +17,7 @@ pub(crate) struct Limits {
 pub(crate) struct Checked<'b> {
     /// The key of the token that signed it.
     pub(crate) key: &'b str,
-    /// Its verified signature, naming the body across deliveries.
+    /// The body's id in its app, naming it across deliveries.
     pub(crate) id: DeliveryId,
     /// The parsed body.
     pub(crate) webhook: Webhook<'b>,
@@ -64,7 +64,7 @@ pub(crate) fn check<'b>(
     }
     Ok(Checked {
         key: verified.token().key(),
-        id: DeliveryId(*verified.signature()),
+        id: DeliveryId::of(verified.token().app(), body),
         webhook,
         now_ms,
     })

@@ -2,24 +2,23 @@
 
 mod builder;
 mod check;
+mod deliver;
 mod intake;
 mod run;
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use tracing::Instrument;
-
 pub use builder::{BuildError, DispatcherBuilder};
 use check::{check, log_rejection, Checked, Limits};
 
 use crate::clock::Clock;
-use crate::delivery::{Memory, Started};
+use crate::delivery::Memory;
 use crate::handler::{EventHandler, HandlerInfo};
 use crate::headers::{Headers, KEY, SIGNATURE};
 use crate::keyring::KeyRing;
 use crate::observe::{self, OutcomeHook};
-use crate::outcome::{Name, RunResult, WebhookOutcome};
+use crate::outcome::Name;
 use crate::rejection::Rejection;
 use crate::response::WebhookResponse;
 use crate::routes::Routes;
@@ -226,169 +225,6 @@ impl Dispatcher {
             signature,
             body,
         )
-    }
-
-    /// Runs the handlers of a checked request that the redelivery memory does not name as
-    /// done, and records what they achieved.
-    async fn dispatch(&self, checked: Checked<'_>, arrived: Instant) -> WebhookOutcome {
-        let Checked {
-            key,
-            id,
-            mut webhook,
-            now_ms,
-        } = checked;
-        webhook.set_received(now_ms, key);
-        observe::events(webhook.events());
-        let inner = &*self.inner;
-        let mut outcome = WebhookOutcome {
-            events: webhook.events().len(),
-            time_ms: webhook.time_ms(),
-            ..WebhookOutcome::default()
-        };
-        let span = tracing::info_span!(
-            "pusher_webhook",
-            key,
-            time_ms = webhook.time_ms(),
-            events = outcome.events,
-        );
-        let deadline_at = inner.deadline.and_then(|d| arrived.checked_add(d));
-        let mut delivery = None;
-        let mut progress = None;
-        if let Some(memory) = &inner.memory {
-            let keep_for = self.keep_for(webhook.time_ms(), now_ms);
-            let started = match span.in_scope(|| memory.start_now(id, keep_for)) {
-                Some(started) => started,
-                None => {
-                    let wait = inner.deadline.unwrap_or(Self::DEFAULT_DEADLINE);
-                    let wait_until = tokio::time::Instant::from_std(arrived) + wait;
-                    let started = memory.start(id, keep_for, wait_until);
-                    started.instrument(span.clone()).await
-                }
-            };
-            let stopped = match started {
-                Started::Run(run, done) => {
-                    delivery = Some(run);
-                    progress = Some(done).filter(|done| !done.is_empty());
-                    false
-                }
-                Started::Untracked => false,
-                Started::Complete => {
-                    outcome.replayed = true;
-                    true
-                }
-                Started::Busy => {
-                    outcome.busy = true;
-                    true
-                }
-                Started::Unavailable(error) => {
-                    outcome.unavailable = Some(Box::new(error));
-                    true
-                }
-            };
-            if stopped {
-                outcome.elapsed = arrived.elapsed();
-                span.in_scope(|| log_outcome(&outcome));
-                return outcome;
-            }
-        }
-        let mut untracked = Vec::new();
-        let runs = match &mut delivery {
-            Some(delivery) => &mut delivery.runs,
-            None => &mut untracked,
-        };
-        runs.reserve(outcome.events);
-        let finished = run::run_events(
-            inner,
-            key,
-            &webhook,
-            progress.as_ref(),
-            arrived,
-            deadline_at,
-            runs,
-        )
-        .instrument(span.clone())
-        .await;
-        outcome.elapsed = finished.saturating_duration_since(arrived);
-        outcome.runs = match delivery {
-            Some(delivery) => {
-                let complete = delivery.runs.iter().all(|run| !run.result.is_retryable());
-                match span.in_scope(|| delivery.finish_now(complete)) {
-                    Ok(runs) => runs,
-                    Err(delivery) => delivery.finish(complete).instrument(span.clone()).await,
-                }
-            }
-            None => untracked,
-        };
-        span.in_scope(|| log_outcome(&outcome));
-        outcome
-    }
-
-    /// How long the memory keeps a body: until it would be refused as stale (at least a
-    /// second), or the retention without a max age.
-    fn keep_for(&self, time_ms: u64, now_ms: u64) -> Duration {
-        match self.inner.limits.max_age_ms {
-            Some(max_age_ms) => {
-                Duration::from_millis(time_ms.saturating_add(max_age_ms).saturating_sub(now_ms))
-                    .max(Duration::from_secs(1))
-            }
-            None => self.inner.retention,
-        }
-    }
-}
-
-/// The one line a handled webhook leaves, inside its span: `info` when handled, `debug` for a
-/// replay, `warn` when Pusher is asked to deliver it again.
-fn log_outcome(outcome: &WebhookOutcome) {
-    // Field values are computed only when the line's level is enabled.
-    let elapsed_ms = || u64::try_from(outcome.elapsed.as_millis()).unwrap_or(u64::MAX);
-    let skipped = || {
-        outcome
-            .runs
-            .iter()
-            .filter(|r| r.result == RunResult::AlreadyDone)
-            .count()
-    };
-    let unprocessable = || {
-        outcome
-            .runs
-            .iter()
-            .filter(|r| matches!(r.result, RunResult::Unprocessable(_)))
-            .count()
-    };
-    let status = || outcome.status().as_u16();
-    if let Some(error) = &outcome.unavailable {
-        tracing::warn!(status = status(), %error, "delivery store unavailable; answering 503 so that Pusher retries, no handler ran");
-    } else if outcome.busy {
-        tracing::warn!(
-            status = status(),
-            elapsed_ms = elapsed_ms(),
-            "the same webhook was still being handled by another delivery at the deadline; \
-             answering 500 so that Pusher delivers it again later"
-        );
-    } else if outcome.replayed {
-        tracing::debug!(
-            status = status(),
-            "already handled: a redelivery or replay runs nothing"
-        );
-    } else if outcome.retryable().next().is_none() {
-        tracing::info!(
-            status = status(),
-            ran = outcome.runs.len() - skipped(),
-            skipped = skipped(),
-            unprocessable = unprocessable(),
-            elapsed_ms = elapsed_ms(),
-            "handled Pusher webhook"
-        );
-    } else {
-        tracing::warn!(
-            status = status(),
-            ran = outcome.runs.len() - skipped(),
-            skipped = skipped(),
-            failed = outcome.retryable().count(),
-            unprocessable = unprocessable(),
-            elapsed_ms = elapsed_ms(),
-            "Pusher webhook handlers failed; answering 500 so that Pusher retries what failed"
-        );
     }
 }
 

@@ -14,7 +14,7 @@ use futures_util::FutureExt;
 
 use super::{Inner, Slot};
 use crate::context::EventContext;
-use crate::delivery::Progress;
+use crate::delivery::{Held, Progress};
 use crate::handler::HandlerError;
 use crate::handler_fn::HandlerFuture;
 use crate::outcome::{HandlerRun, RunResult, Timing};
@@ -23,8 +23,16 @@ use crate::webhook::Webhook;
 /// What a handler's call came to: its result, or the panic that ended it.
 type Ended = Result<Result<(), HandlerError>, Box<dyn Any + Send>>;
 
+/// How [`run_events`] ended.
+pub(super) struct Ran {
+    /// When the last handler finished (or was cut off).
+    pub(super) at: Instant,
+    /// Whether the delivery's lease was lost: the handlers still running were stopped.
+    pub(super) lease_lost: bool,
+}
+
 /// Runs each event's handlers, events in body order, until `deadline_at` (counted from the
-/// request's arrival); returns when the last of them finished.
+/// request's arrival) or until `lease` is lost; returns when the last of them finished.
 ///
 /// One path for any number of handlers: each is started (called, and its future polled once)
 /// in place, in order; those that finish at once, nearly all of them, are recorded as they
@@ -39,16 +47,23 @@ pub(super) async fn run_events(
     progress: Option<&Progress>,
     started: Instant,
     deadline_at: Option<Instant>,
+    lease: Option<&Held>,
     runs: &mut Vec<HandlerRun>,
-) -> Instant {
-    let mut deadline = Deadline {
+) -> Ran {
+    let mut stop = Stop {
         at: deadline_at,
         timer: None,
+        lease,
     };
     let mut mark = started;
     let mut expired = false;
+    let mut lease_lost = false;
     for (index, event) in hook.events().iter().enumerate() {
         expired = expired || deadline_at.is_some_and(|at| mark >= at);
+        if !lease_lost && lease.is_some_and(Held::is_lost) {
+            lease_lost = true;
+            expired = true;
+        }
         let cx = EventContext {
             webhook: hook,
             event,
@@ -96,15 +111,20 @@ pub(super) async fn run_events(
             continue;
         };
         loop {
-            match select(waiting.next(), &mut deadline).await {
+            match select(waiting.next(), &mut stop).await {
                 Either::Left((Some((slot, ended, end)), _)) => {
                     runs.push(record(slot, &cx, ended, Timing { start, end }));
                     mark = mark.max(end);
                 }
                 Either::Left((None, _)) => break,
-                Either::Right(((), _)) => {
+                Either::Right((why, _)) => {
                     expired = true;
+                    lease_lost = why == Stopped::LeaseLost;
                     mark = Instant::now();
+                    let result = match why {
+                        Stopped::Deadline => RunResult::TimedOut,
+                        Stopped::LeaseLost => RunResult::Stopped,
+                    };
                     // Whatever of this event's handlers has not finished was cut off, in
                     // the handlers' order.
                     let cut_off =
@@ -113,21 +133,40 @@ pub(super) async fn run_events(
                         tracing::warn!(
                             handler = &*slot.name,
                             event = index,
-                            "handler still running at the deadline"
+                            "handler still running at the {}",
+                            match why {
+                                Stopped::Deadline => "deadline",
+                                Stopped::LeaseLost => "loss of the delivery's lease",
+                            }
                         );
                         runs.push(HandlerRun {
                             event: index,
                             handler: slot.name.clone(),
-                            result: RunResult::TimedOut,
+                            result: result.clone(),
                             timing: Timing { start, end: mark },
                         });
                     }
+                    drop_quietly(waiting);
                     break;
                 }
             }
         }
     }
-    mark
+    Ran {
+        at: mark,
+        lease_lost,
+    }
+}
+
+/// Drops the futures of handlers that were cut off; a panic raised by one of them while it
+/// is dropped (a guard's `Drop`) is logged, never passed on to the caller.
+fn drop_quietly<T>(cut_off: T) {
+    if let Err(panic) = std::panic::catch_unwind(AssertUnwindSafe(move || drop(cut_off))) {
+        tracing::error!(
+            panic = %panic_message(panic.as_ref()),
+            "a handler that was cut off panicked while it was dropped"
+        );
+    }
 }
 
 /// How a handler's call began: it ended within the call (a handler that never waits, or a
@@ -180,18 +219,31 @@ impl<'a> Future for Run<'a> {
     }
 }
 
-/// The deadline of a webhook's handlers, as a future. Its timer is made when first polled,
-/// that is only when a handler has to wait, and on the heap: requests whose handlers finish at
-/// once carry no timer.
-struct Deadline {
-    at: Option<Instant>,
-    timer: Option<Pin<Box<tokio::time::Sleep>>>,
+/// Why the handlers still running were stopped.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Stopped {
+    Deadline,
+    LeaseLost,
 }
 
-impl Future for Deadline {
-    type Output = ();
+/// The deadline of a webhook's handlers, or the loss of its lease, as a future. Its timer is
+/// made when first polled, that is only when a handler has to wait, and on the heap: requests
+/// whose handlers finish at once carry no timer.
+struct Stop<'l> {
+    at: Option<Instant>,
+    timer: Option<Pin<Box<tokio::time::Sleep>>>,
+    lease: Option<&'l Held>,
+}
 
-    fn poll(mut self: Pin<&mut Self>, task: &mut Context<'_>) -> Poll<()> {
+impl Future for Stop<'_> {
+    type Output = Stopped;
+
+    fn poll(mut self: Pin<&mut Self>, task: &mut Context<'_>) -> Poll<Stopped> {
+        if let Some(lease) = self.lease {
+            if lease.poll_lost(task).is_ready() {
+                return Poll::Ready(Stopped::LeaseLost);
+            }
+        }
         let Some(at) = self.at else {
             return Poll::Pending;
         };
@@ -199,6 +251,7 @@ impl Future for Deadline {
             .get_or_insert_with(|| Box::pin(tokio::time::sleep_until(at.into())))
             .as_mut()
             .poll(task)
+            .map(|()| Stopped::Deadline)
     }
 }
 

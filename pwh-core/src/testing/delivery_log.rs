@@ -4,7 +4,7 @@ use std::hash::{BuildHasher, Hasher};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
-use crate::delivery::{Begin, DeliveryId, DeliveryLog, Done, End, LeaseToken, Progress};
+use crate::delivery::{Begin, DeliveryId, DeliveryLog, Done, LeaseTerms, LeaseToken, Progress};
 
 /// A lease long enough not to run out during a step of the suite.
 const LONG: Duration = Duration::from_secs(30);
@@ -13,34 +13,37 @@ const SHORT: Duration = Duration::from_millis(150);
 const PAST_SHORT: Duration = Duration::from_millis(400);
 
 /// Checks that `log` keeps every promise of [`DeliveryLog`], panicking with the broken one:
-/// atomic begin with a lease, leases that expire by the store's clock and that only their
-/// holder renews or ends, progress that only grows (a stale delivery adds successes but
-/// neither ends another's lease nor marks the body complete), expiry after `keep_for`, the
-/// lease checked before expiry, and large sets of done pairs.
+/// atomic begin with a lease whose token grows, leases that expire by the store's clock and
+/// that only their current token renews or releases (fencing), requests that arrive after
+/// their caller gave up take nothing, progress kept as what is left to do that only shrinks
+/// (a stale delivery's successes count, but it ends no other's lease), idempotent records,
+/// expiry after `keep_for`, the lease checked before expiry, and large batches.
 ///
 /// Each run uses fresh random ids, so several runs can share one store. It sleeps about two
 /// seconds in all (leases must really run out), so it needs a Tokio runtime with time.
 ///
 /// ```
 /// # #[tokio::main(flavor = "current_thread")] async fn main() {
-/// pwh_core::testing::check_delivery_log(&pwh_core::MemoryLog::new(1_000)).await;
+/// pwh_core::testing::check_delivery_log(&pwh_core::MemoryLog::with_room_for(1_000)).await;
 /// # }
 /// ```
 pub async fn check_delivery_log<L: DeliveryLog + ?Sized>(log: &L) {
     a_copy_is_busy_until_the_holder_ends(log).await;
-    progress_only_grows_and_complete_is_final(log).await;
+    what_is_left_only_shrinks_and_complete_is_final(log).await;
     a_stale_delivery_adds_successes_but_ends_nothing(log).await;
-    only_the_holder_renews(log).await;
+    only_the_current_token_renews(log).await;
+    requests_that_arrive_after_their_caller_gave_up_take_nothing(log).await;
     an_expired_lease_is_held_by_nobody(log).await;
+    records_are_idempotent(log).await;
     bodies_are_forgotten_after_keep_for(log).await;
     a_lease_is_checked_before_expiry(log).await;
-    large_progress_round_trips(log).await;
+    a_large_batch_costs_what_is_left(log).await;
 }
 
 /// A fresh id: random per process, counted within it.
 pub(crate) fn fresh_id() -> DeliveryId {
     static COUNTER: AtomicU64 = AtomicU64::new(0);
-    let mut bytes = [0; 32];
+    let mut bytes = [0; 16];
     for (n, chunk) in bytes.chunks_mut(8).enumerate() {
         let mut hasher = std::collections::hash_map::RandomState::new().build_hasher();
         hasher.write_u64(COUNTER.fetch_add(1, Ordering::Relaxed));
@@ -50,13 +53,17 @@ pub(crate) fn fresh_id() -> DeliveryId {
     DeliveryId(bytes)
 }
 
+fn terms(lease: Duration, keep: Duration) -> LeaseTerms {
+    LeaseTerms::new(lease, keep, Duration::from_secs(5))
+}
+
 async fn begin<L: DeliveryLog + ?Sized>(
     log: &L,
     id: &DeliveryId,
     lease: Duration,
     keep: Duration,
 ) -> Begin {
-    match log.begin(id, lease, keep).await {
+    match log.begin(id, terms(lease, keep)).await {
         Ok(begin) => begin,
         Err(e) => panic!("begin failed: {e}"),
     }
@@ -73,10 +80,9 @@ async fn finish<L: DeliveryLog + ?Sized>(
     log: &L,
     id: &DeliveryId,
     lease: LeaseToken,
-    done: &[(u32, &str)],
-    end: End,
+    done: Done<'_>,
 ) {
-    if let Err(e) = log.finish(id, lease, Done::from(done), end).await {
+    if let Err(e) = log.finish(id, lease, done).await {
         panic!("finish failed: {e}");
     }
 }
@@ -84,44 +90,64 @@ async fn finish<L: DeliveryLog + ?Sized>(
 async fn a_copy_is_busy_until_the_holder_ends<L: DeliveryLog + ?Sized>(log: &L) {
     let id = fresh_id();
     let (lease, progress) = leased(begin(log, &id, LONG, LONG).await, "a new body");
-    assert!(progress.is_empty(), "a new body has no progress");
+    assert!(
+        progress.is_first(),
+        "a new body has nothing done: {progress:?}"
+    );
     assert_eq!(
         begin(log, &id, LONG, LONG).await,
         Begin::Busy,
         "a copy during a delivery is busy"
     );
-    finish(log, &id, lease, &[], End::Release).await;
+    finish(log, &id, lease, Done::first(&[(0, "a")])).await;
     let (again, _) = leased(begin(log, &id, LONG, LONG).await, "after a release");
-    assert_ne!(again, lease, "each lease has its own token");
-    finish(log, &id, again, &[], End::Release).await;
+    assert!(
+        again > lease,
+        "each lease of a body has a greater token: {again:?} after {lease:?}"
+    );
+    finish(log, &id, again, Done::retry(&[])).await;
 }
 
-async fn progress_only_grows_and_complete_is_final<L: DeliveryLog + ?Sized>(log: &L) {
+async fn what_is_left_only_shrinks_and_complete_is_final<L: DeliveryLog + ?Sized>(log: &L) {
     let id = fresh_id();
     let (lease, _) = leased(begin(log, &id, LONG, LONG).await, "first delivery");
-    finish(log, &id, lease, &[(0, "a"), (1, "b")], End::Release).await;
+    finish(
+        log,
+        &id,
+        lease,
+        Done::first(&[(0, "b"), (1, "a"), (2, "c")]),
+    )
+    .await;
     let (lease, progress) = leased(begin(log, &id, LONG, LONG).await, "a retry");
     assert!(
-        progress.is_done(0, "a") && progress.is_done(1, "b"),
-        "the retry sees what succeeded: {progress:?}"
+        !progress.is_done(0, "b") && !progress.is_done(1, "a") && !progress.is_done(2, "c"),
+        "the retry sees what is left: {progress:?}"
     );
     assert!(
-        !progress.is_done(1, "a") && !progress.is_done(0, "b"),
-        "and nothing else: {progress:?}"
+        progress.is_done(0, "a") && progress.is_done(1, "b"),
+        "and everything else as done: {progress:?}"
     );
-    finish(log, &id, lease, &[(1, "a")], End::Release).await;
+    finish(log, &id, lease, Done::retry(&[(1, "a")])).await;
     let (lease, progress) = leased(begin(log, &id, LONG, LONG).await, "a second retry");
-    assert_eq!(progress.len(), 3, "progress adds up: {progress:?}");
-    finish(log, &id, lease, &[(0, "b")], End::Complete).await;
+    assert_eq!(progress.len(), 2, "what is left shrinks: {progress:?}");
+    finish(log, &id, lease, Done::retry(&[(0, "b"), (2, "c")])).await;
     assert_eq!(
         begin(log, &id, LONG, LONG).await,
         Begin::Complete,
-        "complete: a replay runs nothing"
+        "nothing left: complete, a replay runs nothing"
     );
     assert_eq!(
         begin(log, &id, LONG, LONG).await,
         Begin::Complete,
         "and stays complete"
+    );
+    let id = fresh_id();
+    let (lease, _) = leased(begin(log, &id, LONG, LONG).await, "a delivery that did all");
+    finish(log, &id, lease, Done::first(&[])).await;
+    assert_eq!(
+        begin(log, &id, LONG, LONG).await,
+        Begin::Complete,
+        "complete at once"
     );
 }
 
@@ -129,29 +155,34 @@ async fn a_stale_delivery_adds_successes_but_ends_nothing<L: DeliveryLog + ?Size
     let id = fresh_id();
     let (stale, _) = leased(begin(log, &id, SHORT, LONG).await, "the first delivery");
     tokio::time::sleep(PAST_SHORT).await;
-    let (current, _) = leased(
+    let (current, progress) = leased(
         begin(log, &id, LONG, LONG).await,
         "after the first lease ran out",
     );
-    finish(log, &id, stale, &[(0, "late")], End::Complete).await;
+    assert!(progress.is_first());
+    // The stale delivery finished (0, a) and left (0, b) and (1, a).
+    finish(log, &id, stale, Done::first(&[(0, "b"), (1, "a")])).await;
     assert_eq!(
         begin(log, &id, LONG, LONG).await,
         Begin::Busy,
         "a stale delivery cannot end the current holder's lease"
     );
-    finish(log, &id, current, &[], End::Release).await;
+    // The current one finished (0, b) and left (1, a) and (2, a).
+    finish(log, &id, current, Done::first(&[(1, "a"), (2, "a")])).await;
     let (lease, progress) = leased(
         begin(log, &id, LONG, LONG).await,
-        "a stale delivery cannot mark the body complete",
+        "what both left is still to do",
     );
-    assert!(
-        progress.is_done(0, "late"),
-        "but what it achieved is kept: {progress:?}"
+    assert_eq!(
+        progress.iter().collect::<Vec<_>>(),
+        [(1, "a")],
+        "what either achieved is kept: {progress:?}"
     );
-    finish(log, &id, lease, &[], End::Release).await;
+    finish(log, &id, lease, Done::retry(&[(1, "a")])).await;
+    assert_eq!(begin(log, &id, LONG, LONG).await, Begin::Complete);
 }
 
-async fn only_the_holder_renews<L: DeliveryLog + ?Sized>(log: &L) {
+async fn only_the_current_token_renews<L: DeliveryLog + ?Sized>(log: &L) {
     let id = fresh_id();
     let (lease, _) = leased(begin(log, &id, SHORT, LONG).await, "a short lease");
     assert!(
@@ -172,11 +203,23 @@ async fn only_the_holder_renews<L: DeliveryLog + ?Sized>(log: &L) {
         !renew(log, &fresh_id(), lease, LONG).await,
         "nor does an unknown body"
     );
-    finish(log, &id, lease, &[], End::Release).await;
+    finish(log, &id, lease, Done::first(&[(0, "a")])).await;
     assert!(
         !renew(log, &id, lease, LONG).await,
         "an ended lease cannot be renewed"
     );
+    let (next, _) = leased(begin(log, &id, LONG, LONG).await, "the next lease");
+    assert!(
+        !renew(log, &id, lease, LONG).await,
+        "an earlier token cannot renew the next lease"
+    );
+    finish(log, &id, lease, Done::retry(&[])).await;
+    assert_eq!(
+        begin(log, &id, LONG, LONG).await,
+        Begin::Busy,
+        "nor release it"
+    );
+    finish(log, &id, next, Done::retry(&[])).await;
 }
 
 async fn renew<L: DeliveryLog + ?Sized>(
@@ -185,10 +228,38 @@ async fn renew<L: DeliveryLog + ?Sized>(
     lease: LeaseToken,
     lease_for: Duration,
 ) -> bool {
-    match log.renew(id, lease, lease_for).await {
+    match log.renew(id, lease, terms(lease_for, LONG)).await {
         Ok(held) => held,
         Err(e) => panic!("renew failed: {e}"),
     }
+}
+
+async fn requests_that_arrive_after_their_caller_gave_up_take_nothing<L: DeliveryLog + ?Sized>(
+    log: &L,
+) {
+    let id = fresh_id();
+    let mut late = terms(LONG, LONG);
+    late.not_after_ms = late.not_after_ms.saturating_sub(60_000);
+    let begun = log.begin(&id, late).await;
+    assert!(
+        !matches!(begun, Ok(Begin::Run { .. })),
+        "a begin that arrives after its caller gave up takes no lease: {begun:?}"
+    );
+    let (lease, _) = leased(
+        begin(log, &id, SHORT, LONG).await,
+        "the body is free for the next copy",
+    );
+    let renewed = log.renew(&id, lease, late).await;
+    assert!(
+        !matches!(renewed, Ok(true)),
+        "a renewal that arrives after its caller gave up extends nothing: {renewed:?}"
+    );
+    tokio::time::sleep(PAST_SHORT).await;
+    let (next, _) = leased(
+        begin(log, &id, LONG, LONG).await,
+        "the lease ran out at its first term",
+    );
+    finish(log, &id, next, Done::first(&[])).await;
 }
 
 async fn an_expired_lease_is_held_by_nobody<L: DeliveryLog + ?Sized>(log: &L) {
@@ -199,22 +270,41 @@ async fn an_expired_lease_is_held_by_nobody<L: DeliveryLog + ?Sized>(log: &L) {
         !renew(log, &id, lease, LONG).await,
         "a lease that ran out cannot be renewed, even if nobody took it since"
     );
-    finish(log, &id, lease, &[(0, "a")], End::Complete).await;
+    finish(log, &id, lease, Done::first(&[(1, "a")])).await;
     let (lease, progress) = leased(
         begin(log, &id, LONG, LONG).await,
-        "a holder whose lease ran out cannot mark the body complete",
+        "a holder whose lease ran out still records what it did",
     );
     assert!(
-        progress.is_done(0, "a"),
-        "but its successes count: {progress:?}"
+        progress.is_done(0, "a") && !progress.is_done(1, "a"),
+        "its successes count: {progress:?}"
     );
-    finish(log, &id, lease, &[], End::Release).await;
+    finish(log, &id, lease, Done::retry(&[])).await;
+}
+
+async fn records_are_idempotent<L: DeliveryLog + ?Sized>(log: &L) {
+    let id = fresh_id();
+    let (lease, _) = leased(begin(log, &id, LONG, LONG).await, "first delivery");
+    let left = [(0, "a"), (1, "a")];
+    finish(log, &id, lease, Done::first(&left)).await;
+    finish(log, &id, lease, Done::first(&left)).await;
+    let (lease, progress) = leased(begin(log, &id, LONG, LONG).await, "a retry");
+    assert_eq!(
+        progress.len(),
+        2,
+        "a record made twice counts once: {progress:?}"
+    );
+    finish(log, &id, lease, Done::retry(&[(0, "a")])).await;
+    finish(log, &id, lease, Done::retry(&[(0, "a")])).await;
+    let (lease, progress) = leased(begin(log, &id, LONG, LONG).await, "a second retry");
+    assert_eq!(progress.iter().collect::<Vec<_>>(), [(1, "a")]);
+    finish(log, &id, lease, Done::retry(&[(1, "a")])).await;
 }
 
 async fn bodies_are_forgotten_after_keep_for<L: DeliveryLog + ?Sized>(log: &L) {
     let id = fresh_id();
     let (lease, _) = leased(begin(log, &id, LONG, SHORT).await, "a short-lived body");
-    finish(log, &id, lease, &[(0, "a")], End::Complete).await;
+    finish(log, &id, lease, Done::first(&[])).await;
     assert_eq!(
         begin(log, &id, LONG, SHORT).await,
         Begin::Complete,
@@ -226,10 +316,10 @@ async fn bodies_are_forgotten_after_keep_for<L: DeliveryLog + ?Sized>(log: &L) {
         "past keep_for: forgotten",
     );
     assert!(
-        progress.is_empty(),
+        progress.is_first(),
         "a forgotten body starts over: {progress:?}"
     );
-    finish(log, &id, lease, &[], End::Release).await;
+    finish(log, &id, lease, Done::first(&[])).await;
 }
 
 async fn a_lease_is_checked_before_expiry<L: DeliveryLog + ?Sized>(log: &L) {
@@ -241,32 +331,34 @@ async fn a_lease_is_checked_before_expiry<L: DeliveryLog + ?Sized>(log: &L) {
         Begin::Busy,
         "a body past keep_for whose delivery still holds the lease is still busy"
     );
-    finish(log, &id, lease, &[(0, "a")], End::Release).await;
+    finish(log, &id, lease, Done::first(&[(0, "a")])).await;
     let (lease, _) = leased(
         begin(log, &id, LONG, LONG).await,
         "once its holder ends the lease, the expired body can be delivered again",
     );
-    finish(log, &id, lease, &[], End::Release).await;
+    finish(log, &id, lease, Done::first(&[])).await;
 }
 
-async fn large_progress_round_trips<L: DeliveryLog + ?Sized>(log: &L) {
+async fn a_large_batch_costs_what_is_left<L: DeliveryLog + ?Sized>(log: &L) {
     let id = fresh_id();
     let (lease, _) = leased(begin(log, &id, LONG, LONG).await, "a large batch");
     let names: Vec<String> = (0..4).map(|h| format!("app::handler_{h}")).collect();
-    let done: Vec<(u32, &str)> = (0..2_000u32)
-        .flat_map(|event| {
-            names
-                .iter()
-                .step_by(2)
-                .map(move |name| (event, name.as_str()))
-        })
+    // 20,000 events, 4 handlers: one pair in 40 failed.
+    let left: Vec<(u32, &str)> = (0..20_000u32)
+        .step_by(10)
+        .map(|event| (event, names[(event / 10) as usize % 4].as_str()))
         .collect();
-    finish(log, &id, lease, &done, End::Release).await;
+    finish(log, &id, lease, Done::first(&left)).await;
     let (lease, progress) = leased(begin(log, &id, LONG, LONG).await, "its retry");
-    assert_eq!(progress.len(), done.len());
-    assert!(done
+    assert_eq!(progress.len(), left.len(), "the retry reads what is left");
+    assert!(left
         .iter()
-        .all(|&(event, name)| progress.is_done(event as usize, name)));
-    assert!(!progress.is_done(7, "app::handler_1"));
-    finish(log, &id, lease, &[], End::Release).await;
+        .all(|&(event, name)| !progress.is_done(event as usize, name)));
+    assert!(progress.is_done(7, "app::handler_1"));
+    let (finished, still) = left.split_at(left.len() / 2);
+    finish(log, &id, lease, Done::retry(finished)).await;
+    let (lease, progress) = leased(begin(log, &id, LONG, LONG).await, "a second retry");
+    assert_eq!(progress.len(), still.len());
+    finish(log, &id, lease, Done::retry(still)).await;
+    assert_eq!(begin(log, &id, LONG, LONG).await, Begin::Complete);
 }

@@ -128,6 +128,7 @@ impl Delivery {
                 Some(m.clone())
             }
             RunResult::TimedOut => Some("timed out".to_owned()),
+            RunResult::Stopped => Some("stopped: the delivery's lease was lost".to_owned()),
             _ => None,
         })
     }

@@ -80,7 +80,7 @@ pub(crate) fn fresh_prefix() -> String {
 
 /// A random body id.
 pub(crate) fn fresh_id() -> DeliveryId {
-    let mut bytes = [0; 32];
+    let mut bytes = [0; 16];
     for chunk in bytes.chunks_mut(8) {
         chunk.copy_from_slice(&random_u64().to_le_bytes());
     }

@@ -2,12 +2,16 @@
 
 use std::time::Duration;
 
-use pwh_core::{Begin, DeliveryLog, Done, End, LeaseToken};
+use pwh_core::{Begin, DeliveryLog, Done, LeaseTerms, LeaseToken};
 use pwh_redis::RedisLog;
 
 use crate::common::{fresh_id, fresh_log, raw, require_redis};
 
 const LONG: Duration = Duration::from_secs(30);
+
+fn terms(lease_for: Duration, keep_for: Duration) -> LeaseTerms {
+    LeaseTerms::new(lease_for, keep_for, Duration::from_secs(5))
+}
 
 fn lease(begin: Begin) -> LeaseToken {
     match begin {
@@ -66,36 +70,36 @@ async fn every_key_of_a_body_shares_its_hash_tag_and_expires() {
     let tag = format!("{{{id}}}");
     let keys = log.keys(&id);
     assert_eq!(keys.lease, format!("{prefix}{tag}:lease"));
-    assert_eq!(keys.done, format!("{prefix}{tag}:done"));
+    assert_eq!(keys.left, format!("{prefix}{tag}:left"));
+    assert_eq!(keys.scratch, format!("{prefix}{tag}:scratch"));
     assert_eq!(keys.meta, format!("{prefix}{tag}:meta"));
 
     // After begin: the lease and the meta key.
-    let first = lease(log.begin(&id, LONG, LONG).await.unwrap());
+    let first = lease(log.begin(&id, terms(LONG, LONG)).await.unwrap());
     assert_eq!(
         keys_under(&mut conn, &prefix, &tag).await,
         [keys.lease.as_str(), keys.meta.as_str()]
     );
     assert!(pttl(&mut conn, &keys.lease).await <= 30_000);
 
-    // After a release with successes: the meta key and the done set, expiring together.
-    let done = [(0, "app::a"), (2, "app::b")];
-    log.finish(&id, first, Done::from(&done), End::Release)
-        .await
-        .unwrap();
+    // After a release with pairs left: the meta key and the set of pairs left, expiring
+    // together.
+    let left = [(0, "app::a"), (2, "app::b")];
+    log.finish(&id, first, Done::first(&left)).await.unwrap();
     assert_eq!(
         keys_under(&mut conn, &prefix, &tag).await,
-        [keys.done.as_str(), keys.meta.as_str()]
+        [keys.left.as_str(), keys.meta.as_str()]
     );
-    // Meta read first: the done set, given meta's remaining time in the same script, reads
-    // no more (a millisecond of slack for a Redis that does not freeze time in scripts).
+    // Meta read first: the set, given meta's remaining time in the same script, reads no
+    // more (a millisecond of slack for a Redis that does not freeze time in scripts).
     let meta_ttl = pttl(&mut conn, &keys.meta).await;
-    let done_ttl = pttl(&mut conn, &keys.done).await;
+    let left_ttl = pttl(&mut conn, &keys.left).await;
     assert!(
-        done_ttl <= meta_ttl + 1,
-        "done {done_ttl} ms, meta {meta_ttl} ms"
+        left_ttl <= meta_ttl + 1,
+        "left {left_ttl} ms, meta {meta_ttl} ms"
     );
     let mut members: Vec<String> = redis::cmd("SMEMBERS")
-        .arg(&keys.done)
+        .arg(&keys.left)
         .query_async(&mut conn)
         .await
         .unwrap();
@@ -103,21 +107,20 @@ async fn every_key_of_a_body_shares_its_hash_tag_and_expires() {
     assert_eq!(members, ["0:app::a", "2:app::b"]);
 
     // After completion: only the meta key, saying complete.
-    let second = lease(log.begin(&id, LONG, LONG).await.unwrap());
-    log.finish(&id, second, Done::from(&[(1, "app::a")]), End::Complete)
-        .await
-        .unwrap();
+    let second = lease(log.begin(&id, terms(LONG, LONG)).await.unwrap());
+    log.finish(&id, second, Done::retry(&left)).await.unwrap();
     assert_eq!(
         keys_under(&mut conn, &prefix, &tag).await,
         [keys.meta.as_str()]
     );
-    let state: String = redis::cmd("GET")
+    let state: String = redis::cmd("HGET")
         .arg(&keys.meta)
+        .arg("state")
         .query_async(&mut conn)
         .await
         .unwrap();
     assert_eq!(state, "1");
-    assert_eq!(log.begin(&id, LONG, LONG).await.unwrap(), Begin::Complete);
+    assert_eq!(log.begin(&id, terms(LONG, LONG)).await.unwrap(), Begin::Complete);
 }
 
 #[tokio::test]
@@ -131,7 +134,7 @@ async fn finishing_a_forgotten_body_leaves_no_key_without_an_expiry() {
     let id = fresh_id();
     let tag = format!("{{{id}}}");
     let held = lease(
-        log.begin(&id, LONG, Duration::from_millis(100))
+        log.begin(&id, terms(LONG, Duration::from_millis(100)))
             .await
             .unwrap(),
     );
@@ -140,10 +143,8 @@ async fn finishing_a_forgotten_body_leaves_no_key_without_an_expiry() {
         keys_under(&mut conn, &prefix, &tag).await,
         [log.keys(&id).lease]
     );
-    for end in [End::Release, End::Complete] {
-        log.finish(&id, held, Done::from(&[(0, "app::a")]), end)
-            .await
-            .unwrap();
+    for done in [Done::first(&[(0, "app::a")]), Done::retry(&[(0, "app::a")])] {
+        log.finish(&id, held, done).await.unwrap();
         assert!(
             keys_under(&mut conn, &prefix, &tag).await.is_empty(),
             "nothing is written for a forgotten body"
@@ -154,18 +155,16 @@ async fn finishing_a_forgotten_body_leaves_no_key_without_an_expiry() {
     let id = fresh_id();
     let tag = format!("{{{id}}}");
     let stale = lease(
-        log.begin(&id, Duration::from_millis(100), Duration::from_millis(100))
+        log.begin(&id, terms(Duration::from_millis(100), Duration::from_millis(100)))
             .await
             .unwrap(),
     );
     tokio::time::sleep(Duration::from_millis(300)).await;
-    let done = [(0, "app::a"), (1, "app::b")];
-    log.finish(&id, stale, Done::from(&done), End::Complete)
-        .await
-        .unwrap();
+    let left = [(0, "app::a"), (1, "app::b")];
+    log.finish(&id, stale, Done::first(&left)).await.unwrap();
     assert!(keys_under(&mut conn, &prefix, &tag).await.is_empty());
     assert!(
-        matches!(log.begin(&id, LONG, LONG).await.unwrap(), Begin::Run { progress, .. } if progress.is_empty()),
+        matches!(log.begin(&id, terms(LONG, LONG)).await.unwrap(), Begin::Run { progress, .. } if progress.is_first()),
         "a forgotten body starts over"
     );
     keys_under(&mut conn, &prefix, &tag).await;
@@ -179,12 +178,12 @@ async fn renewing_extends_only_the_lease() {
     let id = fresh_id();
     let keys = log.keys(&id);
     let held = lease(
-        log.begin(&id, Duration::from_secs(2), Duration::from_secs(5))
+        log.begin(&id, terms(Duration::from_secs(2), Duration::from_secs(5)))
             .await
             .unwrap(),
     );
     let meta_before = pttl(&mut conn, &keys.meta).await;
-    assert!(log.renew(&id, held, Duration::from_secs(20)).await.unwrap());
+    assert!(log.renew(&id, held, terms(Duration::from_secs(20), LONG)).await.unwrap());
     assert!(pttl(&mut conn, &keys.lease).await > 10_000);
     assert!(pttl(&mut conn, &keys.meta).await <= meta_before);
     let token: String = redis::cmd("GET")
@@ -201,22 +200,22 @@ async fn prefixes_keep_apps_apart() {
     let (a, b) = (fresh_log(&url), fresh_log(&url));
     assert_ne!(a.prefix(), b.prefix());
     let id = fresh_id();
-    let in_a = lease(a.begin(&id, LONG, LONG).await.unwrap());
-    let in_b = lease(b.begin(&id, LONG, LONG).await.unwrap());
-    a.finish(&id, in_a, Done::from(&[(0, "app::a")]), End::Complete)
-        .await
-        .unwrap();
-    assert_eq!(a.begin(&id, LONG, LONG).await.unwrap(), Begin::Complete);
+    let in_a = lease(a.begin(&id, terms(LONG, LONG)).await.unwrap());
+    let in_b = lease(b.begin(&id, terms(LONG, LONG)).await.unwrap());
+    a.finish(&id, in_a, Done::first(&[])).await.unwrap();
+    assert_eq!(a.begin(&id, terms(LONG, LONG)).await.unwrap(), Begin::Complete);
     assert_eq!(
-        b.begin(&id, LONG, LONG).await.unwrap(),
+        b.begin(&id, terms(LONG, LONG)).await.unwrap(),
         Begin::Busy,
         "b's own lease, untouched by a"
     );
-    b.finish(&id, in_b, Done::from(&[]), End::Release)
+    b.finish(&id, in_b, Done::first(&[(0, "app::a")]))
         .await
         .unwrap();
-    match b.begin(&id, LONG, LONG).await.unwrap() {
-        Begin::Run { progress, .. } => assert!(progress.is_empty(), "{progress:?}"),
+    match b.begin(&id, terms(LONG, LONG)).await.unwrap() {
+        Begin::Run { progress, .. } => {
+            assert_eq!(progress.iter().collect::<Vec<_>>(), [(0, "app::a")]);
+        }
         other => panic!("b does not see a's body: {other:?}"),
     }
 }
@@ -228,17 +227,17 @@ async fn members_it_did_not_write_are_ignored() {
     let mut conn = raw(&url).await;
     let id = fresh_id();
     let keys = log.keys(&id);
-    let held = lease(log.begin(&id, LONG, LONG).await.unwrap());
-    log.finish(&id, held, Done::from(&[(3, "app::a")]), End::Release)
+    let held = lease(log.begin(&id, terms(LONG, LONG)).await.unwrap());
+    log.finish(&id, held, Done::first(&[(3, "app::a")]))
         .await
         .unwrap();
     let _: i64 = redis::cmd("SADD")
-        .arg(&keys.done)
+        .arg(&keys.left)
         .arg("not-a-pair")
         .query_async(&mut conn)
         .await
         .unwrap();
-    match log.begin(&id, LONG, LONG).await.unwrap() {
+    match log.begin(&id, terms(LONG, LONG)).await.unwrap() {
         Begin::Run { progress, .. } => {
             assert_eq!(progress.iter().collect::<Vec<_>>(), [(3, "app::a")]);
         }
@@ -252,10 +251,8 @@ async fn a_completed_body_costs_one_small_key() {
     let log = RedisLog::open(&url).unwrap();
     let mut conn = raw(&url).await;
     let id = fresh_id();
-    let held = lease(log.begin(&id, LONG, Duration::from_secs(5)).await.unwrap());
-    log.finish(&id, held, Done::from(&[(0, "app::a")]), End::Complete)
-        .await
-        .unwrap();
+    let held = lease(log.begin(&id, terms(LONG, Duration::from_secs(5))).await.unwrap());
+    log.finish(&id, held, Done::first(&[])).await.unwrap();
     let keys = log.keys(&id);
     let bytes: Option<i64> = redis::cmd("MEMORY")
         .arg("USAGE")
@@ -271,7 +268,7 @@ async fn a_completed_body_costs_one_small_key() {
     assert!(bytes < 200, "{bytes} bytes");
     let exists: i64 = redis::cmd("EXISTS")
         .arg(&keys.lease)
-        .arg(&keys.done)
+        .arg(&keys.left)
         .query_async(&mut conn)
         .await
         .unwrap();
