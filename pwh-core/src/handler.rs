@@ -39,10 +39,15 @@ pub trait EventHandler: Send + Sync + 'static {
     /// 500 so that Pusher delivers it again, and the retry runs this handler again.
     async fn call(&self, cx: &EventContext<'_>) -> Result<(), HandlerError>;
 
-    /// Handles one event at once, without a future, if this handler never waits: what
-    /// `#[on_event]` implements for a plain `fn` and for an `async fn` with no `.await` (nor a
-    /// macro or attribute that might add one). The dispatcher tries it first and calls
-    /// [`call`](Self::call) only on `None`, the default.
+    /// Handles one event at once, without a future, if this handler never waits. The
+    /// dispatcher tries it first and calls [`call`](Self::call) only on `None`, the default;
+    /// it polls that future once in place, so a handler that finishes at once costs its boxed
+    /// future and nothing more.
+    ///
+    /// `#[on_event]` implements it for a plain `fn` (write one for a handler that never waits:
+    /// it runs at once) and never for an `async fn`, which always runs as a future, whatever its
+    /// body. [`handler_fn`](crate::handler_fn) implements it too. Implement it by hand for a
+    /// handler whose work always ends within the call.
     ///
     /// # Errors
     ///
@@ -261,27 +266,5 @@ impl<E: fmt::Display> IntoHandlerResult for Result<(), E> {
 impl<E: fmt::Display> IntoHandlerResult for Result<(), Permanent<E>> {
     fn into_handler_result(self) -> Result<(), HandlerError> {
         self.map_err(|Permanent(e)| HandlerError::permanent(e))
-    }
-}
-
-/// The output of `future`, polled once: what `#[on_event]` calls for an `async fn` with no
-/// `.await` (nor a macro that might hide one) in its body, so that it runs at once
-/// ([`EventHandler::call_now`](crate::EventHandler::call_now)) with no boxed future. Not
-/// public API.
-///
-/// # Panics
-///
-/// If the future waits after all, with a message saying so (the dispatcher catches it as a
-/// handler's panic, and Pusher's retry runs the handler again).
-#[doc(hidden)]
-pub fn ready<F: std::future::Future>(future: F) -> F::Output {
-    let mut future = std::pin::pin!(future);
-    let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
-    match future.as_mut().poll(&mut cx) {
-        std::task::Poll::Ready(output) => output,
-        std::task::Poll::Pending => panic!(
-            "an `async fn` handler that `#[on_event]` found no `.await` in waited: \
-             please report it to pwh"
-        ),
     }
 }

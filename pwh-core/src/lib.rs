@@ -84,7 +84,6 @@ macro_rules! handler {
 #[doc(hidden)]
 pub mod __private {
     pub use crate::extract::FIELD_TYPES;
-    pub use crate::handler::ready;
     pub use crate::registry::Registration;
     pub use async_trait::async_trait;
     pub use inventory;

@@ -1,5 +1,6 @@
 //! `#[on_event]` handlers with every parameter form, on each of the 7 kinds, through the harness.
 
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
 use pwh_core::testing::{Harness, TestWebhook, TEST_TIME_MS};
@@ -258,8 +259,11 @@ async fn async_without_await_never_sent(channel: Option<&str>) {
     let _ = channel;
 }
 
+/// What `call_now` gave for each `#[on_event]` handler: `Some(ok)` when it ran at once.
+type Answers = (Option<bool>, Option<bool>, Option<bool>);
+
 /// Asks, from inside a delivery, whether each `#[on_event]` handler answers at once.
-struct Probe(Arc<Mutex<Vec<(bool, bool, bool)>>>);
+struct Probe(Arc<Mutex<Vec<Answers>>>);
 
 #[pwh_core::async_trait]
 impl pwh_core::EventHandler for Probe {
@@ -268,25 +272,57 @@ impl pwh_core::EventHandler for Probe {
     }
 
     async fn call(&self, cx: &EventContext<'_>) -> Result<(), pwh_core::HandlerError> {
-        let plain = handler!(plain_never_sent).call_now(cx).is_some();
-        let awaited = handler!(async_never_sent).call_now(cx).is_some();
-        let no_await = handler!(async_without_await_never_sent).call_now(cx);
-        self.0
-            .lock()
-            .unwrap()
-            .push((plain, awaited, matches!(no_await, Some(Ok(())))));
+        let now = |handler: &dyn pwh_core::EventHandler| {
+            handler.call_now(cx).map(|result| result.is_ok())
+        };
+        let answers = (
+            now(&handler!(plain_never_sent)),
+            now(&handler!(async_never_sent)),
+            now(&handler!(async_without_await_never_sent)),
+        );
+        self.0.lock().unwrap().push(answers);
         Ok(())
     }
 }
 
 #[tokio::test]
-async fn a_plain_fn_or_an_async_fn_without_await_is_called_at_once_an_async_fn_through_its_future()
-{
+async fn a_plain_fn_is_called_at_once_an_async_fn_always_through_its_future() {
     let seen = Arc::new(Mutex::new(Vec::new()));
     let probe = Probe(Arc::clone(&seen));
     Harness::configure(move |b| b.registered_handlers(false).handler(probe))
         .deliver(TestWebhook::new().channel_occupied("c"))
         .await
         .assert_ok();
-    assert_eq!(*seen.lock().unwrap(), [(true, false, true)]);
+    // An `async fn` runs as a future even when its body has no `.await`.
+    assert_eq!(*seen.lock().unwrap(), [(Some(true), None, None)]);
+}
+
+/// The user's own `info!`, sharing a name with `tracing`'s, that waits.
+macro_rules! info {
+    ($($message:tt)*) => {
+        tokio::task::yield_now().await
+    };
+}
+
+static WAITS_IN_ITS_OWN_MACRO: AtomicUsize = AtomicUsize::new(0);
+
+#[on_event("channel_occupied")]
+async fn waits_in_its_own_macro(channel: &str) {
+    let _ = channel;
+    info!("occupied");
+    WAITS_IN_ITS_OWN_MACRO.fetch_add(1, Ordering::SeqCst);
+}
+
+#[tokio::test]
+async fn an_async_fn_whose_own_macro_waits_runs_as_a_future() {
+    let delivery = Harness::configure(|b| {
+        b.registered_handlers(false)
+            .handler(handler!(waits_in_its_own_macro))
+    })
+    .deliver(TestWebhook::new().channel_occupied("c"))
+    .await;
+    assert_eq!(delivery.status(), 200, "{:?}", delivery.runs());
+    delivery.assert_ok();
+    assert!(delivery.ran("waits_in_its_own_macro"));
+    assert_eq!(WAITS_IN_ITS_OWN_MACRO.load(Ordering::SeqCst), 1);
 }

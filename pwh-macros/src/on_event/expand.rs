@@ -7,7 +7,6 @@ use syn::visit_mut::VisitMut;
 use syn::{Lifetime, ReturnType};
 
 use super::parse::{Handler, Route};
-use super::waits;
 
 pub(crate) fn expand(handler: &Handler) -> TokenStream {
     let item = &handler.item;
@@ -37,13 +36,11 @@ pub(crate) fn expand(handler: &Handler) -> TokenStream {
             <#ty as ::pwh_core::FromEvent<'_>>::required_state(&mut __pwh_needs);
         }
     });
+    // Run by what the signature says, never by a guess from the body: an `async fn` through
+    // its future (which the dispatcher polls in place first), a plain `fn` at once (`call_now`).
     let is_async = item.sig.asyncness.is_some();
-    // An `async fn` that cannot wait runs at once too, polled once, with no boxed future.
-    let waits = is_async && waits::may_wait(item);
-    let call = if waits {
+    let call = if is_async {
         quote!(#name(#(#args),*).await)
-    } else if is_async {
-        quote!(::pwh_core::__private::ready(#name(#(#args),*)))
     } else {
         quote!(#name(#(#args),*))
     };
@@ -59,9 +56,7 @@ pub(crate) fn expand(handler: &Handler) -> TokenStream {
         let __pwh_ret = #call;
         #convert
     };
-    // A plain `fn`, or an `async fn` that cannot wait, is called at once (`call_now`), without
-    // a future; `call` does the same.
-    let methods = if waits {
+    let methods = if is_async {
         quote! {
             async fn call(
                 &self,
@@ -87,7 +82,7 @@ pub(crate) fn expand(handler: &Handler) -> TokenStream {
             }
         }
     };
-    let inherent = if waits {
+    let inherent = if is_async {
         quote!()
     } else {
         quote! {

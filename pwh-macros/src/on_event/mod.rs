@@ -3,7 +3,6 @@
 mod expand;
 mod parse;
 mod validate;
-mod waits;
 
 use proc_macro2::TokenStream;
 
