@@ -289,18 +289,18 @@ impl DeliveryLog for Down {
             "connection refused",
         ))
     }
-    async fn renew(&self, _: &DeliveryId, _: LeaseToken, _: LeaseTerms) -> Result<bool, StoreError> {
+    async fn renew(
+        &self,
+        _: &DeliveryId,
+        _: LeaseToken,
+        _: LeaseTerms,
+    ) -> Result<bool, StoreError> {
         Err(StoreError::new(
             StoreErrorKind::Unreachable,
             "connection refused",
         ))
     }
-    async fn finish(
-        &self,
-        _: &DeliveryId,
-        _: LeaseToken,
-        _: Done<'_>,
-    ) -> Result<(), StoreError> {
+    async fn finish(&self, _: &DeliveryId, _: LeaseToken, _: Done<'_>) -> Result<(), StoreError> {
         Err(StoreError::new(
             StoreErrorKind::Unreachable,
             "connection refused",

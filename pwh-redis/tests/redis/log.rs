@@ -120,7 +120,10 @@ async fn every_key_of_a_body_shares_its_hash_tag_and_expires() {
         .await
         .unwrap();
     assert_eq!(state, "1");
-    assert_eq!(log.begin(&id, terms(LONG, LONG)).await.unwrap(), Begin::Complete);
+    assert_eq!(
+        log.begin(&id, terms(LONG, LONG)).await.unwrap(),
+        Begin::Complete
+    );
 }
 
 #[tokio::test]
@@ -155,9 +158,12 @@ async fn finishing_a_forgotten_body_leaves_no_key_without_an_expiry() {
     let id = fresh_id();
     let tag = format!("{{{id}}}");
     let stale = lease(
-        log.begin(&id, terms(Duration::from_millis(100), Duration::from_millis(100)))
-            .await
-            .unwrap(),
+        log.begin(
+            &id,
+            terms(Duration::from_millis(100), Duration::from_millis(100)),
+        )
+        .await
+        .unwrap(),
     );
     tokio::time::sleep(Duration::from_millis(300)).await;
     let left = [(0, "app::a"), (1, "app::b")];
@@ -183,7 +189,10 @@ async fn renewing_extends_only_the_lease() {
             .unwrap(),
     );
     let meta_before = pttl(&mut conn, &keys.meta).await;
-    assert!(log.renew(&id, held, terms(Duration::from_secs(20), LONG)).await.unwrap());
+    assert!(log
+        .renew(&id, held, terms(Duration::from_secs(20), LONG))
+        .await
+        .unwrap());
     assert!(pttl(&mut conn, &keys.lease).await > 10_000);
     assert!(pttl(&mut conn, &keys.meta).await <= meta_before);
     let token: String = redis::cmd("GET")
@@ -203,7 +212,10 @@ async fn prefixes_keep_apps_apart() {
     let in_a = lease(a.begin(&id, terms(LONG, LONG)).await.unwrap());
     let in_b = lease(b.begin(&id, terms(LONG, LONG)).await.unwrap());
     a.finish(&id, in_a, Done::first(&[])).await.unwrap();
-    assert_eq!(a.begin(&id, terms(LONG, LONG)).await.unwrap(), Begin::Complete);
+    assert_eq!(
+        a.begin(&id, terms(LONG, LONG)).await.unwrap(),
+        Begin::Complete
+    );
     assert_eq!(
         b.begin(&id, terms(LONG, LONG)).await.unwrap(),
         Begin::Busy,
@@ -251,7 +263,11 @@ async fn a_completed_body_costs_one_small_key() {
     let log = RedisLog::open(&url).unwrap();
     let mut conn = raw(&url).await;
     let id = fresh_id();
-    let held = lease(log.begin(&id, terms(LONG, Duration::from_secs(5))).await.unwrap());
+    let held = lease(
+        log.begin(&id, terms(LONG, Duration::from_secs(5)))
+            .await
+            .unwrap(),
+    );
     log.finish(&id, held, Done::first(&[])).await.unwrap();
     let keys = log.keys(&id);
     let bytes: Option<i64> = redis::cmd("MEMORY")
