@@ -46,6 +46,9 @@ pub enum OpenError {
     ZeroTimeout,
 }
 
+/// How long one connection attempt may take, at least (a stalled Redis included).
+const CONNECTION_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
+
 impl RedisLogBuilder {
     pub(crate) fn new(url: String) -> Self {
         Self {
@@ -85,10 +88,12 @@ impl RedisLogBuilder {
             return Err(OpenError::ZeroTimeout);
         }
         // One attempt per connection (the caller's call is bounded anyway): a failed call
-        // makes the manager connect again, and the next call uses the new connection.
+        // makes the manager connect again, and the next call uses the new connection. A
+        // connection attempt may outlast a call (up to 10 s): one begun while Redis stalls
+        // then succeeds when Redis wakes, instead of failing the first call after it.
         let config = ConnectionManagerConfig::new()
             .set_number_of_retries(0)
-            .set_connection_timeout(Some(self.timeout))
+            .set_connection_timeout(Some(self.timeout.max(CONNECTION_TIMEOUT)))
             .set_response_timeout(Some(self.timeout));
         Ok(RedisLog::new(client, config, self.prefix, self.timeout))
     }

@@ -9,7 +9,7 @@ use pwh_core::{
     StoreErrorKind,
 };
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
-use redis::{FromRedisValue, RedisError, Script, ScriptInvocation};
+use redis::{Cmd, FromRedisValue, RedisError};
 
 use crate::builder::{OpenError, RedisLogBuilder};
 use crate::scripts::{self, Keys};
@@ -22,7 +22,7 @@ use crate::scripts::{self, Keys};
 /// made on the first call (on the Tokio runtime that makes it) and remade after a failure, so
 /// an app starts while Redis is down and its dispatcher answers 503 until Redis is back.
 ///
-/// Every call is one atomic Lua script (`EVALSHA`, loaded when Redis does not know it), bounded
+/// Every call is one atomic Lua script (`EVAL`), bounded
 /// by the [timeout](RedisLogBuilder::timeout); a failure becomes a [`StoreError`]:
 /// [`Unreachable`](StoreErrorKind::Unreachable) when Redis cannot be reached,
 /// [`TimedOut`](StoreErrorKind::TimedOut) when it does not answer in time,
@@ -42,11 +42,24 @@ struct Shared {
     scripts: Scripts,
 }
 
-/// The scripts of the three steps.
+/// The scripts of the three steps, sent whole with each call (`EVAL`): a call queued behind
+/// a stall, or sent to a Redis that restarted, runs as it is when Redis gets to it, with no
+/// `NOSCRIPT` round trip (a late begin is then refused by its give-up instant, a late finish
+/// lands at once).
 struct Scripts {
-    begin: Script,
-    renew: Script,
-    finish: Script,
+    begin: String,
+    renew: String,
+    finish: String,
+}
+
+/// `EVAL <code>` over `keys`; the caller adds the arguments.
+fn eval(code: &str, keys: &[&str]) -> Cmd {
+    let mut cmd = redis::cmd("EVAL");
+    cmd.arg(code).arg(keys.len());
+    for key in keys {
+        cmd.arg(*key);
+    }
+    cmd
 }
 
 impl RedisLog {
@@ -64,9 +77,9 @@ impl RedisLog {
                 prefix,
                 timeout,
                 scripts: Scripts {
-                    begin: Script::new(&scripts::begin()),
-                    renew: Script::new(&scripts::renew()),
-                    finish: Script::new(scripts::FINISH),
+                    begin: scripts::begin(),
+                    renew: scripts::renew(),
+                    finish: scripts::FINISH.to_owned(),
                 },
             }),
         }
@@ -147,10 +160,7 @@ impl Shared {
     }
 
     /// Runs `invocation` within the timeout.
-    async fn run<T: FromRedisValue>(
-        &self,
-        invocation: &ScriptInvocation<'_>,
-    ) -> Result<T, StoreError> {
+    async fn run<T: FromRedisValue>(&self, cmd: &Cmd) -> Result<T, StoreError> {
         // The timer and the connection manager need a Tokio runtime: without one (e.g. a
         // delivery dropped after its runtime), fail rather than panic.
         if tokio::runtime::Handle::try_current().is_err() {
@@ -161,12 +171,10 @@ impl Shared {
         }
         let call = async {
             let mut connection = self.connection()?;
-            match invocation.invoke_async(&mut connection).await {
+            match cmd.query_async(&mut connection).await {
                 // Refused before anything was sent: the manager is connecting again (Redis
                 // may be back), so one more try cannot run the script twice.
-                Err(e) if e.is_connection_refusal() => {
-                    invocation.invoke_async(&mut connection).await
-                }
+                Err(e) if e.is_connection_refusal() => cmd.query_async(&mut connection).await,
                 result => result,
             }
             .map_err(store_error)
@@ -213,15 +221,14 @@ impl DeliveryLog for RedisLog {
     async fn begin(&self, id: &DeliveryId, terms: LeaseTerms) -> Result<Begin, StoreError> {
         let shared = &*self.shared;
         let keys = self.keys(id);
-        let mut invocation = shared.scripts.begin.prepare_invoke();
-        invocation
-            .key(&keys.lease)
-            .key(&keys.left)
-            .key(&keys.meta)
-            .arg(millis(terms.lease_for))
+        let mut cmd = eval(
+            &shared.scripts.begin,
+            &[&keys.lease, &keys.left, &keys.meta],
+        );
+        cmd.arg(millis(terms.lease_for))
             .arg(millis(terms.keep_for))
             .arg(not_after(shared, &terms));
-        let reply: Vec<String> = shared.run(&invocation).await?;
+        let reply: Vec<String> = shared.run(&cmd).await?;
         let (first, rest) = reply.split_first().ok_or_else(|| unexpected("begin"))?;
         let token = || -> Result<LeaseToken, StoreError> {
             let token = rest.first().and_then(|t| t.parse().ok());
@@ -258,13 +265,11 @@ impl DeliveryLog for RedisLog {
     ) -> Result<bool, StoreError> {
         let shared = &*self.shared;
         let keys = self.keys(id);
-        let mut invocation = shared.scripts.renew.prepare_invoke();
-        invocation
-            .key(&keys.lease)
-            .arg(lease.0)
+        let mut cmd = eval(&shared.scripts.renew, &[&keys.lease]);
+        cmd.arg(lease.0)
             .arg(millis(terms.lease_for))
             .arg(not_after(shared, &terms));
-        let renewed: i64 = shared.run(&invocation).await?;
+        let renewed: i64 = shared.run(&cmd).await?;
         Ok(renewed == 1)
     }
 
@@ -276,25 +281,23 @@ impl DeliveryLog for RedisLog {
     ) -> Result<(), StoreError> {
         let shared = &*self.shared;
         let keys = self.keys(id);
-        let mut invocation = shared.scripts.finish.prepare_invoke();
-        invocation
-            .key(&keys.lease)
-            .key(&keys.left)
-            .key(&keys.meta)
-            .key(&keys.scratch)
-            .arg(lease.0);
+        let mut cmd = eval(
+            &shared.scripts.finish,
+            &[&keys.lease, &keys.left, &keys.meta, &keys.scratch],
+        );
+        cmd.arg(lease.0);
         if done.is_first() {
-            invocation.arg("first");
+            cmd.arg("first");
             for (event, handler) in done.unfinished() {
-                invocation.arg(scripts::member(event, handler));
+                cmd.arg(scripts::member(event, handler));
             }
         } else {
-            invocation.arg("retry");
+            cmd.arg("retry");
             for (event, handler) in done.finished() {
-                invocation.arg(scripts::member(event, handler));
+                cmd.arg(scripts::member(event, handler));
             }
         }
-        let _held: i64 = shared.run(&invocation).await?;
+        let _held: i64 = shared.run(&cmd).await?;
         Ok(())
     }
 

@@ -47,6 +47,10 @@ pub(crate) struct Held {
     /// When the last request that the store confirmed was sent (the lease runs from then at
     /// the latest), by the renewer's clock.
     confirmed: Mutex<std::time::Instant>,
+    /// When the last renewal was sent, by the renewer's clock.
+    sent: Mutex<std::time::Instant>,
+    /// Whether a renewal is on its way.
+    renewing: AtomicBool,
     /// Set by the renewer once the lease went unconfirmed for too long.
     lost: AtomicBool,
     waker: AtomicWaker,
@@ -179,10 +183,13 @@ impl Memory {
     }
 
     fn delivery(&self, id: DeliveryId, lease: LeaseToken, first: bool) -> Delivery<'_> {
+        let now = std::time::Instant::now();
         let held = Arc::new(Held {
             id,
             lease,
-            confirmed: Mutex::new(std::time::Instant::now()),
+            confirmed: Mutex::new(now),
+            sent: Mutex::new(now),
+            renewing: AtomicBool::new(false),
             lost: AtomicBool::new(false),
             waker: AtomicWaker::new(),
         });
@@ -226,7 +233,9 @@ impl Active {
     }
 
     /// Records `done` of a delivery whose answer could not wait for the store: in the
-    /// background, a few times over about a minute, then gives up saying so.
+    /// background, every 100 ms for a few seconds (so that the record lands soon after a
+    /// stall or a short outage), then less often, for about a minute in all; then gives up
+    /// saying so.
     fn record_later(
         self: Arc<Self>,
         id: DeliveryId,
@@ -235,7 +244,7 @@ impl Active {
         first: bool,
     ) {
         let record = async move {
-            let mut pause = Duration::from_millis(100);
+            let mut pause = RECORD_PAUSE;
             for attempt in 1..=RECORD_ATTEMPTS {
                 let done = Done::runs(&runs, first);
                 let recorded =
@@ -255,12 +264,16 @@ impl Active {
                         return;
                     }
                     Err(error) if attempt < RECORD_ATTEMPTS => {
-                        tracing::warn!(
-                            %error,
-                            attempt,
-                            retry_in_ms = u64::try_from(pause.as_millis()).unwrap_or(u64::MAX),
-                            "could not record what a delivery achieved yet; trying again"
-                        );
+                        if attempt % 5 != 1 {
+                            // One line in five: an outage of a few seconds writes one or two.
+                        } else {
+                            tracing::warn!(
+                                %error,
+                                attempt,
+                                retry_in_ms = u64::try_from(pause.as_millis()).unwrap_or(u64::MAX),
+                                "could not record what a delivery achieved yet; trying again"
+                            );
+                        }
                     }
                     Err(error) => {
                         tracing::error!(
@@ -273,7 +286,9 @@ impl Active {
                     }
                 }
                 tokio::time::sleep(pause).await;
-                pause = (pause * 2).min(Duration::from_secs(10));
+                if attempt >= RECORD_STEADY_ATTEMPTS {
+                    pause = (pause * 2).min(Duration::from_secs(10));
+                }
             }
         };
         // An in-process log answers at once; a remote one is answered on the runtime.
@@ -292,7 +307,10 @@ impl Active {
 }
 
 /// How many times a delivery's record is tried in the background (over about a minute).
-const RECORD_ATTEMPTS: u32 = 10;
+const RECORD_ATTEMPTS: u32 = 24;
+/// The first attempts, `RECORD_PAUSE` apart.
+const RECORD_STEADY_ATTEMPTS: u32 = 15;
+const RECORD_PAUSE: Duration = Duration::from_millis(100);
 
 /// The renewing thread's hold on the leases; marks the thread ended when dropped.
 struct Renewing(Weak<Active>);
@@ -326,7 +344,8 @@ impl Renewing {
         runtime.block_on(self.renew());
     }
 
-    /// Every quarter of a lease, renews every held lease at once; a lease not confirmed for
+    /// Renews every held lease each quarter of a lease, each renewal on its own (a slow
+    /// store delays none of the others), and checks the leases often: one not confirmed for
     /// three quarters of its duration is lost (its delivery stops its handlers), so that it
     /// stops before the store lets another delivery take it. Ends with the dispatcher.
     async fn renew(&self) {
@@ -341,8 +360,12 @@ impl Renewing {
         };
         let period = (lease_for / 4).max(Duration::from_millis(20));
         let trusted_for = lease_for - lease_for / 4;
+        let mut ticks = tokio::time::interval(
+            (lease_for / 20).clamp(Duration::from_millis(5), Duration::from_millis(100)),
+        );
+        ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
-            tokio::time::sleep(period).await;
+            ticks.tick().await;
             let Some(active) = self.0.upgrade() else {
                 return;
             };
@@ -353,24 +376,41 @@ impl Renewing {
                 .leases
                 .clone();
             drop(active);
-            let renewals = held.iter().map(|held| {
-                let log = &*log;
-                async move {
-                    let sent = std::time::Instant::now();
-                    let confirmed = *held.confirmed.lock().unwrap_or_else(PoisonError::into_inner);
-                    if sent.duration_since(confirmed) >= trusted_for {
-                        return lost(held, "its store did not confirm it in time");
-                    }
-                    let give_up_in = (confirmed + trusted_for).saturating_duration_since(sent);
+            let now = std::time::Instant::now();
+            for held in held {
+                let confirmed = *held
+                    .confirmed
+                    .lock()
+                    .unwrap_or_else(PoisonError::into_inner);
+                if now.duration_since(confirmed) >= trusted_for {
+                    lost(&held, "its store did not confirm it in time");
+                }
+                // A lost lease is still renewed while its delivery stops, as long as the store
+                // may still hold it: a handler that cannot be stopped (a blocking `fn`) then
+                // keeps other copies out.
+                let give_up_in = (confirmed + lease_for).saturating_duration_since(now);
+                let sent = *held.sent.lock().unwrap_or_else(PoisonError::into_inner);
+                if give_up_in.is_zero()
+                    || now.duration_since(sent) < period
+                    || held.renewing.swap(true, Ordering::AcqRel)
+                {
+                    continue;
+                }
+                *held.sent.lock().unwrap_or_else(PoisonError::into_inner) = now;
+                let log = Arc::clone(&log);
+                tokio::spawn(async move {
                     let terms = LeaseTerms::new(lease_for, Duration::ZERO, give_up_in);
                     let renewed =
                         tokio::time::timeout(give_up_in, log.renew(&held.id, held.lease, terms))
                             .await;
                     match renewed {
                         Ok(Ok(true)) => {
-                            *held.confirmed.lock().unwrap_or_else(PoisonError::into_inner) = sent;
+                            *held
+                                .confirmed
+                                .lock()
+                                .unwrap_or_else(PoisonError::into_inner) = now;
                         }
-                        Ok(Ok(false)) => lost(held, "another delivery of the body holds it now"),
+                        Ok(Ok(false)) => lost(&held, "another delivery of the body holds it now"),
                         Ok(Err(error)) => {
                             tracing::warn!(%error, "could not renew a delivery's lease; trying again");
                         }
@@ -378,9 +418,9 @@ impl Renewing {
                             tracing::warn!("the store did not answer a lease renewal in time");
                         }
                     }
-                }
-            });
-            futures_util::future::join_all(renewals).await;
+                    held.renewing.store(false, Ordering::Release);
+                });
+            }
         }
     }
 }

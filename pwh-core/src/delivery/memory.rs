@@ -19,8 +19,9 @@ use crate::delivery::ring::{Entry, Ring, ENTRY_BYTES};
 /// Entries live in a ring in the order they were first delivered, found through an index from
 /// the first 8 bytes of their id. A remembered body costs [`MemoryLog::BYTES_PER_BODY`] bytes
 /// (its id, times, lease and place in the index), plus the handler names and event bits of
-/// what a partly failed delivery left to do. The default budget, 64 MiB, holds about 500,000
-/// bodies: at the default max age of 10 minutes, the webhooks of about 800 requests a second.
+/// what a partly failed delivery left to do (the ring's and the index's spare capacity, up to
+/// as much again, is not counted). The default budget, 64 MiB, holds about 500,000 bodies: at
+/// the default max age of 10 minutes, the webhooks of about 800 requests a second.
 ///
 /// Bodies are forgotten when their max age has passed (the dispatcher refuses them as stale by
 /// then). When the budget is reached sooner, the oldest **complete** bodies are forgotten
@@ -315,6 +316,17 @@ mod tests {
     #[tokio::test]
     async fn keeps_every_promise_of_a_delivery_log() {
         crate::testing::check_delivery_log(&MemoryLog::with_room_for(100)).await;
+    }
+
+    #[test]
+    fn a_body_costs_what_the_docs_say() {
+        // The docs' figures: 64 MiB hold about 500,000 bodies.
+        assert!(
+            MemoryLog::BYTES_PER_BODY <= 128,
+            "{}",
+            MemoryLog::BYTES_PER_BODY
+        );
+        assert!(MemoryLog::DEFAULT_BYTES / MemoryLog::BYTES_PER_BODY >= 500_000);
     }
 
     #[test]

@@ -100,9 +100,11 @@ impl Dispatcher {
             key,
             &webhook,
             progress.as_ref(),
-            arrived,
-            deadline_at,
-            lease,
+            run::Bounds {
+                started: arrived,
+                deadline_at,
+                lease,
+            },
             runs,
         )
         .instrument(span.clone())

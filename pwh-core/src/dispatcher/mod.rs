@@ -127,7 +127,7 @@ impl Dispatcher {
 
     /// A builder accepting webhooks signed by `keys`, with every `#[on_event]` handler of the
     /// binary and the defaults: 10 minute max age, 1 MiB body limit, 3 s deadline, in-memory
-    /// redelivery memory of 100,000 bodies, failing closed.
+    /// redelivery memory of 64 MiB ([`MemoryLog`](crate::MemoryLog)), failing closed.
     pub fn builder(keys: KeyRing) -> DispatcherBuilder {
         DispatcherBuilder::new(keys)
     }

@@ -31,8 +31,15 @@ pub(super) struct Ran {
     pub(super) lease_lost: bool,
 }
 
-/// Runs each event's handlers, events in body order, until `deadline_at` (counted from the
-/// request's arrival) or until `lease` is lost; returns when the last of them finished.
+/// When a delivery's handlers run: from `started`, until `deadline_at` (counted from the
+/// request's arrival) or until `lease` is lost.
+pub(super) struct Bounds<'l> {
+    pub(super) started: Instant,
+    pub(super) deadline_at: Option<Instant>,
+    pub(super) lease: Option<&'l Held>,
+}
+
+/// Runs each event's handlers, events in body order, within `bounds`; returns when the last of them finished.
 ///
 /// One path for any number of handlers: each is started (called, and its future polled once)
 /// in place, in order; those that finish at once, nearly all of them, are recorded as they
@@ -45,11 +52,14 @@ pub(super) async fn run_events(
     key: &str,
     hook: &Webhook<'_>,
     progress: Option<&Progress>,
-    started: Instant,
-    deadline_at: Option<Instant>,
-    lease: Option<&Held>,
+    bounds: Bounds<'_>,
     runs: &mut Vec<HandlerRun>,
 ) -> Ran {
+    let Bounds {
+        started,
+        deadline_at,
+        lease,
+    } = bounds;
     let mut stop = Stop {
         at: deadline_at,
         timer: None,

@@ -342,11 +342,17 @@ async fn a_lease_is_checked_before_expiry<L: DeliveryLog + ?Sized>(log: &L) {
 async fn a_large_batch_costs_what_is_left<L: DeliveryLog + ?Sized>(log: &L) {
     let id = fresh_id();
     let (lease, _) = leased(begin(log, &id, LONG, LONG).await, "a large batch");
-    let names: Vec<String> = (0..4).map(|h| format!("app::handler_{h}")).collect();
+    let names = [
+        "app::handler_0",
+        "app::handler_1",
+        "app::handler_2",
+        "app::handler_3",
+    ];
     // 20,000 events, 4 handlers: one pair in 40 failed.
     let left: Vec<(u32, &str)> = (0..20_000u32)
         .step_by(10)
-        .map(|event| (event, names[(event / 10) as usize % 4].as_str()))
+        .zip(names.iter().cycle())
+        .map(|(event, name)| (event, *name))
         .collect();
     finish(log, &id, lease, Done::first(&left)).await;
     let (lease, progress) = leased(begin(log, &id, LONG, LONG).await, "its retry");

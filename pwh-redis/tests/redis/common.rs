@@ -96,11 +96,15 @@ pub(crate) fn fresh_log(url: &str) -> RedisLog {
         .expect("the test URL is a Redis URL")
 }
 
-/// A plain connection, to look at the keys.
+/// A plain connection, to look at the keys: it waits as long as Redis takes (a stalled
+/// Redis included).
 pub(crate) async fn raw(url: &str) -> redis::aio::MultiplexedConnection {
+    let config = redis::AsyncConnectionConfig::new()
+        .set_connection_timeout(None)
+        .set_response_timeout(None);
     redis::Client::open(url)
         .expect("the test URL is a Redis URL")
-        .get_multiplexed_async_connection()
+        .get_multiplexed_async_connection_with_config(&config)
         .await
         .expect("the test Redis answers")
 }
@@ -127,6 +131,8 @@ impl OwnServer {
         let started = Command::new("redis-server")
             .args(["--port", &port.to_string(), "--bind", "127.0.0.1"])
             .args(["--save", "", "--appendonly", "no", "--daemonize", "no"])
+            // DEBUG SLEEP, to stall this server alone.
+            .args(["--enable-debug-command", "local"])
             .arg("--dir")
             .arg(&dir)
             .stdout(Stdio::null())
@@ -140,6 +146,44 @@ impl OwnServer {
                 None
             }
         }
+    }
+}
+
+impl OwnServer {
+    /// Starts a server of the test's own on a free port and waits until it answers; its URL.
+    pub(crate) async fn ready() -> Option<(Self, String)> {
+        let port = closed_port();
+        let server = Self::start(port)?;
+        let url = format!("redis://127.0.0.1:{port}/");
+        let client = redis::Client::open(url.as_str()).expect("a Redis URL");
+        for _ in 0..100 {
+            if let Ok(mut conn) = client.get_multiplexed_async_connection().await {
+                let pong: Result<String, _> = redis::cmd("PING").query_async(&mut conn).await;
+                if pong.is_ok() {
+                    return Some((server, url));
+                }
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        panic!("redis-server on port {port} did not answer within 5 s");
+    }
+
+    /// Stalls the server for `secs` seconds (`DEBUG SLEEP`) from a connection of its own;
+    /// returns once the command was sent, while the server sleeps, with a task that ends when
+    /// the server answers again.
+    pub(crate) async fn stall(url: &str, secs: f64) -> tokio::task::JoinHandle<()> {
+        let mut conn = raw(url).await;
+        let sleeping = tokio::spawn(async move {
+            let slept: Result<String, _> = redis::cmd("DEBUG")
+                .arg("SLEEP")
+                .arg(secs)
+                .query_async(&mut conn)
+                .await;
+            slept.expect("DEBUG SLEEP (the server is started with --enable-debug-command local)");
+        });
+        // Sent, and being run by the server.
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        sleeping
     }
 }
 

@@ -4,5 +4,7 @@
 
 mod common;
 mod dispatcher;
+mod faults;
 mod log;
+mod proxy;
 mod unavailable;
