@@ -3,12 +3,9 @@
 //! it when the lease can no longer be trusted, and end it with what it achieved, also when
 //! the request is dropped half-way or the store does not answer in time.
 
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex, PoisonError, Weak};
-use std::task::{Context, Poll};
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
-use futures_util::task::AtomicWaker;
 use futures_util::FutureExt;
 use tokio::time::Instant;
 
@@ -17,6 +14,7 @@ use crate::delivery::log::{
     Begin, DeliveryId, DeliveryLog, LeaseTerms, LeaseToken, StoreError, StoreErrorKind,
 };
 use crate::delivery::progress::Progress;
+use crate::delivery::renewer::{Held, Renewing};
 use crate::outcome::HandlerRun;
 
 /// The dispatcher's redelivery memory: the log, and the leases it holds now.
@@ -26,59 +24,18 @@ pub(crate) struct Memory {
 }
 
 /// The leases this dispatcher holds, renewed by one thread while they are held.
-struct Active {
-    log: Arc<dyn DeliveryLog>,
-    lease_for: Duration,
-    state: Mutex<ActiveState>,
+pub(super) struct Active {
+    pub(super) log: Arc<dyn DeliveryLog>,
+    pub(super) lease_for: Duration,
+    pub(super) state: Mutex<ActiveState>,
 }
 
 #[derive(Default)]
-struct ActiveState {
+pub(super) struct ActiveState {
     /// The held leases.
-    leases: Vec<Arc<Held>>,
+    pub(super) leases: Vec<Arc<Held>>,
     /// Whether the renewing thread runs (it clears this when it ends).
-    renewing: bool,
-}
-
-/// One held lease, as the renewer and the delivery share it.
-pub(crate) struct Held {
-    id: DeliveryId,
-    lease: LeaseToken,
-    /// When the last request that the store confirmed was sent (the lease runs from then at
-    /// the latest), by the renewer's clock.
-    confirmed: Mutex<std::time::Instant>,
-    /// When the last renewal was sent, by the renewer's clock.
-    sent: Mutex<std::time::Instant>,
-    /// Whether a renewal is on its way.
-    renewing: AtomicBool,
-    /// Set by the renewer once the lease went unconfirmed for too long.
-    lost: AtomicBool,
-    waker: AtomicWaker,
-}
-
-impl Held {
-    /// Whether the lease went unconfirmed for too long: the delivery must stop.
-    pub(crate) fn is_lost(&self) -> bool {
-        self.lost.load(Ordering::Acquire)
-    }
-
-    /// Ready once the lease is lost.
-    pub(crate) fn poll_lost(&self, cx: &mut Context<'_>) -> Poll<()> {
-        if self.is_lost() {
-            return Poll::Ready(());
-        }
-        self.waker.register(cx.waker());
-        if self.is_lost() {
-            Poll::Ready(())
-        } else {
-            Poll::Pending
-        }
-    }
-
-    fn lose(&self) {
-        self.lost.store(true, Ordering::Release);
-        self.waker.wake();
-    }
+    pub(super) renewing: bool,
 }
 
 /// What [`Memory::start`] found.
@@ -183,16 +140,7 @@ impl Memory {
     }
 
     fn delivery(&self, id: DeliveryId, lease: LeaseToken, first: bool) -> Delivery<'_> {
-        let now = std::time::Instant::now();
-        let held = Arc::new(Held {
-            id,
-            lease,
-            confirmed: Mutex::new(now),
-            sent: Mutex::new(now),
-            renewing: AtomicBool::new(false),
-            lost: AtomicBool::new(false),
-            waker: AtomicWaker::new(),
-        });
+        let held = Arc::new(Held::new(id, lease));
         self.active.hold(&held);
         Delivery {
             memory: self,
@@ -311,130 +259,6 @@ const RECORD_ATTEMPTS: u32 = 24;
 /// The first attempts, `RECORD_PAUSE` apart.
 const RECORD_STEADY_ATTEMPTS: u32 = 15;
 const RECORD_PAUSE: Duration = Duration::from_millis(100);
-
-/// The renewing thread's hold on the leases; marks the thread ended when dropped.
-struct Renewing(Weak<Active>);
-
-impl Drop for Renewing {
-    fn drop(&mut self) {
-        if let Some(active) = self.0.upgrade() {
-            active
-                .state
-                .lock()
-                .unwrap_or_else(PoisonError::into_inner)
-                .renewing = false;
-        }
-    }
-}
-
-impl Renewing {
-    /// The renewing thread: its own runtime and store handle, so that neither handlers
-    /// blocking the app's runtime nor a connection driven by it can starve a renewal.
-    fn run(self) {
-        let runtime = match tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-        {
-            Ok(runtime) => runtime,
-            Err(error) => {
-                tracing::error!(%error, "could not start the runtime that renews delivery leases");
-                return;
-            }
-        };
-        runtime.block_on(self.renew());
-    }
-
-    /// Renews every held lease each quarter of a lease, each renewal on its own (a slow
-    /// store delays none of the others), and checks the leases often: one not confirmed for
-    /// three quarters of its duration is lost (its delivery stops its handlers), so that it
-    /// stops before the store lets another delivery take it. Ends with the dispatcher.
-    async fn renew(&self) {
-        let Some((log, lease_for)) = self.0.upgrade().map(|active| {
-            let handle: Arc<dyn DeliveryLog> = match active.log.renewal_handle() {
-                Some(handle) => Arc::from(handle),
-                None => Arc::clone(&active.log),
-            };
-            (handle, active.lease_for)
-        }) else {
-            return;
-        };
-        let period = (lease_for / 4).max(Duration::from_millis(20));
-        let trusted_for = lease_for - lease_for / 4;
-        let mut ticks = tokio::time::interval(
-            (lease_for / 20).clamp(Duration::from_millis(5), Duration::from_millis(100)),
-        );
-        ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-        loop {
-            ticks.tick().await;
-            let Some(active) = self.0.upgrade() else {
-                return;
-            };
-            let held: Vec<Arc<Held>> = active
-                .state
-                .lock()
-                .unwrap_or_else(PoisonError::into_inner)
-                .leases
-                .clone();
-            drop(active);
-            let now = std::time::Instant::now();
-            for held in held {
-                let confirmed = *held
-                    .confirmed
-                    .lock()
-                    .unwrap_or_else(PoisonError::into_inner);
-                if now.duration_since(confirmed) >= trusted_for {
-                    lost(&held, "its store did not confirm it in time");
-                }
-                // A lost lease is still renewed while its delivery stops, as long as the store
-                // may still hold it: a handler that cannot be stopped (a blocking `fn`) then
-                // keeps other copies out.
-                let give_up_in = (confirmed + lease_for).saturating_duration_since(now);
-                let sent = *held.sent.lock().unwrap_or_else(PoisonError::into_inner);
-                if give_up_in.is_zero()
-                    || now.duration_since(sent) < period
-                    || held.renewing.swap(true, Ordering::AcqRel)
-                {
-                    continue;
-                }
-                *held.sent.lock().unwrap_or_else(PoisonError::into_inner) = now;
-                let log = Arc::clone(&log);
-                tokio::spawn(async move {
-                    let terms = LeaseTerms::new(lease_for, Duration::ZERO, give_up_in);
-                    let renewed =
-                        tokio::time::timeout(give_up_in, log.renew(&held.id, held.lease, terms))
-                            .await;
-                    match renewed {
-                        Ok(Ok(true)) => {
-                            *held
-                                .confirmed
-                                .lock()
-                                .unwrap_or_else(PoisonError::into_inner) = now;
-                        }
-                        Ok(Ok(false)) => lost(&held, "another delivery of the body holds it now"),
-                        Ok(Err(error)) => {
-                            tracing::warn!(%error, "could not renew a delivery's lease; trying again");
-                        }
-                        Err(_) => {
-                            tracing::warn!("the store did not answer a lease renewal in time");
-                        }
-                    }
-                    held.renewing.store(false, Ordering::Release);
-                });
-            }
-        }
-    }
-}
-
-fn lost(held: &Held, why: &str) {
-    if !held.is_lost() {
-        tracing::warn!(
-            reason = why,
-            "a delivery's lease could not be kept; stopping its handlers (answer 503) so \
-             that no other delivery of the body runs them at the same time"
-        );
-        held.lose();
-    }
-}
 
 /// A delivery holding the lease on its body. [`finish`](Self::finish) records what it
 /// achieved; dropped before (the request was cancelled), it records the runs so far (the

@@ -9,10 +9,12 @@ mod lease;
 mod log;
 mod memory;
 mod progress;
+mod renewer;
 mod ring;
 
 pub use done::{Done, Pairs};
-pub(crate) use lease::{Delivery, Held, Memory, Started};
+pub(crate) use lease::{Delivery, Memory, Started};
 pub use log::{Begin, DeliveryId, DeliveryLog, LeaseTerms, LeaseToken, StoreError, StoreErrorKind};
 pub use memory::MemoryLog;
 pub use progress::Progress;
+pub(crate) use renewer::Held;

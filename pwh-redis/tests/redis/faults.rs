@@ -154,11 +154,14 @@ async fn an_instance_that_loses_its_lease_stops_before_another_can_take_it() {
     assert_eq!(slow.most_at_once(), 1, "never twice at once");
 }
 
+/// Per channel: calls, calls running now, most calls at once.
+type PerChannel = std::collections::HashMap<String, (usize, usize, usize)>;
+
 /// A catch-all handler that blocks its thread for 4 s, counting calls and calls at once per
 /// channel.
 #[derive(Clone, Default)]
 struct BlocksPerChannel {
-    seen: Arc<Mutex<std::collections::HashMap<String, (usize, usize, usize)>>>,
+    seen: Arc<Mutex<PerChannel>>,
 }
 
 impl BlocksPerChannel {
