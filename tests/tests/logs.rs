@@ -161,3 +161,53 @@ fn a_missing_shared_state_is_reported_when_the_dispatcher_is_built() {
     assert!(missing[0].1.ends_with("Feeds"), "{missing:?}");
     assert!(builder().state(Feeds).try_build().is_ok());
 }
+
+/// The lines written while `build` runs, at `info` and above.
+fn logged_while(build: impl FnOnce()) -> Vec<String> {
+    let captured = Captured::default();
+    let writer = captured.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_max_level(tracing::Level::INFO)
+        .with_ansi(false)
+        .without_time()
+        .with_writer(move || writer.clone())
+        .finish();
+    tracing::subscriber::with_default(subscriber, build);
+    captured.lines()
+}
+
+#[test]
+fn start_up_names_the_store_and_the_handlers_by_kind_and_warns_when_there_are_none() {
+    let lines = logged_while(|| {
+        Dispatcher::builder(KeyRing::new([Token::new("k", "s")]))
+            .registered_handlers(false)
+            .handler(handler!(occupied))
+            .handler(handler!(needs_feeds))
+            .state(Feeds)
+            .build();
+    });
+    let ready = lines
+        .iter()
+        .find(|l| l.contains("dispatcher ready"))
+        .unwrap_or_else(|| panic!("{lines:#?}"));
+    assert!(ready.starts_with(" INFO "), "{ready}");
+    for field in [
+        "store=\"MemoryLog\"",
+        "handlers=2",
+        "by_kind=channel_occupied: 1, channel_vacated: 1",
+    ] {
+        assert!(ready.contains(field), "{field} missing: {ready}");
+    }
+
+    let lines = logged_while(|| {
+        Dispatcher::builder(KeyRing::new([Token::new("k", "s")]))
+            .registered_handlers(false)
+            .build();
+    });
+    let none = lines
+        .iter()
+        .find(|l| l.contains("no Pusher webhook handler is registered"))
+        .unwrap_or_else(|| panic!("{lines:#?}"));
+    assert!(none.starts_with(" WARN "), "{none}");
+    assert!(none.contains("use my_handlers as _;"), "{none}");
+}

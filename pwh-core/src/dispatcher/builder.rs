@@ -29,6 +29,8 @@ pub struct DispatcherBuilder {
     body_limit: usize,
     deadline: Option<Duration>,
     log: Option<Arc<dyn DeliveryLog>>,
+    /// The delivery log's type, for the start-up line.
+    log_name: &'static str,
     retention: Duration,
     fail_open: bool,
     /// The state types given to [`state`](Self::state).
@@ -70,6 +72,7 @@ impl DispatcherBuilder {
             body_limit: Dispatcher::DEFAULT_BODY_LIMIT,
             deadline: Some(Dispatcher::DEFAULT_DEADLINE),
             log: Some(Arc::new(MemoryLog::default())),
+            log_name: "MemoryLog",
             retention: Dispatcher::DEFAULT_RETENTION,
             fail_open: false,
             provided: HashSet::new(),
@@ -128,7 +131,8 @@ impl DispatcherBuilder {
 
     /// Remembers deliveries in `log` instead of the default [`MemoryLog`]: `pwh-redis`'s
     /// `RedisLog` shares them among several instances.
-    pub fn delivery_log(mut self, log: impl DeliveryLog) -> Self {
+    pub fn delivery_log<L: DeliveryLog>(mut self, log: L) -> Self {
+        self.log_name = short_type_name::<L>();
         self.log = Some(Arc::new(log));
         self
     }
@@ -136,6 +140,7 @@ impl DispatcherBuilder {
     /// Forgets deliveries: every delivery runs every handler, retries and replays included.
     pub fn without_delivery_log(mut self) -> Self {
         self.log = None;
+        self.log_name = "none";
         self
     }
 
@@ -249,6 +254,7 @@ impl DispatcherBuilder {
         for info in &infos {
             tracing::info!(handler = %info, "Pusher webhook handler");
         }
+        log_start(&infos, self.log_name);
         // A lease outlives the deadline a little, and is renewed while handlers still run.
         let lease_for =
             self.deadline.unwrap_or(Dispatcher::DEFAULT_DEADLINE) + Duration::from_secs(1);
@@ -272,4 +278,43 @@ impl DispatcherBuilder {
             }),
         })
     }
+}
+
+/// The last segment of `L`'s path, generics aside: `RedisLog` for `pwh_redis::log::RedisLog`.
+fn short_type_name<L>() -> &'static str {
+    let name = std::any::type_name::<L>();
+    let name = name.split('<').next().unwrap_or(name);
+    name.rsplit("::").next().unwrap_or(name)
+}
+
+/// The start-up lines: the store and the handlers by kind at `info`, and a `warn` when no
+/// handler is registered at all (every webhook would be answered 200 and its events recorded
+/// as done).
+fn log_start(infos: &[HandlerInfo], store: &str) {
+    if infos.is_empty() {
+        tracing::warn!(
+            store,
+            "no Pusher webhook handler is registered: every webhook will be answered 200 and \
+             its events recorded as done without running anything. #[on_event] handlers in \
+             another crate are linked only when the binary uses that crate: add \
+             `use my_handlers as _;` to main.rs"
+        );
+        return;
+    }
+    let mut by_kind: Vec<(String, usize)> = Vec::new();
+    for info in infos {
+        let kind = info.route().to_string();
+        match by_kind.iter_mut().find(|(k, _)| *k == kind) {
+            Some((_, n)) => *n += 1,
+            None => by_kind.push((kind, 1)),
+        }
+    }
+    by_kind.sort();
+    let by_kind: Vec<String> = by_kind.iter().map(|(k, n)| format!("{k}: {n}")).collect();
+    tracing::info!(
+        store,
+        handlers = infos.len(),
+        by_kind = %by_kind.join(", "),
+        "Pusher webhook dispatcher ready"
+    );
 }

@@ -140,15 +140,23 @@ pub(super) async fn run_events(
                     let cut_off =
                         |slot: &&Slot| waiting.iter().any(|run| std::ptr::eq(run.slot, *slot));
                     for slot in inner.routes.get(event.name()).iter().filter(cut_off) {
-                        tracing::warn!(
-                            handler = &*slot.name,
-                            event = index,
-                            "handler still running at the {}",
-                            match why {
-                                Stopped::Deadline => "deadline",
-                                Stopped::LeaseLost => "loss of the delivery's lease",
-                            }
-                        );
+                        match why {
+                            Stopped::Deadline => tracing::warn!(
+                                handler = &*slot.name,
+                                event = index,
+                                "handler still running at the deadline; Pusher retries the \
+                                 webhook and the handler runs again. A handler that needs longer \
+                                 than Pusher's ~4 s window should answer fast and do its slow \
+                                 work elsewhere; a deadline under 4 s can be raised with \
+                                 DispatcherBuilder::deadline"
+                            ),
+                            Stopped::LeaseLost => tracing::warn!(
+                                handler = &*slot.name,
+                                event = index,
+                                "handler still running when the delivery's lease was lost: \
+                                 stopped"
+                            ),
+                        }
                         runs.push(HandlerRun {
                             event: index,
                             handler: slot.name.clone(),
