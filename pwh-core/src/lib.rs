@@ -48,7 +48,7 @@ pub use handler_fn::{async_handler_fn, handler_fn, AsyncFnHandler, FnHandler, Ha
 pub use headers::{Headers, KEY as KEY_HEADER, SIGNATURE as SIGNATURE_HEADER};
 pub use keyring::{KeyRing, KeyRingError, Verified, ENV_EXTRA_TOKENS, ENV_KEY, ENV_SECRET};
 pub use kind::{PusherEvent, KNOWN_KINDS};
-pub use outcome::{HandlerRun, RunResult, WebhookOutcome};
+pub use outcome::{HandlerRun, RunResult, Verdict, WebhookOutcome};
 pub use registry::registered_handlers;
 pub use rejection::Rejection;
 pub use response::WebhookResponse;

@@ -50,17 +50,20 @@ mod metrics {
     use ::metrics::{counter, histogram, SharedString};
 
     use crate::kind::KNOWN_KINDS;
-    use crate::outcome::{Name, RunResult};
+    use crate::outcome::{Name, RunResult, Verdict};
     use crate::response::WebhookResponse;
 
     pub(super) fn answered(response: &WebhookResponse, elapsed: Duration) {
         let status = SharedString::from(response.status().as_str().to_owned());
-        let reason = match (response.outcome(), response.rejection()) {
+        let reason = match (
+            response.outcome().map(|o| o.verdict()),
+            response.rejection(),
+        ) {
             (_, Some(rejection)) => rejection.label(),
-            (Some(outcome), None) if outcome.store_error().is_some() => "store_unavailable",
-            (Some(outcome), None) if outcome.is_busy() => "busy",
-            (Some(outcome), None) if outcome.is_replay() => "replay",
-            (Some(outcome), None) if !outcome.is_success() => "handler_failed",
+            (Some(Verdict::Unavailable(_)), None) => "store_unavailable",
+            (Some(Verdict::Busy), None) => "busy",
+            (Some(Verdict::Replayed), None) => "replay",
+            (Some(Verdict::Failed), None) => "handler_failed",
             _ => "handled",
         };
         counter!("pwh_webhooks_total", "status" => status.clone(), "reason" => reason).increment(1);

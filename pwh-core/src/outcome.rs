@@ -62,13 +62,11 @@ pub struct HandlerRun {
     pub(crate) timing: Timing,
 }
 
-/// Equal when the event, the handler, the result and the time it ran are.
+/// Equal when the event, the handler and the result are: how long it ran is not compared, so
+/// that outcomes and responses can be compared in tests.
 impl PartialEq for HandlerRun {
     fn eq(&self, other: &Self) -> bool {
-        self.event == other.event
-            && self.handler == other.handler
-            && self.result == other.result
-            && self.elapsed() == other.elapsed()
+        self.event == other.event && self.handler == other.handler && self.result == other.result
     }
 }
 
@@ -163,17 +161,70 @@ impl From<std::borrow::Cow<'static, str>> for Name {
 }
 
 /// What happened to one verified webhook: every handler run, in the order they finished
-/// within each event, events in body order.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
+/// within each event, events in body order, and its [`Verdict`].
+///
+/// Equal when everything but the elapsed times is (see [`HandlerRun`]'s equality).
+#[derive(Debug, Clone, Default)]
 pub struct WebhookOutcome {
     pub(crate) runs: Vec<HandlerRun>,
     pub(crate) events: usize,
     pub(crate) time_ms: u64,
     pub(crate) elapsed: Duration,
-    pub(crate) replayed: bool,
-    pub(crate) busy: bool,
-    /// Boxed: rare, and an outcome is moved a few times per webhook.
-    pub(crate) unavailable: Option<Box<StoreError>>,
+    pub(crate) ended: Ended,
+}
+
+impl PartialEq for WebhookOutcome {
+    fn eq(&self, other: &Self) -> bool {
+        self.runs == other.runs
+            && self.events == other.events
+            && self.time_ms == other.time_ms
+            && self.ended == other.ended
+    }
+}
+
+impl Eq for WebhookOutcome {}
+
+/// How a delivery ended besides its runs: exclusive states, one field.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub(crate) enum Ended {
+    /// The handlers ran (or had nothing to run).
+    #[default]
+    Ran,
+    /// Everything was done on an earlier delivery.
+    Replayed,
+    /// Another delivery still held the body at the deadline.
+    Busy,
+    /// The store could not answer, or the lease was lost. Boxed: rare, and an outcome is
+    /// moved a few times per webhook.
+    Unavailable(Box<StoreError>),
+}
+
+/// What became of a verified webhook, and so its answer: each variant maps to one status.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Verdict<'a> {
+    /// Every handler succeeded (now or before), or failed in a way no retry can fix: 200.
+    Handled,
+    /// Some handler failed in a way a retry may fix: 500, and Pusher's retry runs what failed.
+    Failed,
+    /// Every handler had succeeded on an earlier delivery of the body: nothing ran, 200.
+    Replayed,
+    /// Another delivery of the body was still running at the deadline: nothing ran, 500.
+    Busy,
+    /// The delivery store could not answer (nothing ran), or the delivery's lease was lost
+    /// (the handlers still running were stopped): 503.
+    Unavailable(&'a StoreError),
+}
+
+impl Verdict<'_> {
+    /// The status to answer with.
+    pub fn status(self) -> StatusCode {
+        match self {
+            Self::Handled | Self::Replayed => StatusCode::OK,
+            Self::Failed | Self::Busy => StatusCode::INTERNAL_SERVER_ERROR,
+            Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+        }
+    }
 }
 
 impl WebhookOutcome {
@@ -192,10 +243,21 @@ impl WebhookOutcome {
         self.runs.iter().filter(|r| r.result.is_retryable())
     }
 
+    /// What became of the webhook.
+    pub fn verdict(&self) -> Verdict<'_> {
+        match &self.ended {
+            Ended::Ran if self.retryable().next().is_some() => Verdict::Failed,
+            Ended::Ran => Verdict::Handled,
+            Ended::Replayed => Verdict::Replayed,
+            Ended::Busy => Verdict::Busy,
+            Ended::Unavailable(error) => Verdict::Unavailable(error),
+        }
+    }
+
     /// Whether Pusher need not deliver the webhook again: every handler succeeded (or had
     /// on an earlier delivery), or failed in a way no retry can fix.
     pub fn is_success(&self) -> bool {
-        !self.busy && self.unavailable.is_none() && self.retryable().next().is_none()
+        self.status() == StatusCode::OK
     }
 
     /// How many events the webhook held.
@@ -216,19 +278,22 @@ impl WebhookOutcome {
     /// Whether every handler had already succeeded on an earlier delivery of this body, so
     /// nothing ran.
     pub fn is_replay(&self) -> bool {
-        self.replayed
+        self.verdict() == Verdict::Replayed
     }
 
     /// Whether nothing ran because another delivery of the same body was still running past
     /// the deadline: answered with 500, so that Pusher delivers it again later.
     pub fn is_busy(&self) -> bool {
-        self.busy
+        self.verdict() == Verdict::Busy
     }
 
     /// Why nothing ran when the delivery store could not answer (answered with 503, so that
     /// Pusher delivers the body again later).
     pub fn store_error(&self) -> Option<&StoreError> {
-        self.unavailable.as_deref()
+        match self.verdict() {
+            Verdict::Unavailable(error) => Some(error),
+            _ => None,
+        }
     }
 
     /// The runs of the handler named `handler`.
@@ -236,15 +301,76 @@ impl WebhookOutcome {
         self.runs.iter().filter(move |r| &*r.handler == handler)
     }
 
-    /// 200 when nothing retryable failed; 503 when the delivery store could not answer; else
-    /// 500, so that Pusher retries.
+    /// The status of its [`verdict`](Self::verdict): 200 when nothing retryable failed; 503
+    /// when the delivery store could not answer or the lease was lost; else 500, so that
+    /// Pusher retries.
     pub fn status(&self) -> StatusCode {
-        if self.unavailable.is_some() {
-            StatusCode::SERVICE_UNAVAILABLE
-        } else if self.is_success() {
-            StatusCode::OK
-        } else {
-            StatusCode::INTERNAL_SERVER_ERROR
+        self.verdict().status()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn run(result: RunResult, took: Duration) -> HandlerRun {
+        let start = Instant::now();
+        HandlerRun {
+            event: 0,
+            handler: Name::Static("app::h"),
+            result,
+            timing: Timing {
+                start,
+                end: start + took,
+            },
+        }
+    }
+
+    #[test]
+    fn outcomes_compare_equal_whatever_their_times() {
+        let outcome = |took| WebhookOutcome {
+            runs: vec![run(RunResult::Succeeded, took)],
+            events: 1,
+            elapsed: took,
+            ..WebhookOutcome::default()
+        };
+        assert_eq!(
+            outcome(Duration::from_millis(1)),
+            outcome(Duration::from_secs(2))
+        );
+        let failed = WebhookOutcome {
+            runs: vec![run(RunResult::Failed("no".into()), Duration::ZERO)],
+            ..outcome(Duration::ZERO)
+        };
+        assert_ne!(failed, outcome(Duration::ZERO));
+    }
+
+    #[test]
+    fn one_verdict_one_status() {
+        let ran = |result| WebhookOutcome {
+            runs: vec![run(result, Duration::ZERO)],
+            ..WebhookOutcome::default()
+        };
+        assert_eq!(ran(RunResult::Succeeded).verdict(), Verdict::Handled);
+        assert_eq!(
+            ran(RunResult::Unprocessable("bad".into())).verdict(),
+            Verdict::Handled
+        );
+        assert_eq!(ran(RunResult::Stopped).verdict(), Verdict::Failed);
+        let ended = |ended| WebhookOutcome {
+            ended,
+            ..WebhookOutcome::default()
+        };
+        let error = StoreError::new(crate::delivery::StoreErrorKind::TimedOut, "slow");
+        for (outcome, status) in [
+            (ran(RunResult::Succeeded), 200),
+            (ran(RunResult::TimedOut), 500),
+            (ended(Ended::Replayed), 200),
+            (ended(Ended::Busy), 500),
+            (ended(Ended::Unavailable(Box::new(error))), 503),
+        ] {
+            assert_eq!(outcome.status().as_u16(), status, "{outcome:?}");
+            assert_eq!(outcome.is_success(), status == 200);
         }
     }
 }

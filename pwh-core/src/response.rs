@@ -4,7 +4,7 @@ use std::borrow::Cow;
 
 use http::{HeaderName, HeaderValue, StatusCode};
 
-use crate::outcome::WebhookOutcome;
+use crate::outcome::{Verdict, WebhookOutcome};
 use crate::rejection::Rejection;
 
 /// The answer to one webhook request: its status code and either the [`Rejection`] or the
@@ -108,9 +108,9 @@ impl WebhookResponse {
     /// A short plain-text body for the answer. It never names handlers or their errors, which
     /// stay in the logs.
     pub fn body(&self) -> Cow<'static, str> {
-        match &self.result {
-            Ok(outcome) if outcome.is_success() => Cow::Borrowed("ok"),
-            Ok(outcome) if outcome.store_error().is_some() => {
+        match self.result.as_ref().map(WebhookOutcome::verdict) {
+            Ok(Verdict::Handled | Verdict::Replayed) => Cow::Borrowed("ok"),
+            Ok(Verdict::Unavailable(_)) => {
                 Cow::Borrowed("delivery store unavailable; deliver again")
             }
             Ok(_) => Cow::Borrowed("a handler failed; deliver again"),

@@ -10,7 +10,7 @@ use super::check::Checked;
 use super::{run, Dispatcher, Inner};
 use crate::delivery::{Delivery, Started, StoreError, StoreErrorKind};
 use crate::observe;
-use crate::outcome::{HandlerRun, RunResult, Timing, WebhookOutcome};
+use crate::outcome::{Ended, HandlerRun, RunResult, Timing, Verdict, WebhookOutcome};
 use crate::webhook::Webhook;
 
 /// How long after the deadline the store may take to record a delivery before the answer
@@ -63,15 +63,15 @@ impl Dispatcher {
                 }
                 Started::Untracked => false,
                 Started::Complete => {
-                    outcome.replayed = true;
+                    outcome.ended = Ended::Replayed;
                     true
                 }
                 Started::Busy => {
-                    outcome.busy = true;
+                    outcome.ended = Ended::Busy;
                     true
                 }
                 Started::Unavailable(error) => {
-                    outcome.unavailable = Some(Box::new(error));
+                    outcome.ended = Ended::Unavailable(Box::new(error));
                     true
                 }
             };
@@ -123,7 +123,7 @@ impl Dispatcher {
             None => untracked,
         };
         if ran.lease_lost {
-            outcome.unavailable = Some(Box::new(StoreError::new(
+            outcome.ended = Ended::Unavailable(Box::new(StoreError::new(
                 StoreErrorKind::LeaseLost,
                 "the lease went unconfirmed while handlers ran",
             )));
@@ -203,44 +203,39 @@ fn log_outcome(outcome: &WebhookOutcome) {
             .count()
     };
     let status = || outcome.status().as_u16();
-    if let Some(error) = outcome
-        .unavailable
-        .as_deref()
-        .filter(|e| e.kind() == StoreErrorKind::LeaseLost)
-    {
-        tracing::warn!(
-            status = status(),
-            %error,
-            ran = outcome.runs.len() - skipped(),
-            elapsed_ms = elapsed_ms(),
-            "the delivery's lease was lost while its handlers ran: those still running were \
-             stopped; answering 503 so that Pusher retries what did not finish"
-        );
-    } else if let Some(error) = &outcome.unavailable {
-        tracing::warn!(status = status(), %error, "delivery store unavailable; answering 503 so that Pusher retries, no handler ran");
-    } else if outcome.busy {
-        tracing::warn!(
+    match outcome.verdict() {
+        Verdict::Unavailable(error) if error.kind() == StoreErrorKind::LeaseLost => {
+            tracing::warn!(
+                status = status(),
+                %error,
+                ran = outcome.runs.len() - skipped(),
+                elapsed_ms = elapsed_ms(),
+                "the delivery's lease was lost while its handlers ran: those still running \
+                 were stopped; answering 503 so that Pusher retries what did not finish"
+            );
+        }
+        Verdict::Unavailable(error) => {
+            tracing::warn!(status = status(), %error, "delivery store unavailable; answering 503 so that Pusher retries, no handler ran");
+        }
+        Verdict::Busy => tracing::warn!(
             status = status(),
             elapsed_ms = elapsed_ms(),
             "the same webhook was still being handled by another delivery at the deadline; \
              answering 500 so that Pusher delivers it again later"
-        );
-    } else if outcome.replayed {
-        tracing::debug!(
+        ),
+        Verdict::Replayed => tracing::debug!(
             status = status(),
             "already handled: a redelivery or replay runs nothing"
-        );
-    } else if outcome.retryable().next().is_none() {
-        tracing::info!(
+        ),
+        Verdict::Handled => tracing::info!(
             status = status(),
             ran = outcome.runs.len() - skipped(),
             skipped = skipped(),
             unprocessable = unprocessable(),
             elapsed_ms = elapsed_ms(),
             "handled Pusher webhook"
-        );
-    } else {
-        tracing::warn!(
+        ),
+        Verdict::Failed => tracing::warn!(
             status = status(),
             ran = outcome.runs.len() - skipped(),
             skipped = skipped(),
@@ -248,6 +243,6 @@ fn log_outcome(outcome: &WebhookOutcome) {
             unprocessable = unprocessable(),
             elapsed_ms = elapsed_ms(),
             "Pusher webhook handlers failed; answering 500 so that Pusher retries what failed"
-        );
+        ),
     }
 }
