@@ -36,7 +36,7 @@ pub use clock::{Clock, FixedClock, SystemClock};
 pub use context::EventContext;
 pub use delivery::{
     Begin, DeliveryId, DeliveryLog, Done, LeaseTerms, LeaseToken, MemoryLog, Pairs, Progress,
-    StoreError, StoreErrorKind,
+    StoreError, StoreErrorKind, StoreFuture,
 };
 pub use dispatcher::{BuildError, Dispatcher, DispatcherBuilder};
 pub use event::Event;

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use pwh_core::{
     Begin, DeliveryId, DeliveryLog, Done, LeaseTerms, LeaseToken, Progress, StoreError,
-    StoreErrorKind,
+    StoreErrorKind, StoreFuture,
 };
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use redis::{Cmd, FromRedisValue, RedisError};
@@ -216,9 +216,37 @@ fn not_after(log: &Shared, terms: &LeaseTerms) -> u64 {
     own.not_after_ms.min(terms.not_after_ms)
 }
 
-#[async_trait::async_trait]
 impl DeliveryLog for RedisLog {
-    async fn begin(&self, id: &DeliveryId, terms: LeaseTerms) -> Result<Begin, StoreError> {
+    fn begin<'a>(&'a self, id: &'a DeliveryId, terms: LeaseTerms) -> StoreFuture<'a, Begin> {
+        StoreFuture::new(self.begin_on(id, terms))
+    }
+
+    fn renew<'a>(
+        &'a self,
+        id: &'a DeliveryId,
+        lease: LeaseToken,
+        terms: LeaseTerms,
+    ) -> StoreFuture<'a, bool> {
+        StoreFuture::new(self.renew_on(id, lease, terms))
+    }
+
+    fn finish<'a>(
+        &'a self,
+        id: &'a DeliveryId,
+        lease: LeaseToken,
+        done: Done<'a>,
+    ) -> StoreFuture<'a, ()> {
+        StoreFuture::new(self.finish_on(id, lease, done))
+    }
+
+    fn renewal_handle(&self) -> Option<Box<dyn DeliveryLog>> {
+        Some(Box::new(self.detached()))
+    }
+}
+
+/// Each step's script call.
+impl RedisLog {
+    async fn begin_on(&self, id: &DeliveryId, terms: LeaseTerms) -> Result<Begin, StoreError> {
         let shared = &*self.shared;
         let keys = self.keys(id);
         let mut cmd = eval(
@@ -257,7 +285,7 @@ impl DeliveryLog for RedisLog {
         }
     }
 
-    async fn renew(
+    async fn renew_on(
         &self,
         id: &DeliveryId,
         lease: LeaseToken,
@@ -273,7 +301,7 @@ impl DeliveryLog for RedisLog {
         Ok(renewed == 1)
     }
 
-    async fn finish(
+    async fn finish_on(
         &self,
         id: &DeliveryId,
         lease: LeaseToken,
@@ -299,10 +327,6 @@ impl DeliveryLog for RedisLog {
         }
         let _held: i64 = shared.run(&cmd).await?;
         Ok(())
-    }
-
-    fn renewal_handle(&self) -> Option<Box<dyn DeliveryLog>> {
-        Some(Box::new(self.detached()))
     }
 }
 

@@ -10,8 +10,8 @@ use std::time::Duration;
 
 use pwh_core::testing::{Harness, TestWebhook, TEST_TIME_MS};
 use pwh_core::{
-    async_trait, handler, on_event, Begin, DeliveryId, DeliveryLog, Done, LeaseTerms, LeaseToken,
-    MemoryLog, RunResult, StoreError, StoreErrorKind,
+    handler, on_event, Begin, DeliveryId, DeliveryLog, Done, LeaseTerms, LeaseToken, MemoryLog,
+    RunResult, StoreError, StoreErrorKind, StoreFuture,
 };
 
 // 1. A plain fn that blocks past its lease never runs twice at once.
@@ -281,30 +281,29 @@ async fn a_retry_of_a_large_partly_failed_batch_answers_within_the_deadline() {
 /// A store that is down.
 struct Down;
 
-#[async_trait]
-impl DeliveryLog for Down {
-    async fn begin(&self, _: &DeliveryId, _: LeaseTerms) -> Result<Begin, StoreError> {
+fn refused<'a, T>() -> StoreFuture<'a, T> {
+    StoreFuture::new(async {
         Err(StoreError::new(
             StoreErrorKind::Unreachable,
             "connection refused",
         ))
+    })
+}
+
+impl DeliveryLog for Down {
+    fn begin<'a>(&'a self, _: &'a DeliveryId, _: LeaseTerms) -> StoreFuture<'a, Begin> {
+        refused()
     }
-    async fn renew(
-        &self,
-        _: &DeliveryId,
+    fn renew<'a>(
+        &'a self,
+        _: &'a DeliveryId,
         _: LeaseToken,
         _: LeaseTerms,
-    ) -> Result<bool, StoreError> {
-        Err(StoreError::new(
-            StoreErrorKind::Unreachable,
-            "connection refused",
-        ))
+    ) -> StoreFuture<'a, bool> {
+        refused()
     }
-    async fn finish(&self, _: &DeliveryId, _: LeaseToken, _: Done<'_>) -> Result<(), StoreError> {
-        Err(StoreError::new(
-            StoreErrorKind::Unreachable,
-            "connection refused",
-        ))
+    fn finish<'a>(&'a self, _: &'a DeliveryId, _: LeaseToken, _: Done<'a>) -> StoreFuture<'a, ()> {
+        refused()
     }
 }
 

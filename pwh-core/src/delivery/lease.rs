@@ -76,7 +76,7 @@ impl Memory {
     ) -> Option<Started<'_>> {
         let active = &*self.active;
         let terms = LeaseTerms::new(active.lease_for, keep_for, give_up_in);
-        let begun = active.log.begin_now(&id, terms)?;
+        let begun = active.log.begin(&id, terms).now().ok()?;
         self.started(id, begun)
     }
 
@@ -96,9 +96,9 @@ impl Memory {
             let log = &*active.log;
             let give_up_in = wait_until.saturating_duration_since(Instant::now());
             let terms = LeaseTerms::new(active.lease_for, keep_for, give_up_in);
-            let begun = match log.begin_now(&id, terms) {
-                Some(begun) => begun,
-                None => match tokio::time::timeout_at(wait_until, log.begin(&id, terms)).await {
+            let begun = match log.begin(&id, terms).now() {
+                Ok(begun) => begun,
+                Err(later) => match tokio::time::timeout_at(wait_until, later).await {
                     Ok(begun) => begun,
                     Err(_) => Err(StoreError::new(
                         StoreErrorKind::TimedOut,
@@ -289,7 +289,7 @@ impl Delivery<'_> {
     pub(crate) fn finish_now(self) -> Result<Vec<HandlerRun>, Self> {
         let log = &*self.memory.active.log;
         let done = Done::runs(&self.runs, self.first);
-        let Some(finished) = log.finish_now(&self.held.id, self.held.lease, done) else {
+        let Ok(finished) = log.finish(&self.held.id, self.held.lease, done).now() else {
             return Err(self);
         };
         Ok(self.finished(finished))

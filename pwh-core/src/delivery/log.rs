@@ -5,6 +5,7 @@ use std::time::Duration;
 
 use crate::delivery::done::Done;
 use crate::delivery::progress::Progress;
+use crate::delivery::store_future::StoreFuture;
 
 /// Names one delivered body within one app: a 128-bit hash (XXH3) of its bytes.
 ///
@@ -190,7 +191,31 @@ impl StoreError {
 /// Each method returns a [`StoreError`] when the store cannot answer; the dispatcher then
 /// answers 503 without running a handler (begin), stops its handlers (renewals failing for
 /// most of a lease), or retries in the background (finish: successes are never dropped).
-#[async_trait::async_trait]
+///
+/// Each call returns a [`StoreFuture`]: a store in the process answers at once
+/// ([`StoreFuture::ready`]), a remote one with an `async` block ([`StoreFuture::new`]).
+///
+/// ```
+/// use pwh_core::{Begin, DeliveryId, DeliveryLog, Done, LeaseTerms, LeaseToken, StoreError};
+/// use pwh_core::{StoreErrorKind, StoreFuture};
+///
+/// /// A store that is always down: every delivery is answered 503.
+/// struct Down;
+///
+/// impl DeliveryLog for Down {
+///     fn begin<'a>(&'a self, _: &'a DeliveryId, _: LeaseTerms) -> StoreFuture<'a, Begin> {
+///         StoreFuture::new(async { Err(StoreError::new(StoreErrorKind::Unreachable, "down")) })
+///     }
+///     fn renew<'a>(&'a self, _: &'a DeliveryId, _: LeaseToken, _: LeaseTerms)
+///         -> StoreFuture<'a, bool> {
+///         StoreFuture::ready(Ok(false))
+///     }
+///     fn finish<'a>(&'a self, _: &'a DeliveryId, _: LeaseToken, _: Done<'a>)
+///         -> StoreFuture<'a, ()> {
+///         StoreFuture::ready(Err(StoreError::new(StoreErrorKind::Unreachable, "down")))
+///     }
+/// }
+/// ```
 pub trait DeliveryLog: Send + Sync + 'static {
     /// Starts a delivery of `id` on `terms`: a lease unless the body is complete or leased,
     /// the body remembered for `terms.keep_for`.
@@ -199,7 +224,7 @@ pub trait DeliveryLog: Send + Sync + 'static {
     ///
     /// A [`StoreError`] when the store cannot answer (in time) or cannot remember one more
     /// body.
-    async fn begin(&self, id: &DeliveryId, terms: LeaseTerms) -> Result<Begin, StoreError>;
+    fn begin<'a>(&'a self, id: &'a DeliveryId, terms: LeaseTerms) -> StoreFuture<'a, Begin>;
 
     /// Extends the lease `lease` on `id` to `terms.lease_for` from now; `false` when it is no
     /// longer held by that token (it expired, or another delivery took it). A renewal that
@@ -208,12 +233,12 @@ pub trait DeliveryLog: Send + Sync + 'static {
     /// # Errors
     ///
     /// A [`StoreError`] when the store cannot answer.
-    async fn renew(
-        &self,
-        id: &DeliveryId,
+    fn renew<'a>(
+        &'a self,
+        id: &'a DeliveryId,
         lease: LeaseToken,
         terms: LeaseTerms,
-    ) -> Result<bool, StoreError>;
+    ) -> StoreFuture<'a, bool>;
 
     /// Records what a delivery of `id` achieved (see [`Done`]) and, if `lease` is still the
     /// body's current lease, releases it. Idempotent: the dispatcher calls it again when an
@@ -222,12 +247,12 @@ pub trait DeliveryLog: Send + Sync + 'static {
     /// # Errors
     ///
     /// A [`StoreError`] when the store cannot answer.
-    async fn finish(
-        &self,
-        id: &DeliveryId,
+    fn finish<'a>(
+        &'a self,
+        id: &'a DeliveryId,
         lease: LeaseToken,
-        done: Done<'_>,
-    ) -> Result<(), StoreError>;
+        done: Done<'a>,
+    ) -> StoreFuture<'a, ()>;
 
     /// Another handle on the same store for the lease renewer, which runs on a thread and a
     /// runtime of its own so that handlers blocking the app's runtime cannot starve it: a
@@ -236,72 +261,32 @@ pub trait DeliveryLog: Send + Sync + 'static {
     fn renewal_handle(&self) -> Option<Box<dyn DeliveryLog>> {
         None
     }
-
-    /// [`begin`](Self::begin) at once, without a future, for a store that never waits (in
-    /// process): the dispatcher tries it first and awaits `begin` only on `None`, the default.
-    ///
-    /// # Errors
-    ///
-    /// As [`begin`](Self::begin).
-    fn begin_now(&self, id: &DeliveryId, terms: LeaseTerms) -> Option<Result<Begin, StoreError>> {
-        let _ = (id, terms);
-        None
-    }
-
-    /// [`finish`](Self::finish) at once, as [`begin_now`](Self::begin_now).
-    ///
-    /// # Errors
-    ///
-    /// As [`finish`](Self::finish).
-    fn finish_now(
-        &self,
-        id: &DeliveryId,
-        lease: LeaseToken,
-        done: Done<'_>,
-    ) -> Option<Result<(), StoreError>> {
-        let _ = (id, lease, done);
-        None
-    }
 }
 
-#[async_trait::async_trait]
 impl<L: DeliveryLog + ?Sized> DeliveryLog for std::sync::Arc<L> {
-    async fn begin(&self, id: &DeliveryId, terms: LeaseTerms) -> Result<Begin, StoreError> {
-        (**self).begin(id, terms).await
+    fn begin<'a>(&'a self, id: &'a DeliveryId, terms: LeaseTerms) -> StoreFuture<'a, Begin> {
+        (**self).begin(id, terms)
     }
 
-    async fn renew(
-        &self,
-        id: &DeliveryId,
+    fn renew<'a>(
+        &'a self,
+        id: &'a DeliveryId,
         lease: LeaseToken,
         terms: LeaseTerms,
-    ) -> Result<bool, StoreError> {
-        (**self).renew(id, lease, terms).await
+    ) -> StoreFuture<'a, bool> {
+        (**self).renew(id, lease, terms)
     }
 
-    async fn finish(
-        &self,
-        id: &DeliveryId,
+    fn finish<'a>(
+        &'a self,
+        id: &'a DeliveryId,
         lease: LeaseToken,
-        done: Done<'_>,
-    ) -> Result<(), StoreError> {
-        (**self).finish(id, lease, done).await
+        done: Done<'a>,
+    ) -> StoreFuture<'a, ()> {
+        (**self).finish(id, lease, done)
     }
 
     fn renewal_handle(&self) -> Option<Box<dyn DeliveryLog>> {
         (**self).renewal_handle()
-    }
-
-    fn begin_now(&self, id: &DeliveryId, terms: LeaseTerms) -> Option<Result<Begin, StoreError>> {
-        (**self).begin_now(id, terms)
-    }
-
-    fn finish_now(
-        &self,
-        id: &DeliveryId,
-        lease: LeaseToken,
-        done: Done<'_>,
-    ) -> Option<Result<(), StoreError>> {
-        (**self).finish_now(id, lease, done)
     }
 }

@@ -11,6 +11,7 @@ mod memory;
 mod progress;
 mod renewer;
 mod ring;
+mod store_future;
 
 pub use done::{Done, Pairs};
 pub(crate) use lease::{Delivery, Memory, Started};
@@ -18,3 +19,4 @@ pub use log::{Begin, DeliveryId, DeliveryLog, LeaseTerms, LeaseToken, StoreError
 pub use memory::MemoryLog;
 pub use progress::Progress;
 pub(crate) use renewer::Held;
+pub use store_future::StoreFuture;

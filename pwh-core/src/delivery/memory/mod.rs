@@ -12,6 +12,7 @@ use crate::delivery::log::{
 };
 use crate::delivery::progress::Progress;
 use crate::delivery::ring::{Entry, Ring, ENTRY_BYTES};
+use crate::delivery::store_future::StoreFuture;
 
 /// The in-memory [`DeliveryLog`], for one instance: bounded in bytes, forgetting only what it
 /// can afford to.
@@ -230,43 +231,29 @@ impl Default for MemoryLog {
     }
 }
 
-#[async_trait::async_trait]
+/// Answers at once: no allocation, no future to poll.
 impl DeliveryLog for MemoryLog {
-    async fn begin(&self, id: &DeliveryId, terms: LeaseTerms) -> Result<Begin, StoreError> {
-        self.begin_sync(id, terms)
+    fn begin<'a>(&'a self, id: &'a DeliveryId, terms: LeaseTerms) -> StoreFuture<'a, Begin> {
+        StoreFuture::ready(self.begin_sync(id, terms))
     }
 
-    async fn renew(
-        &self,
-        id: &DeliveryId,
+    fn renew<'a>(
+        &'a self,
+        id: &'a DeliveryId,
         lease: LeaseToken,
         terms: LeaseTerms,
-    ) -> Result<bool, StoreError> {
-        Ok(self.renew_sync(id, lease, terms))
+    ) -> StoreFuture<'a, bool> {
+        StoreFuture::ready(Ok(self.renew_sync(id, lease, terms)))
     }
 
-    async fn finish(
-        &self,
-        id: &DeliveryId,
+    fn finish<'a>(
+        &'a self,
+        id: &'a DeliveryId,
         lease: LeaseToken,
-        done: Done<'_>,
-    ) -> Result<(), StoreError> {
+        done: Done<'a>,
+    ) -> StoreFuture<'a, ()> {
         self.finish_sync(id, lease, done);
-        Ok(())
-    }
-
-    fn begin_now(&self, id: &DeliveryId, terms: LeaseTerms) -> Option<Result<Begin, StoreError>> {
-        Some(self.begin_sync(id, terms))
-    }
-
-    fn finish_now(
-        &self,
-        id: &DeliveryId,
-        lease: LeaseToken,
-        done: Done<'_>,
-    ) -> Option<Result<(), StoreError>> {
-        self.finish_sync(id, lease, done);
-        Some(Ok(()))
+        StoreFuture::ready(Ok(()))
     }
 }
 
