@@ -4,9 +4,11 @@
 #   scripts/fuzz.sh [seconds]        # default 600
 #
 # Needs the nightly toolchain (`rustup toolchain install nightly`); installs cargo-fuzz when
-# missing. Seeds fuzz/corpus/dispatch from conformance/cases.json (prefix 00 00 00 01: POST,
-# the first token's key, a valid signature, no max age; see fuzz/fuzz_targets/dispatch.rs),
-# runs the `dispatch` target for the given time, and prints executions, exec/s and crashes.
+# missing. Seeds fuzz/corpus/dispatch with the committed seeds (fuzz/seeds/dispatch, which
+# `cargo test -p pwh-tests --test fuzz_contract` also runs) and from conformance/cases.json
+# (prefix 00 00 00 01: POST, the first token's key, a valid signature, no max age; the layout
+# is in fuzz/contract/dispatch.rs), runs the `dispatch` target for the given time, and prints
+# executions, exec/s, crashes and the corpus size.
 # Crashing inputs land in fuzz/artifacts/dispatch/ (git-ignored, as are fuzz/corpus and
 # fuzz/coverage). Set CARGO_TARGET_DIR to build elsewhere than fuzz/target.
 set -euo pipefail
@@ -30,7 +32,9 @@ corpus=fuzz/corpus/dispatch
 artifacts=fuzz/artifacts/dispatch
 mkdir -p "$corpus" "$artifacts"
 
-# Seeds: each conformance case's exact body behind the 4-byte prefix.
+# Seeds: the committed ones, then each conformance case's exact body behind the 4-byte prefix.
+cp fuzz/seeds/dispatch/* "$corpus"/
+echo "seeded $(find fuzz/seeds/dispatch -type f | wc -l) committed seeds into $corpus" >&2
 if command -v python3 >/dev/null 2>&1; then
   python3 - "$corpus" <<'PY'
 import base64, json, sys
