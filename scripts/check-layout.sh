@@ -4,7 +4,8 @@
 #   1. no `src` file over 400 lines;
 #   2. no module of pwh-core imports a sibling's name through the crate root's re-exports
 #      (`use crate::{...}`, `use crate::Name`, `crate::Name::...` in code);
-#   3. the adapters' sources share no block of six or more lines of the same logic (with the
+#   3. no import cycle among pwh-core's top-level modules (scripts/module-cycles.py);
+#   4. the adapters' sources share no block of six or more lines of the same logic (with the
 #      `duplicates` tool, when it is on PATH; the shared crate header is not logic).
 # (Exported macros name items as `$crate::Name`, as they must.)
 # Prints what breaks a rule and exits 1; exits 0 when every rule holds.
@@ -17,6 +18,13 @@ if [ -n "$long" ]; then
   echo "src files over 400 lines:"; echo "$long"; status=1
 else
   echo "ok: no src file over 400 lines"
+fi
+
+cycles=$(python3 scripts/module-cycles.py || true)
+if [ -n "$cycles" ]; then
+  echo "$cycles"; status=1
+else
+  echo "ok: no import cycle among pwh-core's modules"
 fi
 
 through_root=$(grep -rnE 'use crate::(\{|[A-Z])|[^:[:alnum:]_$]crate::[A-Z][A-Za-z]*(::|\(|<)' \

@@ -35,11 +35,4 @@ impl<'r> EventContext<'r> {
     pub fn key(&self) -> &'r str {
         self.key
     }
-
-    /// Shared of type `T` registered on the dispatcher, if any.
-    pub fn state<T: Send + Sync + 'static>(&self) -> Option<&'r T> {
-        self.state
-            .get::<crate::extract::Shared<T>>()
-            .map(|state| &state.0)
-    }
 }

@@ -2,16 +2,13 @@
 
 use std::borrow::Cow;
 use std::fmt;
-use std::sync::OnceLock;
 
 use serde::de::{self, Deserialize, Deserializer, MapAccess, Visitor};
 use serde::ser::{Serialize, SerializeMap, Serializer};
 use serde_json::value::RawValue;
 
-use crate::extract::ExtractError;
-use crate::fields::Fields;
+use crate::fields::{Field, Fields};
 use crate::json::{refuse_strings_quietly, Key};
-use crate::kind::PusherEvent;
 
 /// One event of a webhook: its `name` and every other field, unknown ones included, in body
 /// order.
@@ -41,86 +38,6 @@ use crate::kind::PusherEvent;
 pub struct Event<'a> {
     name: Cow<'a, str>,
     fields: Fields<'a>,
-}
-
-/// One field besides `name`: its key and its raw JSON. A string's text is read from the raw
-/// JSON when asked for (borrowed; unescaped once, on first use, when it has escapes), so
-/// fields nobody reads cost nothing past the parse.
-pub(crate) struct Field<'a> {
-    key: Cow<'a, str>,
-    raw: Cow<'a, RawValue>,
-    unescaped: OnceLock<Box<str>>,
-}
-
-impl<'a> Field<'a> {
-    fn new(key: Cow<'a, str>, raw: &'a RawValue) -> Self {
-        Self {
-            key,
-            raw: Cow::Borrowed(raw),
-            unescaped: OnceLock::new(),
-        }
-    }
-
-    /// The string, if the field is one.
-    pub(crate) fn text(&self) -> Option<&str> {
-        let json = self.raw.get();
-        let inner = json.strip_prefix('"')?.strip_suffix('"')?;
-        if !has_backslash(inner.as_bytes()) {
-            return Some(inner);
-        }
-        // The parse checked the JSON, escapes included: decoding it again cannot fail.
-        Some(self.unescaped.get_or_init(|| {
-            serde_json::from_str::<String>(json)
-                .unwrap_or_default()
-                .into_boxed_str()
-        }))
-    }
-
-    /// The raw JSON.
-    pub(crate) fn raw(&self) -> &RawValue {
-        &self.raw
-    }
-
-    /// Whether the field is `null`.
-    pub(crate) fn is_null(&self) -> bool {
-        self.raw.get() == "null"
-    }
-
-    fn into_owned(self) -> Field<'static> {
-        Field {
-            key: Cow::Owned(self.key.into_owned()),
-            raw: Cow::Owned(self.raw.into_owned()),
-            unescaped: self.unescaped,
-        }
-    }
-}
-
-/// Whether `bytes` holds a backslash, eight bytes at a time: every string field a handler reads is
-/// checked for escapes, and byte by byte that cost ~80 instructions for a channel name.
-fn has_backslash(bytes: &[u8]) -> bool {
-    const ONES: u64 = u64::from_ne_bytes([0x01; 8]);
-    const HIGH: u64 = u64::from_ne_bytes([0x80; 8]);
-    const BACKSLASHES: u64 = u64::from_ne_bytes([b'\\'; 8]);
-    let mut words = bytes.chunks_exact(8);
-    for word in &mut words {
-        let word: [u8; 8] = word.try_into().expect("chunks_exact(8) yields 8 bytes");
-        // A zero byte in `x` is a backslash in `word`: the classic "has a zero byte" test.
-        let x = u64::from_ne_bytes(word) ^ BACKSLASHES;
-        if x.wrapping_sub(ONES) & !x & HIGH != 0 {
-            return true;
-        }
-    }
-    words.remainder().contains(&b'\\')
-}
-
-impl Clone for Field<'_> {
-    fn clone(&self) -> Self {
-        Self {
-            key: self.key.clone(),
-            raw: self.raw.clone(),
-            unescaped: self.unescaped.clone(),
-        }
-    }
 }
 
 impl<'a> Event<'a> {
@@ -158,16 +75,6 @@ impl<'a> Event<'a> {
 
     pub(crate) fn field(&self, field: &str) -> Option<&Field<'a>> {
         self.fields.iter().find(|f| f.key == field)
-    }
-
-    /// The typed view of a known kind; [`PusherEvent::Unknown`] for other kinds.
-    ///
-    /// # Errors
-    ///
-    /// An [`ExtractError`] when a known kind lacks a field it must have, or has it with the
-    /// wrong type.
-    pub fn typed(&self) -> Result<PusherEvent<'_>, ExtractError> {
-        PusherEvent::from_event(self)
     }
 
     /// The same event, owning its strings (to keep it past the request).
@@ -345,7 +252,7 @@ impl<'de> Visitor<'de> for NameVisitor {
 
 #[cfg(test)]
 mod tests {
-    use super::has_backslash;
+    use crate::fields::has_backslash;
     use crate::webhook::Webhook;
 
     #[test]

@@ -26,6 +26,7 @@ mod response;
 mod routes;
 #[cfg(feature = "tower")]
 mod service;
+mod store_error;
 mod token;
 mod webhook;
 
@@ -36,7 +37,7 @@ pub use clock::{Clock, FixedClock, SystemClock};
 pub use context::EventContext;
 pub use delivery::{
     Begin, DeliveryId, DeliveryLog, Done, LeaseTerms, LeaseToken, MemoryLog, Pairs, Progress,
-    StoreError, StoreErrorKind, StoreFuture,
+    StoreFuture,
 };
 pub use dispatcher::{BuildError, Dispatcher, DispatcherBuilder};
 pub use event::Event;
@@ -52,6 +53,7 @@ pub use outcome::{HandlerRun, RunResult, Verdict, WebhookOutcome};
 pub use registry::registered_handlers;
 pub use rejection::Rejection;
 pub use response::WebhookResponse;
+pub use store_error::{StoreError, StoreErrorKind};
 pub use token::{Secret, Token};
 pub use webhook::Webhook;
 

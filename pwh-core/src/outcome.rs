@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 
 use http::StatusCode;
 
-use crate::delivery::StoreError;
+use crate::store_error::StoreError;
 
 /// The result of one handler on one event.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -361,7 +361,7 @@ mod tests {
             ended,
             ..WebhookOutcome::default()
         };
-        let error = StoreError::new(crate::delivery::StoreErrorKind::TimedOut, "slow");
+        let error = StoreError::new(crate::store_error::StoreErrorKind::TimedOut, "slow");
         for (outcome, status) in [
             (ran(RunResult::Succeeded), 200),
             (ran(RunResult::TimedOut), 500),

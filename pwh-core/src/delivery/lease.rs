@@ -10,12 +10,11 @@ use futures_util::FutureExt;
 use tokio::time::Instant;
 
 use crate::delivery::done::Done;
-use crate::delivery::log::{
-    Begin, DeliveryId, DeliveryLog, LeaseTerms, LeaseToken, StoreError, StoreErrorKind,
-};
+use crate::delivery::log::{Begin, DeliveryId, DeliveryLog, LeaseTerms, LeaseToken};
 use crate::delivery::progress::Progress;
 use crate::delivery::renewer::{Held, Renewing};
 use crate::outcome::HandlerRun;
+use crate::store_error::{StoreError, StoreErrorKind};
 
 /// The dispatcher's redelivery memory: the log, and the leases it holds now.
 pub(crate) struct Memory {

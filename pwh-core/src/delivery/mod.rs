@@ -15,7 +15,7 @@ mod store_future;
 
 pub use done::{Done, Pairs};
 pub(crate) use lease::{Delivery, Memory, Started};
-pub use log::{Begin, DeliveryId, DeliveryLog, LeaseTerms, LeaseToken, StoreError, StoreErrorKind};
+pub use log::{Begin, DeliveryId, DeliveryLog, LeaseTerms, LeaseToken};
 pub use memory::MemoryLog;
 pub use progress::Progress;
 pub(crate) use renewer::Held;

@@ -4,7 +4,7 @@ use std::future::Future;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
-use crate::delivery::log::StoreError;
+use crate::store_error::StoreError;
 
 /// The answer of a [`DeliveryLog`](crate::DeliveryLog) call: ready at once (a store in the
 /// process) or to be awaited (a store across the network). One protocol for both: a store in

@@ -8,9 +8,10 @@ use tracing::Instrument;
 
 use super::check::Checked;
 use super::{run, Dispatcher, Inner};
-use crate::delivery::{Delivery, Started, StoreError, StoreErrorKind};
+use crate::delivery::{Delivery, Started};
 use crate::observe;
 use crate::outcome::{Ended, HandlerRun, RunResult, Timing, Verdict, WebhookOutcome};
+use crate::store_error::{StoreError, StoreErrorKind};
 use crate::webhook::Webhook;
 
 /// How long after the deadline the store may take to record a delivery before the answer

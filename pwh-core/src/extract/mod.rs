@@ -14,9 +14,9 @@ use serde::de::DeserializeOwned;
 use serde_json::value::RawValue;
 
 use crate::context::EventContext;
-use crate::event::{Event, Field};
+use crate::event::Event;
+use crate::fields::Field;
 use crate::json;
-use crate::kind::PusherEvent;
 use crate::webhook::Webhook;
 
 /// Reads one handler parameter from an event, given the parameter's name.
@@ -193,13 +193,6 @@ impl<'r> FromEvent<'r> for &'r Event<'r> {
 impl<'r> FromEvent<'r> for &'r Webhook<'r> {
     fn from_event(cx: &EventContext<'r>, _param: &'static str) -> Result<Self, ExtractError> {
         Ok(cx.webhook)
-    }
-}
-
-impl<'r> FromEvent<'r> for PusherEvent<'r> {
-    fn from_event(cx: &EventContext<'r>, _param: &'static str) -> Result<Self, ExtractError> {
-        let event: &'r Event<'r> = cx.event;
-        event.typed()
     }
 }
 

@@ -87,6 +87,16 @@ impl<'r, T: Send + Sync + 'static> FromEvent<'r> for &'r Shared<T> {
     }
 }
 
+/// Reading the dispatcher's state from a handler's context (here rather than in `context`,
+/// which sits below the extractors).
+impl<'r> EventContext<'r> {
+    /// The value of type `T` given to
+    /// [`DispatcherBuilder::state`](crate::DispatcherBuilder::state), if any.
+    pub fn state<T: Send + Sync + 'static>(&self) -> Option<&'r T> {
+        self.state.get::<Shared<T>>().map(|state| &state.0)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

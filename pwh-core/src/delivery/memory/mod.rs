@@ -7,12 +7,11 @@ use std::time::Duration;
 use tokio::time::Instant;
 
 use crate::delivery::done::Done;
-use crate::delivery::log::{
-    Begin, DeliveryId, DeliveryLog, LeaseTerms, LeaseToken, StoreError, StoreErrorKind,
-};
+use crate::delivery::log::{Begin, DeliveryId, DeliveryLog, LeaseTerms, LeaseToken};
 use crate::delivery::progress::Progress;
 use crate::delivery::ring::{Entry, Ring, ENTRY_BYTES};
 use crate::delivery::store_future::StoreFuture;
+use crate::store_error::{StoreError, StoreErrorKind};
 
 /// The in-memory [`DeliveryLog`], for one instance: bounded in bytes, forgetting only what it
 /// can afford to.
