@@ -275,3 +275,34 @@ fn a_missing_key_names_its_flag_and_its_variable_and_no_option_is_required() {
         assert!(help.stdout.contains("[env: PUSHER_APP_KEY]"), "{help:?}");
     }
 }
+
+#[test]
+fn a_404_or_a_405_says_the_endpoint_is_not_mounted_there() {
+    let server = Server::start();
+    let send = |path: &str| {
+        let url = format!("http://{}{path}", server.addr);
+        pwh(&["send", "cache_miss", "--channel", "c", "--url", &url])
+    };
+    // The app mounts its endpoint at /pusher/webhooks, not at /webhooks.
+    let run = send("/webhooks");
+    assert_eq!((run.http_status(), run.code), (404, 1), "{run:?}");
+    assert_eq!(
+        run.stderr.trim(),
+        "note: 404 Not Found: is the webhook endpoint mounted at this path (/webhooks)? Check \
+         the app's route against --url",
+        "{run:?}"
+    );
+    // /state answers GET only.
+    let run = send("/state");
+    assert_eq!((run.http_status(), run.code), (405, 1), "{run:?}");
+    assert!(
+        run.stderr
+            .contains("405 Method Not Allowed: the path answers but not to POST (/state)"),
+        "{run:?}"
+    );
+    assert_eq!(server.handled_total(), 0);
+    // The endpoint's own answers have no such note.
+    let run = send("/pusher/webhooks");
+    assert_eq!(run.http_status(), 200, "{run:?}");
+    assert_eq!(run.stderr, "", "{run:?}");
+}
