@@ -13,8 +13,8 @@ pub(crate) const DEFAULT_URL: &str = "http://127.0.0.1:3000/pusher/webhooks";
 #[derive(Debug, Parser)]
 #[command(name = "pwh", version, about, long_about = None)]
 #[command(after_help = "\
-Credentials come from --key/--secret, or from PUSHER_APP_KEY and PUSHER_APP_SECRET
-(and PUSHER_EXTRA_TOKENS=key1:secret1,key2:secret2 for more tokens).
+The key comes from --key or PUSHER_APP_KEY, the secret from --secret or PUSHER_APP_SECRET
+(a flag wins over its variable); PUSHER_EXTRA_TOKENS=key1:secret1,key2:secret2 adds tokens.
 Prefer the environment to --secret: a command line is visible to other users of the machine.
 
 Exit status: 0 done (2xx answer, signature matches), 1 non-2xx answer or signature mismatch,
@@ -42,16 +42,25 @@ pub(crate) enum Command {
     Replay(ReplayArgs),
 }
 
-/// The token to sign with, or to check against.
+/// The token to sign with, or to check against. Each of the two may come from the environment
+/// instead (see `credentials`): neither is required here.
 #[derive(Debug, Args)]
 pub(crate) struct Credentials {
-    /// The token's key (sent in X-Pusher-Key) [default: $PUSHER_APP_KEY]
-    #[arg(long, value_name = "KEY")]
+    /// The token's key (sent in X-Pusher-Key) [env: PUSHER_APP_KEY]
+    #[arg(long, value_name = "KEY", value_parser = key)]
     pub(crate) key: Option<String>,
-    /// The token's secret [default: $PUSHER_APP_SECRET, or the secret of --key in
-    /// $PUSHER_EXTRA_TOKENS]
-    #[arg(long, value_name = "SECRET", requires = "key")]
+    /// The token's secret [env: PUSHER_APP_SECRET, or the secret of the key in
+    /// PUSHER_EXTRA_TOKENS]
+    #[arg(long, value_name = "SECRET")]
     pub(crate) secret: Option<SecretArg>,
+}
+
+/// A `--key`, trimmed: never empty.
+fn key(s: &str) -> Result<String, &'static str> {
+    match s.trim() {
+        "" => Err("the key is empty"),
+        key => Ok(key.to_owned()),
+    }
 }
 
 /// A secret given on the command line: never shown by `Debug`.
@@ -255,8 +264,11 @@ mod tests {
     }
 
     #[test]
-    fn a_secret_needs_a_key_and_batch_excludes_a_kind() {
-        assert!(Cli::try_parse_from(["pwh", "sign", "--secret", "s"]).is_err());
+    fn credentials_are_optional_and_batch_excludes_a_kind() {
+        // The key (or the secret) may come from the environment: checked after parsing.
+        assert!(Cli::try_parse_from(["pwh", "sign", "--secret", "s"]).is_ok());
+        assert!(Cli::try_parse_from(["pwh", "sign", "--key", "k"]).is_ok());
+        assert!(Cli::try_parse_from(["pwh", "sign", "--key", " "]).is_err());
         assert!(Cli::try_parse_from(["pwh", "send"]).is_err());
         assert!(
             Cli::try_parse_from(["pwh", "send", "cache_miss", "--batch", "events.json"]).is_err()

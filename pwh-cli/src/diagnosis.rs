@@ -1,4 +1,5 @@
-//! What `pwh verify` can tell about a signature that does not match, and how it says it.
+//! What `pwh` can tell about what went wrong, and how it says it: why a signature does not
+//! match (`verify`), and what an answer that no webhook endpoint gives means (`send`, `replay`).
 
 use std::fmt;
 
@@ -92,6 +93,22 @@ impl fmt::Display for Finding {
     }
 }
 
+/// What a status likely means when the endpoint itself never answers it to a POST: the request
+/// reached a server, but not a webhook endpoint at `path`. `None` for any other status.
+pub(crate) fn misrouted(status: u16, path: &str) -> Option<String> {
+    match status {
+        404 => Some(format!(
+            "404 Not Found: is the webhook endpoint mounted at this path ({path})? Check the \
+             app's route against --url"
+        )),
+        405 => Some(format!(
+            "405 Method Not Allowed: the path answers but not to POST ({path}): is the webhook \
+             endpoint mounted there?"
+        )),
+        _ => None,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -101,6 +118,21 @@ mod tests {
         assert!(Finding::Uppercase.is_note());
         assert!(!Finding::NewlineAdded.is_note());
         assert!(!Finding::NoCauseFound.is_note());
+    }
+
+    #[test]
+    fn a_404_or_a_405_names_the_path() {
+        assert_eq!(
+            misrouted(404, "/hooks").unwrap(),
+            "404 Not Found: is the webhook endpoint mounted at this path (/hooks)? Check the \
+             app's route against --url"
+        );
+        assert!(misrouted(405, "/state")
+            .unwrap()
+            .starts_with("405 Method Not Allowed: the path answers but not to POST (/state)"));
+        for status in [200, 401, 413, 500] {
+            assert_eq!(misrouted(status, "/"), None, "{status}");
+        }
     }
 
     #[test]

@@ -5,6 +5,7 @@ use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
 use crate::cli::Target;
+use crate::diagnosis;
 use crate::error::Failure;
 use crate::input::save_body;
 
@@ -61,7 +62,18 @@ pub(crate) fn send(
         body,
         Duration::from_secs(target.timeout),
     )?;
-    Ok(answer.report())
+    let code = answer.report();
+    if let Some(hint) = diagnosis::misrouted(answer.status, &path_of(&target.url)) {
+        eprintln!("note: {hint}");
+    }
+    Ok(code)
+}
+
+/// The path of `url` (`/` when it has none), or the whole of it if it cannot be parsed.
+fn path_of(url: &str) -> String {
+    url.trim()
+        .parse::<ureq::http::Uri>()
+        .map_or_else(|_| url.to_owned(), |uri| uri.path().to_owned())
 }
 
 /// POSTs `body` to `url`. Redirects are not followed (a POST is not re-sent elsewhere): a 3xx
@@ -148,6 +160,16 @@ mod tests {
         );
         let err = check_scheme("127.0.0.1:3000/hooks").unwrap_err();
         assert!(err.to_string().contains("not an http://"), "{err}");
+    }
+
+    #[test]
+    fn the_path_of_a_url() {
+        assert_eq!(
+            path_of("http://127.0.0.1:3000/pusher/webhooks"),
+            "/pusher/webhooks"
+        );
+        assert_eq!(path_of("http://example.com/hooks?x=1"), "/hooks");
+        assert_eq!(path_of("http://example.com"), "/");
     }
 
     #[test]

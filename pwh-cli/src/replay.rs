@@ -3,13 +3,13 @@
 
 use std::process::ExitCode;
 
+use pwh_core::{KEY_HEADER, SIGNATURE_HEADER};
 use serde_json::Value;
 
 use crate::body::{self, Event};
 use crate::cli::ReplayArgs;
 use crate::error::Failure;
 use crate::input::{now_ms, read_body};
-use crate::sign::{KEY_HEADER, SIGNATURE_HEADER};
 use crate::{credentials, http, sign};
 
 /// The default max age of a pwh endpoint, for the note on stale bodies.

@@ -1,43 +1,31 @@
-//! HMAC-SHA256 signatures as Pusher makes them, and `pwh sign`.
+//! Signatures as pwh-core makes them (its [`KeyRing`]), and `pwh sign`.
 
 use std::process::ExitCode;
 
-use hmac::{Hmac, Mac};
-use pwh_core::Token;
-use sha2::Sha256;
+use pwh_core::{KeyRing, Token, KEY_HEADER, SIGNATURE_HEADER};
 
 use crate::cli::SignArgs;
 use crate::credentials;
 use crate::error::Failure;
 use crate::input::read_body;
 
-type HmacSha256 = Hmac<Sha256>;
-
-/// The `X-Pusher-Signature` of `body` under `token`: lowercase hex HMAC-SHA256.
+/// The `X-Pusher-Signature` of `body` under `token`: lowercase hex HMAC-SHA256, by
+/// [`KeyRing::sign`].
 pub(crate) fn signature(token: &Token, body: &[u8]) -> String {
-    hex::encode(mac(token, body).finalize().into_bytes())
+    KeyRing::new([token.clone()])
+        .sign(token.key(), body)
+        .unwrap_or_else(|| unreachable!("a key ring signs as the token it holds"))
 }
 
-/// Whether `expected` (a decoded signature) is the MAC of `body` under `token`. Compared in
-/// constant time by `verify_slice`, never with `==`.
-pub(crate) fn matches(token: &Token, body: &[u8], expected: &[u8]) -> bool {
-    mac(token, body).verify_slice(expected).is_ok()
+/// Whether `signature` (64 hex digits, either case) is that of `body` under `token`: checked by
+/// [`KeyRing::verify`], which compares the MACs in constant time.
+pub(crate) fn matches(token: &Token, body: &[u8], signature: &str) -> bool {
+    KeyRing::new([token.clone()])
+        .verify(Some(token.key()), Some(signature), body)
+        .is_ok()
 }
 
-fn mac(token: &Token, body: &[u8]) -> HmacSha256 {
-    // HMAC takes keys of any length: `new_from_slice` cannot fail here.
-    let mut mac = <HmacSha256 as Mac>::new_from_slice(token.secret().expose().as_bytes())
-        .unwrap_or_else(|_| unreachable!("HMAC accepts keys of any length"));
-    mac.update(body);
-    mac
-}
-
-/// The header naming the signing token.
-pub(crate) const KEY_HEADER: &str = "X-Pusher-Key";
-/// The header carrying the signature.
-pub(crate) const SIGNATURE_HEADER: &str = "X-Pusher-Signature";
-
-/// The headers that sign `body` as `token`.
+/// The headers that sign `body` as `token`, named as pwh-core names them.
 pub(crate) fn headers(token: &Token, body: &[u8]) -> [(&'static str, String); 2] {
     [
         (KEY_HEADER, token.key().to_owned()),
@@ -74,33 +62,27 @@ mod tests {
     }
 
     #[test]
-    fn signs_as_pusher_and_as_pwh_core() {
+    fn signs_as_pusher() {
         assert_eq!(signature(&token(), BODY), SIG);
-        let ring = pwh_core::KeyRing::new([token()]);
-        let body = br#"{"time_ms":1,"events":[]}"#;
-        assert_eq!(
-            Some(signature(&token(), body)),
-            ring.sign(token().key(), body)
-        );
     }
 
     #[test]
     fn matches_only_the_signed_bytes_and_secret() {
-        let sig = hex::decode(SIG).unwrap();
-        assert!(matches(&token(), BODY, &sig));
-        assert!(!matches(&token(), &[BODY, b"\n"].concat(), &sig));
+        assert!(matches(&token(), BODY, SIG));
+        assert!(matches(&token(), BODY, &SIG.to_uppercase()));
+        assert!(!matches(&token(), &[BODY, b"\n"].concat(), SIG));
         assert!(!matches(
             &Token::new("278d425bdf160c739803", "other"),
             BODY,
-            &sig
+            SIG
         ));
-        assert!(!matches(&token(), BODY, &sig[..31]));
+        assert!(!matches(&token(), BODY, &SIG[..62]));
     }
 
     #[test]
     fn headers_name_the_key_and_never_the_secret() {
         let headers = headers(&token(), BODY);
-        assert_eq!(headers[0], ("X-Pusher-Key", "278d425bdf160c739803".into()));
-        assert_eq!(headers[1], ("X-Pusher-Signature", SIG.into()));
+        assert_eq!(headers[0], ("x-pusher-key", "278d425bdf160c739803".into()));
+        assert_eq!(headers[1], ("x-pusher-signature", SIG.into()));
     }
 }

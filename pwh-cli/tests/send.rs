@@ -187,3 +187,122 @@ fn errors_are_one_line_on_stderr_and_never_show_the_secret() {
         assert!(!run.stderr.contains(SECRET), "{args:?}: {run:?}");
     }
 }
+
+#[test]
+fn the_key_and_the_secret_each_come_from_their_flag_or_their_variable() {
+    let server = Server::start();
+    let url = server.url();
+    let send = |env: &[(&str, &str)], credential: [&str; 2]| {
+        let mut args = vec!["send", "cache_miss", "--channel", "half", "--url", &url];
+        args.extend_from_slice(&credential);
+        pwh_with(env, &args, None)
+    };
+    // --secret with PUSHER_APP_KEY from the environment.
+    let run = send(&[("PUSHER_APP_KEY", KEY)], ["--secret", SECRET]);
+    assert_eq!((run.code, run.http_status()), (0, 200), "{run:?}");
+    // --key with PUSHER_APP_SECRET from the environment.
+    let run = send(&[("PUSHER_APP_SECRET", SECRET)], ["--key", KEY]);
+    assert_eq!((run.code, run.http_status()), (0, 200), "{run:?}");
+    // A flag wins over its variable.
+    let run = send(
+        &[
+            ("PUSHER_APP_KEY", KEY),
+            ("PUSHER_APP_SECRET", "not-the-secret"),
+        ],
+        ["--secret", SECRET],
+    );
+    assert_eq!((run.code, run.http_status()), (0, 200), "{run:?}");
+    assert_eq!(server.handled_total(), 3);
+
+    // `sign` takes them the same way: the same headers as with both variables.
+    let body = br#"{"time_ms":1,"events":[]}"#;
+    let both = pwh_with(
+        &[("PUSHER_APP_KEY", KEY), ("PUSHER_APP_SECRET", SECRET)],
+        &["sign", "-"],
+        Some(body),
+    );
+    let half = pwh_with(
+        &[("PUSHER_APP_KEY", KEY)],
+        &["sign", "--secret", SECRET, "-"],
+        Some(body),
+    );
+    assert_eq!(half.code, 0, "{half:?}");
+    assert_eq!(half.stdout, both.stdout);
+}
+
+#[test]
+fn a_missing_key_names_its_flag_and_its_variable_and_no_option_is_required() {
+    for command in ["send", "sign"] {
+        let mut args = vec![command];
+        if command == "send" {
+            args.extend_from_slice(&[
+                "cache_miss",
+                "--channel",
+                "c",
+                "--url",
+                "http://127.0.0.1:1/",
+            ]);
+        }
+        args.extend_from_slice(&["--secret", SECRET]);
+        let run = pwh_with(&[], &args, Some(b"{}"));
+        assert_eq!(run.code, 2, "{run:?}");
+        assert_eq!(
+            run.stderr.trim(),
+            "error: --secret needs a key: pass --key or set PUSHER_APP_KEY",
+            "{run:?}"
+        );
+
+        // Neither flag nor variable: both named.
+        let run = pwh_with(&[], &args[..args.len() - 2], Some(b"{}"));
+        assert_eq!(run.code, 2, "{run:?}");
+        assert!(
+            run.stderr.contains("--key") && run.stderr.contains("PUSHER_APP_KEY"),
+            "{run:?}"
+        );
+
+        // The usage line presents the credentials as options, not as required arguments.
+        let help = pwh_with(&[], &[command, "--help"], None);
+        let usage = help
+            .stdout
+            .lines()
+            .find(|line| line.starts_with("Usage: "))
+            .unwrap();
+        assert!(usage.contains("[OPTIONS]"), "{usage}");
+        assert!(
+            !usage.contains("--key") && !usage.contains("--secret"),
+            "{usage}"
+        );
+        assert!(help.stdout.contains("[env: PUSHER_APP_KEY]"), "{help:?}");
+    }
+}
+
+#[test]
+fn a_404_or_a_405_says_the_endpoint_is_not_mounted_there() {
+    let server = Server::start();
+    let send = |path: &str| {
+        let url = format!("http://{}{path}", server.addr);
+        pwh(&["send", "cache_miss", "--channel", "c", "--url", &url])
+    };
+    // The app mounts its endpoint at /pusher/webhooks, not at /webhooks.
+    let run = send("/webhooks");
+    assert_eq!((run.http_status(), run.code), (404, 1), "{run:?}");
+    assert_eq!(
+        run.stderr.trim(),
+        "note: 404 Not Found: is the webhook endpoint mounted at this path (/webhooks)? Check \
+         the app's route against --url",
+        "{run:?}"
+    );
+    // /state answers GET only.
+    let run = send("/state");
+    assert_eq!((run.http_status(), run.code), (405, 1), "{run:?}");
+    assert!(
+        run.stderr
+            .contains("405 Method Not Allowed: the path answers but not to POST (/state)"),
+        "{run:?}"
+    );
+    assert_eq!(server.handled_total(), 0);
+    // The endpoint's own answers have no such note.
+    let run = send("/pusher/webhooks");
+    assert_eq!(run.http_status(), 200, "{run:?}");
+    assert_eq!(run.stderr, "", "{run:?}");
+}

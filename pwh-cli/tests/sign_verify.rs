@@ -4,6 +4,7 @@
 mod common;
 
 use common::{now_ms, pwh, pwh_with, temp_dir, Server, KEY, OLD_KEY, OLD_SECRET, SECRET};
+use pwh_core::{KEY_HEADER, SIGNATURE_HEADER};
 
 fn body() -> String {
     format!(
@@ -35,8 +36,9 @@ fn signed_headers_let_a_raw_post_through() {
     assert_eq!(run.code, 0, "{run:?}");
     let headers = headers(&run.stdout);
     assert_eq!(headers.len(), 2, "{run:?}");
-    assert_eq!(headers[0], ("X-Pusher-Key".to_owned(), KEY.to_owned()));
-    assert_eq!(headers[1].0, "X-Pusher-Signature");
+    // Named as pwh-core names them (HTTP header names are case-insensitive).
+    assert_eq!(headers[0], (KEY_HEADER.to_owned(), KEY.to_owned()));
+    assert_eq!(headers[1].0, SIGNATURE_HEADER);
     assert_eq!(headers[1].1.len(), 64);
 
     // The same from standard input.
