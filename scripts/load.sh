@@ -10,10 +10,14 @@
 #                                         # two apps sharing one Redis, every body sent to both:
 #                                         # steady, Redis stopped mid-run, one app SIGKILLed
 #   scripts/load.sh --instances 2 --redis --scenario kill --webhooks 20000
+#   scripts/load.sh --instances 2 --redis --scenario stall     # Redis stalled by DEBUG SLEEP 2
+#   scripts/load.sh --instances 2 --redis --scenario rotation  # one body, two tokens
+#   scripts/load.sh --instances 2 --redis --scenario large     # 15,000 events, fail-once 0.05
 #   scripts/load.sh --help
 #
 # --redis needs redis-server (apt-get install -y redis-server); the tool starts it on a free
-# port of 127.0.0.1 with --save '' --appendonly no in a temporary directory and stops it by
+# port of 127.0.0.1 with --save '' --appendonly no --enable-debug-command local (DEBUG SLEEP
+# for the stall scenario) in a temporary directory and stops it by
 # its PID when the run ends, also when it fails.
 #
 # Builds example-axum and pwh-loadtest in release (under CARGO_TARGET_DIR when set), starts the

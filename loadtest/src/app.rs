@@ -111,6 +111,9 @@ pub(crate) struct Launch {
     /// Whether every handled event is logged (`handled <kind> on <channel>`, the tracker's
     /// `info` line), for the per-event ledger; else `RUST_LOG=warn`.
     pub(crate) ledger: bool,
+    /// `PUSHER_EXTRA_TOKENS` (`key:secret,...`), when set: more tokens of the same app. Holds
+    /// secrets: never printed.
+    pub(crate) extra_tokens: Option<String>,
 }
 
 /// The `RUST_LOG` of an app: `warn`, plus the tracker's per-event line for the ledger.
@@ -129,7 +132,8 @@ fn free_addr() -> io::Result<SocketAddr> {
 
 impl App {
     /// Starts `bin` on a free port of 127.0.0.1 with `credentials`, the default max age, and
-    /// `PWH_FAIL_ONCE`, `PWH_REDIS_URL` and `RUST_LOG` as `launch` says; waits until it listens.
+    /// `PWH_FAIL_ONCE`, `PWH_REDIS_URL`, `PUSHER_EXTRA_TOKENS` and `RUST_LOG` as `launch` says;
+    /// waits until it listens.
     /// Its output goes to a log file. The app is killed if this `App` is dropped unstopped.
     ///
     /// # Errors
@@ -148,12 +152,13 @@ impl App {
             .env("PWH_ADDR", addr.to_string())
             .env("RUST_LOG", rust_log(launch.ledger))
             .env_remove("PWH_MAX_AGE_SECS")
-            .env_remove("PUSHER_EXTRA_TOKENS")
             .stdin(Stdio::null())
             .stdout(out.try_clone()?)
             .stderr(out)
             .kill_on_drop(true);
-        if credentials.demo {
+        // With extra tokens the app reads its main token from the environment too, the demo one
+        // included.
+        if credentials.demo && launch.extra_tokens.is_none() {
             command
                 .env_remove("PUSHER_APP_KEY")
                 .env_remove("PUSHER_APP_SECRET");
@@ -162,6 +167,10 @@ impl App {
                 .env("PUSHER_APP_KEY", &credentials.key)
                 .env("PUSHER_APP_SECRET", &credentials.secret);
         }
+        match &launch.extra_tokens {
+            Some(tokens) => command.env("PUSHER_EXTRA_TOKENS", tokens),
+            None => command.env_remove("PUSHER_EXTRA_TOKENS"),
+        };
         match launch.fail_once {
             Some(ratio) => command.env("PWH_FAIL_ONCE", ratio.to_string()),
             None => command.env_remove("PWH_FAIL_ONCE"),

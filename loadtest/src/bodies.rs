@@ -111,6 +111,72 @@ pub(crate) fn plan(n: usize, run: &str, time_ms: u64, keys: &KeyRing, key: &str)
     })
 }
 
+/// The kinds of a large body, in turn: the tracker keeps each kind's channels in a map of its
+/// own (10,000 entries each by default), so 15,000 events fit in it.
+const LARGE_KINDS: [&str; 4] = [
+    "channel_occupied",
+    "cache_miss",
+    "member_added",
+    "subscription_count",
+];
+
+/// One body of `events` small events (short channel names, `run` keeping them apart from other
+/// runs'), signed by `key` of `keys`: the plan of a single webhook. `None` when `keys` has no
+/// token named `key`.
+pub(crate) fn large(
+    events: usize,
+    run: &str,
+    time_ms: u64,
+    keys: &KeyRing,
+    key: &str,
+) -> Option<Plan> {
+    let mut events_by_kind: BTreeMap<&'static str, u64> = BTreeMap::new();
+    let mut planned = Vec::with_capacity(events);
+    let list: Vec<Value> = (0..events)
+        .map(|i| {
+            let kind = LARGE_KINDS[i % LARGE_KINDS.len()];
+            *events_by_kind.entry(kind).or_default() += 1;
+            let (channel, event) = match kind {
+                "cache_miss" => {
+                    let channel = format!("cache-{run}{i}");
+                    let event = json!({"name": kind, "channel": channel});
+                    (channel, event)
+                }
+                "member_added" => {
+                    let channel = format!("presence-{run}{i}");
+                    let event = json!({"name": kind, "channel": channel, "user_id": "u"});
+                    (channel, event)
+                }
+                "subscription_count" => {
+                    let channel = format!("{run}{i}");
+                    let event = json!({"name": kind, "channel": channel, "subscription_count": 1});
+                    (channel, event)
+                }
+                _ => {
+                    let channel = format!("{run}{i}");
+                    (channel.clone(), json!({"name": kind, "channel": channel}))
+                }
+            };
+            planned.push(PlannedEvent {
+                kind,
+                channel,
+                webhook: 0,
+            });
+            event
+        })
+        .collect();
+    let body = serde_json::to_vec(&json!({"time_ms": time_ms, "events": list})).ok()?;
+    let signature = keys.sign(key, &body)?;
+    Some(Plan {
+        deliveries: vec![Delivery {
+            body: Bytes::from(body),
+            signature,
+        }],
+        events_by_kind,
+        planned,
+    })
+}
+
 /// One event of `kind` on a channel named after `id`.
 fn event(kind: &str, id: &str, rng: &mut SplitMix) -> Value {
     let user = format!("user-{}", rng.below(1_000));
@@ -182,5 +248,22 @@ mod tests {
             assert_eq!(counted[kind], plan.events_by_kind[kind]);
         }
         assert!(super::plan(1, "t", 0, &keys, "other").is_none());
+    }
+
+    #[test]
+    fn a_large_body_of_small_distinct_events_fits_a_mebibyte() {
+        let keys = KeyRing::new([Token::new("k", "s")]);
+        let plan = large(15_000, "r1a2b", 1_700_000_000_000, &keys, "k").unwrap();
+        let [d] = plan.deliveries.as_slice() else {
+            panic!("one body");
+        };
+        assert!(d.body.len() < 1 << 20, "{} bytes", d.body.len());
+        assert!(keys.verify(Some("k"), Some(&d.signature), &d.body).is_ok());
+        let hook: Value = serde_json::from_slice(&d.body).unwrap();
+        assert_eq!(hook["events"].as_array().unwrap().len(), 15_000);
+        let channels: HashSet<&str> = plan.planned.iter().map(|e| e.channel.as_str()).collect();
+        assert_eq!(channels.len(), 15_000);
+        assert_eq!(plan.events(), 15_000);
+        assert!(plan.events_by_kind.values().all(|n| *n == 3_750));
     }
 }

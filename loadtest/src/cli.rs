@@ -35,8 +35,16 @@ FLAGS:
                       log ledger that every event ran exactly once
     --scenario S      with --instances 2: steady, redis-outage (redis-server stopped for
                       --outage-secs at 30 % of the bodies, then restarted on the same port
-                      with the same arguments), kill (the second app SIGKILLed at 40 %), or
-                      all of them in turn                              [default: all]
+                      with the same arguments), kill (the second app SIGKILLed at 40 %),
+                      stall (DEBUG SLEEP 2 on Redis: 20 fresh bodies sent meanwhile must be
+                      answered 503 within 1 s, the same bodies sent right after it must be
+                      answered 200 within 1 s), rotation (one body signed by token A to one
+                      instance, by token B of PUSHER_EXTRA_TOKENS to the other: both 200,
+                      handled once), large (one body of 15,000 events, --fail-once or 0.05,
+                      posted to alternate instances until 200: at most 10 tries, each
+                      answered within 4 s), or all of them in turn     [default: all]
+                      (stall and rotation run without injected failures; the probes
+                      stall, rotation and large ignore --webhooks and --concurrency)
     --outage-secs S   how long Redis stays down in redis-outage        [default: 3]
     --time-limit S    with --instances 2: the longest a scenario may send; bodies not
                       accepted by then count as undelivered (FAIL)     [default: 300]
@@ -56,11 +64,24 @@ pub(crate) enum Scenario {
     RedisOutage,
     /// The second instance killed with SIGKILL mid-run.
     Kill,
+    /// Redis stalled by `DEBUG SLEEP`: fresh bodies answered 503 at once, then 200 after.
+    Stall,
+    /// One body signed by two tokens of the app, one per instance: one delivery.
+    Rotation,
+    /// One body of 15,000 events, handlers failing once, posted until answered 200.
+    Large,
 }
 
 impl Scenario {
     /// Every scenario, in the order `all` runs them.
-    pub(crate) const ALL: [Self; 3] = [Self::Steady, Self::RedisOutage, Self::Kill];
+    pub(crate) const ALL: [Self; 6] = [
+        Self::Steady,
+        Self::RedisOutage,
+        Self::Kill,
+        Self::Stall,
+        Self::Rotation,
+        Self::Large,
+    ];
 
     /// Its name on the command line.
     pub(crate) fn name(self) -> &'static str {
@@ -68,7 +89,16 @@ impl Scenario {
             Self::Steady => "steady",
             Self::RedisOutage => "redis-outage",
             Self::Kill => "kill",
+            Self::Stall => "stall",
+            Self::Rotation => "rotation",
+            Self::Large => "large",
         }
+    }
+
+    /// Whether it sends a few bodies of its own and checks each answer (a probe), rather than
+    /// the `--webhooks` load.
+    pub(crate) fn is_probe(self) -> bool {
+        matches!(self, Self::Stall | Self::Rotation | Self::Large)
     }
 }
 
@@ -190,7 +220,10 @@ pub(crate) fn parse(args: impl IntoIterator<Item = String>) -> Result<Command, S
                         .into_iter()
                         .find(|s| s.name() == name)
                         .ok_or_else(|| {
-                            format!("{flag}: `{v}` is not steady, redis-outage, kill or all")
+                            format!(
+                                "{flag}: `{v}` is not steady, redis-outage, kill, stall, \
+                                 rotation, large or all"
+                            )
                         })?],
                 };
             }
@@ -313,6 +346,16 @@ mod tests {
         assert!(run(&["--instances", "2", "--redis", "--duplicate"]).is_err());
         assert!(run(&["--scenario", "kill"]).is_err(), "needs --instances 2");
         assert!(run(&["--instances", "2", "--redis", "--scenario", "nope"]).is_err());
+        for probe in ["stall", "rotation", "large"] {
+            let Ok(Command::Run(o)) = run(&["--instances", "2", "--redis", "--scenario", probe])
+            else {
+                panic!("{probe} should parse");
+            };
+            assert!(o
+                .scenarios
+                .iter()
+                .all(|s| s.is_probe() && s.name() == probe));
+        }
         assert!(run(&["--instances", "2", "--redis", "--time-limit", "0"]).is_err());
         assert!(run(&["--instances", "2", "--redis", "--outage-secs", "x"]).is_err());
         assert!(run(&["--redis=yes"]).is_err());

@@ -148,11 +148,19 @@ async fn two_instances(options: &Options, bin: &Path) -> Result<bool, String> {
     let mut passed = true;
     let mut results = Vec::new();
     for (i, scenario) in options.scenarios.iter().enumerate() {
-        let (credentials, plan) = plan(options, &format!("s{i}"))?;
-        let report = multi::run(*scenario, options, bin, &credentials, plan).await?;
-        println!("{report}\n");
-        passed &= report.passed();
-        results.push((scenario.name(), report.passed()));
+        let ok = if scenario.is_probe() {
+            let credentials = Credentials::from_env();
+            let report = multi::probe(*scenario, options, bin, &credentials).await?;
+            println!("{report}\n");
+            report.passed()
+        } else {
+            let (credentials, plan) = plan(options, &format!("s{i}"))?;
+            let report = multi::run(*scenario, options, bin, &credentials, plan).await?;
+            println!("{report}\n");
+            report.passed()
+        };
+        passed &= ok;
+        results.push((scenario.name(), ok));
     }
     if results.len() > 1 {
         let line = results
@@ -193,6 +201,7 @@ async fn run(
         fail_once: options.fail_once,
         redis_url,
         ledger: false,
+        extra_tokens: None,
     };
     let app = App::start(bin, &credentials, &launch)
         .await

@@ -1,6 +1,7 @@
 //! A throw-away `redis-server` for a run: a free port of 127.0.0.1, a temporary directory, no
-//! persistence (`--save '' --appendonly no`); stopped by its PID when the run ends, also when
-//! it fails (on drop).
+//! persistence (`--save '' --appendonly no`), `DEBUG` allowed from loopback connections only
+//! (`--enable-debug-command local`, for `DEBUG SLEEP`: a stalled server); stopped by its PID
+//! when the run ends, also when it fails (on drop).
 
 use std::io::{self, Read, Write};
 use std::net::{SocketAddr, TcpStream};
@@ -33,6 +34,9 @@ pub(crate) fn args(port: u16, dir: &str) -> Vec<String> {
         &log,
         "--daemonize",
         "no",
+        // `DEBUG SLEEP` stalls the whole server: the stall scenario's fault. Local clients only.
+        "--enable-debug-command",
+        "local",
     ]
     .iter()
     .map(|s| (*s).to_owned())
@@ -164,6 +168,33 @@ impl Drop for RedisServer {
     }
 }
 
+/// Sends `DEBUG SLEEP secs` to the Redis at `addr` on a connection of its own and waits for
+/// its `+OK`: the whole server answers nobody meanwhile. Blocking: call it from a thread that
+/// does not drive the sender.
+///
+/// # Errors
+///
+/// When Redis cannot be reached, refuses the command, or does not answer within `secs + 5` s.
+pub(crate) fn debug_sleep(addr: SocketAddr, secs: u64) -> io::Result<()> {
+    let mut stream = TcpStream::connect_timeout(&addr, Duration::from_millis(500))?;
+    stream.set_read_timeout(Some(Duration::from_secs(secs + 5)))?;
+    stream.write_all(format!("DEBUG SLEEP {secs}\r\n").as_bytes())?;
+    let mut answer = Vec::new();
+    let mut byte = [0u8; 1];
+    while !answer.ends_with(b"\r\n") && answer.len() < 512 {
+        stream.read_exact(&mut byte)?;
+        answer.push(byte[0]);
+    }
+    if answer == b"+OK\r\n" {
+        Ok(())
+    } else {
+        Err(io::Error::other(format!(
+            "DEBUG SLEEP answered {:?}",
+            String::from_utf8_lossy(&answer).trim_end()
+        )))
+    }
+}
+
 /// Whether a Redis answers `PING` at `addr` within 500 ms.
 fn ping(addr: SocketAddr) -> bool {
     let Ok(mut stream) = TcpStream::connect_timeout(&addr, Duration::from_millis(200)) else {
@@ -193,5 +224,6 @@ mod tests {
         assert!(pairs.contains(&("--save", "")));
         assert!(pairs.contains(&("--appendonly", "no")));
         assert!(pairs.contains(&("--dir", "/tmp/x")));
+        assert!(pairs.contains(&("--enable-debug-command", "local")));
     }
 }

@@ -1,13 +1,21 @@
-//! Two instances sharing one Redis behind one sender, in three scenarios: steady, Redis stopped
-//! for a while mid-run, and one instance killed with SIGKILL mid-run.
+//! Two instances sharing one Redis behind one sender, in three load scenarios: steady, Redis
+//! stopped for a while mid-run, and one instance killed with SIGKILL mid-run; and three probes,
+//! each sending a few bodies and checking every answer: Redis stalled (`stall`), one body
+//! signed by two tokens (`rotation`), one body of 15,000 events with failing handlers (`large`).
 //!
-//! Every body goes to both instances at once (two keep-alive connections per worker, one to
-//! each). A body is accepted once either instance answers 2xx; when neither does (500, 503, a
-//! broken connection) it is sent again, with the same bytes and signature, to a random live
-//! instance, with backoff (10 ms doubling to 1 s), until accepted or the scenario's time limit.
+//! In the load scenarios every body goes to both instances at once (two keep-alive connections
+//! per worker, one to each). A body is accepted once either instance answers 2xx; when neither
+//! does (500, 503, a broken connection) it is sent again, with the same bytes and signature, to
+//! a random live instance, with backoff (10 ms doubling to 1 s), until accepted or the
+//! scenario's time limit.
 
 mod faults;
+mod large;
+mod pair;
+mod probe;
+mod rotation;
 mod send;
+mod stall;
 mod summary;
 
 use std::sync::atomic::{AtomicBool, AtomicUsize};
@@ -20,8 +28,28 @@ use crate::cli::{Options, Scenario};
 use crate::ledger::{self, Ledger};
 use crate::redis::RedisServer;
 use faults::{kill, read_state, redis_outage};
+pub(crate) use probe::ProbeReport;
 use send::{send_all, Shared, VICTIM};
 use summary::MultiReport;
+
+/// Runs one probe scenario ([`Scenario::is_probe`]): its own redis-server and two fresh apps.
+///
+/// # Errors
+///
+/// When Redis or an app cannot be started, or the scenario is no probe.
+pub(crate) async fn probe(
+    scenario: Scenario,
+    options: &Options,
+    bin: &std::path::Path,
+    credentials: &Credentials,
+) -> Result<ProbeReport, String> {
+    match scenario {
+        Scenario::Stall => stall::run(bin, credentials).await,
+        Scenario::Rotation => rotation::run(bin, credentials).await,
+        Scenario::Large => large::run(options, bin, credentials).await,
+        _ => Err(format!("{} is no probe scenario", scenario.name())),
+    }
+}
 
 /// Runs one scenario: its own redis-server and two fresh apps.
 ///
@@ -46,6 +74,7 @@ pub(crate) async fn run(
         fail_once: options.fail_once,
         redis_url: Some(redis.url()),
         ledger: true,
+        extra_tokens: None,
     };
     let first = App::start(bin, credentials, &launch)
         .await
@@ -87,7 +116,6 @@ pub(crate) async fn run(
     let mut killed = None;
     let mut second = Some(second);
     let sent = match scenario {
-        Scenario::Steady => sending.await,
         Scenario::RedisOutage => {
             let (sent, o) =
                 tokio::join!(sending, redis_outage(&shared, &mut redis, options.outage));
@@ -100,6 +128,8 @@ pub(crate) async fn run(
             killed = Some(k);
             sent
         }
+        // Steady (the probes never come here: see `probe`).
+        _ => sending.await,
     };
     let elapsed = started.elapsed();
 
@@ -130,9 +160,6 @@ pub(crate) async fn run(
     }
     let traces = &sent.traces;
     let verdict = match (scenario, &outage) {
-        (Scenario::Steady, _) | (Scenario::RedisOutage, None) => {
-            ledger::check(&planned, &ledger, |_, _| false)
-        }
         (Scenario::RedisOutage, Some(o)) => ledger::check(&planned, &ledger, |webhook, _| {
             let t = &traces[webhook];
             t.first_500.is_some_and(|at| at < o.restarted_at)
@@ -141,6 +168,7 @@ pub(crate) async fn run(
         (Scenario::Kill, _) => ledger::check(&planned, &ledger, |webhook, runs| {
             traces[webhook].unanswered_by[VICTIM] && runs == [1, 1]
         }),
+        _ => ledger::check(&planned, &ledger, |_, _| false),
     };
     let states = [
         first_state,

@@ -62,12 +62,12 @@ impl MultiReport {
 
     fn scenario_ok(&self) -> bool {
         match self.scenario {
-            Scenario::Steady => true,
             Scenario::RedisOutage => self
                 .outage
                 .as_ref()
                 .is_some_and(|o| o.error.is_none() && o.ran_while_down() == Some(0)),
             Scenario::Kill => self.kill.as_ref().is_some_and(|k| k.status.is_ok()),
+            _ => true,
         }
     }
 
@@ -260,9 +260,9 @@ impl std::fmt::Display for MultiReport {
                 ("exactly once", self.exactly_once()),
                 (
                     match self.scenario {
-                        Scenario::Steady => "scenario",
                         Scenario::RedisOutage => "no handler without Redis",
                         Scenario::Kill => "kill done",
+                        _ => "scenario",
                     },
                     self.scenario_ok()
                 ),
