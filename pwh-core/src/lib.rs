@@ -85,7 +85,7 @@ macro_rules! handler {
 /// What generated code names; not public API.
 #[doc(hidden)]
 pub mod __private {
-    pub use crate::extract::FIELD_TYPES;
+    pub use crate::extract::{ClientDataParam, FIELD_TYPES};
     pub use crate::registry::Registration;
     pub use async_trait::async_trait;
     pub use inventory;

@@ -235,6 +235,27 @@ async fn a_bad_client_payload_fails_only_that_handler() {
     assert!(delivery.ran("typed"));
 }
 
+#[tokio::test]
+async fn client_data_given_as_json_text_is_sent_once_and_read() {
+    let log = Log::default();
+    let harness = harness(&log);
+    let delivery = harness
+        .deliver(TestWebhook::new().client_event(
+            "private-a",
+            "client-typing",
+            r#"{"text":"hi"}"#,
+            "1.1",
+            None,
+        ))
+        .await;
+    delivery.assert_ok();
+    assert!(delivery.ran("typing"), "{:?}", delivery.failure("typing"));
+    assert_eq!(
+        log.lines()[0],
+        "client-typing on private-a: hi (text) from Some(\"1.1\") None"
+    );
+}
+
 #[test]
 fn handlers_stay_plain_functions() {
     // The macro emits the function unchanged, so it can be called directly.

@@ -2,7 +2,7 @@
 
 use serde::de::DeserializeOwned;
 
-use super::{ExtractError, FromEvent};
+use super::{ExtractError, FromEvent, StateNeeds};
 use crate::context::EventContext;
 use crate::json;
 
@@ -43,6 +43,43 @@ impl<'r, T: DeserializeOwned> FromEvent<'r> for ClientData<T> {
                 target: std::any::type_name::<T>(),
                 problem: json::quiet_message(&e),
             })
+    }
+}
+
+/// [`FromEvent`] under another name, through which `#[on_event]` reads a parameter named
+/// `data` of a handler that can receive client events: the same extraction, with a compile
+/// error that points to [`ClientData<T>`] when the type cannot be a parameter. A
+/// `#[derive(FromEvent)]` struct reads the event's own fields, not those inside `data`, so
+/// suggesting it there would compile into a handler that never runs.
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` cannot be a handler parameter",
+    label = "not readable from a Pusher event",
+    note = "to parse a client event's `data` into `{Self}`, take `data: ClientData<{Self}>` \
+            (`{Self}` implementing `serde::Deserialize`; destructure with `ClientData(value)`)",
+    note = "not `#[derive(FromEvent)]` on `{Self}`: a derived struct reads the event's own fields \
+            (`channel`, `event`, `socket_id`, ...), not those inside `data`, and a missing one \
+            stops the handler at run time"
+)]
+pub trait ClientDataParam<'r>: Sized {
+    /// [`FromEvent::from_event`] (named apart, so that both traits in scope are no ambiguity).
+    ///
+    /// # Errors
+    ///
+    /// Those of [`FromEvent::from_event`].
+    fn read_param(cx: &EventContext<'r>, param: &'static str) -> Result<Self, ExtractError>;
+
+    /// [`FromEvent::required_state`].
+    fn param_needs(needs: &mut StateNeeds);
+}
+
+impl<'r, T: FromEvent<'r>> ClientDataParam<'r> for T {
+    fn read_param(cx: &EventContext<'r>, param: &'static str) -> Result<Self, ExtractError> {
+        <T as FromEvent<'r>>::from_event(cx, param)
+    }
+
+    fn param_needs(needs: &mut StateNeeds) {
+        <T as FromEvent<'r>>::required_state(needs);
     }
 }
 

@@ -5,6 +5,8 @@ mod error;
 mod shared;
 
 pub use client_data::ClientData;
+#[doc(hidden)]
+pub use client_data::ClientDataParam;
 pub use error::ExtractError;
 pub use shared::{Shared, StateNeeds};
 
@@ -56,7 +58,9 @@ use crate::webhook::Webhook;
     message = "`{Self}` cannot be a handler parameter",
     label = "not readable from a Pusher event",
     note = "parameters are `&str`/`String`/number fields named like the parameter, \
-            `&Event`, `&Webhook`, `PusherEvent`, `Shared<T>`, `&Shared<T>`, `ClientData<T>`, a type with `#[derive(FromEvent)]`, \
+            `&Event`, `&Webhook`, `PusherEvent`, `Shared<T>`, `&Shared<T>`, \
+            `ClientData<T>` (a client event's `data` parsed into `T`), \
+            a struct with `#[derive(FromEvent)]` (read from the event's own fields), \
             and `Option<_>` or `Result<_, ExtractError>` of any of these",
     note = "for the dispatcher's state, take `pwh_core::Shared<T>` (given to `DispatcherBuilder::state`), \
             not axum's or Rocket's `State`"

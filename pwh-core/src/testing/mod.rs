@@ -29,18 +29,18 @@
 //! # }
 //! ```
 
+mod data;
 mod delivery_log;
 mod failing;
 mod harness;
 mod recorder;
 mod request;
 
-use serde::Serialize;
-
 use crate::keyring::KeyRing;
 use crate::kind::PusherEvent;
 use crate::token::Token;
 
+pub use data::TestData;
 pub use delivery_log::check_delivery_log;
 pub use failing::Failing;
 pub use harness::{Delivery, Harness};
@@ -119,16 +119,22 @@ impl TestWebhook {
         self.event(PusherEvent::MemberRemoved { channel, user_id })
     }
 
-    /// Adds a `client_event` as Pusher sends it: `data` serialized to a string of JSON text.
+    /// Adds a `client_event` as Pusher sends it: `data` is JSON text, in a JSON string.
+    ///
+    /// `data` is a [`TestData`], chosen by type: a [`serde_json::Value`] (`json!({...})`) is
+    /// written out as JSON text; a `&str` or `String` is the JSON text itself, sent as it is
+    /// (`r#"{"text":"hi"}"#` gives the same body as `json!({"text": "hi"})`); any other
+    /// serializable value goes through [`TestData::json`]. For `data` as a JSON object rather
+    /// than text, as some compatible servers send it, build the event with [`event`](Self::event).
     pub fn client_event(
         self,
         channel: &str,
         event: &str,
-        data: impl Serialize,
+        data: impl Into<TestData>,
         socket_id: &str,
         user_id: Option<&str>,
     ) -> Self {
-        let data = serde_json::to_string(&data).expect("client event data must serialize to JSON");
+        let data = data.into().into_string();
         let mut value = serde_json::json!({
             "name": "client_event",
             "channel": channel,
@@ -280,6 +286,7 @@ mod tests {
                 "1.2",
                 None,
             )
+            .client_event("private-a", "client-typing", r#"{"t":2}"#, "1.3", Some("u"))
             .subscription_count("c", 3);
         let body: serde_json::Value = serde_json::from_slice(&hook.body()).unwrap();
         assert_eq!(
@@ -288,6 +295,8 @@ mod tests {
                 {"name": "member_added", "channel": "presence-a", "user_id": "1"},
                 {"name": "client_event", "channel": "private-a", "event": "client-typing",
                  "data": "{\"t\":1}", "socket_id": "1.2"},
+                {"name": "client_event", "channel": "private-a", "event": "client-typing",
+                 "data": "{\"t\":2}", "socket_id": "1.3", "user_id": "u"},
                 {"name": "subscription_count", "channel": "c", "subscription_count": 3},
             ]})
         );

@@ -4,9 +4,9 @@ use proc_macro2::TokenStream;
 use quote::{format_ident, quote, quote_spanned};
 use syn::spanned::Spanned;
 use syn::visit_mut::VisitMut;
-use syn::{Lifetime, ReturnType};
+use syn::{Lifetime, ReturnType, Type};
 
-use super::parse::{Handler, Route};
+use super::parse::{Handler, Param, Route};
 
 pub(crate) fn expand(handler: &Handler) -> TokenStream {
     let item = &handler.item;
@@ -25,15 +25,17 @@ pub(crate) fn expand(handler: &Handler) -> TokenStream {
         let mut ty = (*param.ty).clone();
         ElideLifetimes.visit_type_mut(&mut ty);
         let param_name = &param.name;
+        let (read, _) = extractor(handler, param, &ty);
         quote_spanned! {param.ty.span()=>
-            let #arg = <#ty as ::pwh_core::FromEvent<'_>>::from_event(__pwh_cx, #param_name)?;
+            let #arg = #read(__pwh_cx, #param_name)?;
         }
     });
     let needs = handler.params.iter().map(|param| {
         let mut ty = (*param.ty).clone();
         ElideLifetimes.visit_type_mut(&mut ty);
+        let (_, needs) = extractor(handler, param, &ty);
         quote_spanned! {param.ty.span()=>
-            <#ty as ::pwh_core::FromEvent<'_>>::required_state(&mut __pwh_needs);
+            #needs(&mut __pwh_needs);
         }
     });
     // Run by what the signature says, never by a guess from the body: an `async fn` through
@@ -131,6 +133,30 @@ pub(crate) fn expand(handler: &Handler) -> TokenStream {
                 ::pwh_core::__private::Registration::new(&#name {})
             }
         };
+    }
+}
+
+/// The functions a parameter of type `ty` is read through, and its state needs added by:
+/// `FromEvent`'s, or, for a parameter named `data` of a handler that can receive client events,
+/// those of `ClientDataParam`, the same trait under another name, whose compile error points
+/// to `ClientData<T>` (a `#[derive(FromEvent)]` struct would read the event's own fields, not
+/// those inside `data`).
+fn extractor(handler: &Handler, param: &Param, ty: &Type) -> (TokenStream, TokenStream) {
+    let client_events = match &handler.route {
+        Route::Kind(kind) => kind.value() == "client_event",
+        Route::Custom(_) | Route::Any => true,
+    };
+    let span = param.ty.span();
+    if client_events && param.name == "data" {
+        (
+            quote_spanned!(span=> <#ty as ::pwh_core::__private::ClientDataParam<'_>>::read_param),
+            quote_spanned!(span=> <#ty as ::pwh_core::__private::ClientDataParam<'_>>::param_needs),
+        )
+    } else {
+        (
+            quote_spanned!(span=> <#ty as ::pwh_core::FromEvent<'_>>::from_event),
+            quote_spanned!(span=> <#ty as ::pwh_core::FromEvent<'_>>::required_state),
+        )
     }
 }
 
