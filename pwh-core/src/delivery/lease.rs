@@ -40,7 +40,7 @@ pub(super) struct ActiveState {
 /// What [`Memory::start`] found.
 pub(crate) enum Started<'m> {
     /// Run the handlers `Progress` does not name as done, within this delivery.
-    Run(Delivery<'m>, Progress),
+    Run(Leased<'m>, Progress),
     /// Every handler already succeeded: run nothing.
     Complete,
     /// Another delivery of the body still ran at the deadline: run nothing, answer 500.
@@ -138,10 +138,10 @@ impl Memory {
         })
     }
 
-    fn delivery(&self, id: DeliveryId, lease: LeaseToken, first: bool) -> Delivery<'_> {
+    fn delivery(&self, id: DeliveryId, lease: LeaseToken, first: bool) -> Leased<'_> {
         let held = Arc::new(Held::new(id, lease));
         self.active.hold(&held);
-        Delivery {
+        Leased {
             memory: self,
             held,
             first,
@@ -262,7 +262,7 @@ const RECORD_PAUSE: Duration = Duration::from_millis(100);
 /// A delivery holding the lease on its body. [`finish`](Self::finish) records what it
 /// achieved; dropped before (the request was cancelled), it records the runs so far (the
 /// dispatcher adds what did not start) and gives the lease back.
-pub(crate) struct Delivery<'m> {
+pub(crate) struct Leased<'m> {
     memory: &'m Memory,
     held: Arc<Held>,
     /// Whether it began with nothing done.
@@ -272,7 +272,7 @@ pub(crate) struct Delivery<'m> {
     finished: bool,
 }
 
-impl Delivery<'_> {
+impl Leased<'_> {
     /// The lease, to watch for its loss, and the runs so far, to add to.
     pub(crate) fn parts(&mut self) -> (&Held, &mut Vec<HandlerRun>) {
         (&self.held, &mut self.runs)
@@ -347,7 +347,7 @@ impl Delivery<'_> {
     }
 }
 
-impl Drop for Delivery<'_> {
+impl Drop for Leased<'_> {
     fn drop(&mut self) {
         if self.finished {
             return;

@@ -14,7 +14,7 @@ mod ring;
 mod store_future;
 
 pub use done::{Done, Pairs};
-pub(crate) use lease::{Delivery, Memory, Started};
+pub(crate) use lease::{Leased, Memory, Started};
 pub use log::{Begin, DeliveryId, DeliveryLog, LeaseTerms, LeaseToken};
 pub use memory::MemoryLog;
 pub use progress::Progress;

@@ -8,7 +8,7 @@ use tracing::Instrument;
 
 use super::check::Checked;
 use super::{run, Dispatcher, Inner};
-use crate::delivery::{Delivery, Started};
+use crate::delivery::{Leased, Started};
 use crate::observe;
 use crate::outcome::{Ended, HandlerRun, RunResult, Timing, Verdict, WebhookOutcome};
 use crate::store_error::{StoreError, StoreErrorKind};
@@ -149,7 +149,7 @@ impl Dispatcher {
 /// A first delivery in progress: dropped before it finished (the request was cancelled), it
 /// adds what did not start to its runs, so that its record names every pair left to do.
 struct Cancelled<'d, 'w, 'b> {
-    delivery: Option<Delivery<'d>>,
+    delivery: Option<Leased<'d>>,
     inner: &'d Inner,
     webhook: &'w Webhook<'b>,
 }

@@ -1,4 +1,4 @@
-//! The model out: the function unchanged, a handle, its `Handler` impl and its registration.
+//! The model out: the function unchanged, a handle, its `EventHandler` impl and its registration.
 
 use proc_macro2::TokenStream;
 use quote::{format_ident, quote, quote_spanned};

@@ -29,10 +29,10 @@ use crate::scripts::{self, Keys};
 /// [`Failed`](StoreErrorKind::Failed) when it answers with an error.
 #[derive(Clone)]
 pub struct RedisLog {
-    shared: Arc<Shared>,
+    inner: Arc<Connection>,
 }
 
-struct Shared {
+struct Connection {
     client: redis::Client,
     config: ConnectionManagerConfig,
     /// Made on the first call, inside the runtime.
@@ -70,7 +70,7 @@ impl RedisLog {
         timeout: Duration,
     ) -> Self {
         Self {
-            shared: Arc::new(Shared {
+            inner: Arc::new(Connection {
                 client,
                 config,
                 manager: Mutex::new(None),
@@ -88,12 +88,12 @@ impl RedisLog {
     /// Another handle on the same Redis, with a connection of its own (made on the runtime
     /// that first uses it).
     fn detached(&self) -> Self {
-        let shared = &*self.shared;
+        let connection = &*self.inner;
         Self::new(
-            shared.client.clone(),
-            shared.config.clone(),
-            shared.prefix.clone(),
-            shared.timeout,
+            connection.client.clone(),
+            connection.config.clone(),
+            connection.prefix.clone(),
+            connection.timeout,
         )
     }
 
@@ -119,34 +119,34 @@ impl RedisLog {
 
     /// The prefix of every key.
     pub fn prefix(&self) -> &str {
-        &self.shared.prefix
+        &self.inner.prefix
     }
 
     /// The bound on each call.
     pub fn timeout(&self) -> Duration {
-        self.shared.timeout
+        self.inner.timeout
     }
 
     /// The keys of the body `id`: to inspect it with `redis-cli`, or in tests.
     pub fn keys(&self, id: &DeliveryId) -> Keys {
-        Keys::new(&self.shared.prefix, id)
+        Keys::new(&self.inner.prefix, id)
     }
 }
 
 impl fmt::Debug for RedisLog {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let info = self.shared.client.get_connection_info();
+        let info = self.inner.client.get_connection_info();
         f.debug_struct("RedisLog")
             // Host and port, or socket path: never the password.
             .field("addr", &info.addr().to_string())
             .field("db", &info.redis_settings().db())
-            .field("prefix", &self.shared.prefix)
-            .field("timeout", &self.shared.timeout)
+            .field("prefix", &self.inner.prefix)
+            .field("timeout", &self.inner.timeout)
             .finish_non_exhaustive()
     }
 }
 
-impl Shared {
+impl Connection {
     fn connection(&self) -> Result<ConnectionManager, StoreError> {
         let mut slot = self.manager.lock().unwrap_or_else(PoisonError::into_inner);
         if let Some(manager) = &*slot {
@@ -211,7 +211,7 @@ fn millis(d: Duration) -> u64 {
 }
 
 /// The caller's give-up instant, or this log's own (its timeout from now), whichever is first.
-fn not_after(log: &Shared, terms: &LeaseTerms) -> u64 {
+fn not_after(log: &Connection, terms: &LeaseTerms) -> u64 {
     let own = LeaseTerms::new(terms.lease_for, terms.keep_for, log.timeout);
     own.not_after_ms.min(terms.not_after_ms)
 }
@@ -247,16 +247,16 @@ impl DeliveryLog for RedisLog {
 /// Each step's script call.
 impl RedisLog {
     async fn begin_on(&self, id: &DeliveryId, terms: LeaseTerms) -> Result<Begin, StoreError> {
-        let shared = &*self.shared;
+        let connection = &*self.inner;
         let keys = self.keys(id);
         let mut cmd = eval(
-            &shared.scripts.begin,
+            &connection.scripts.begin,
             &[&keys.lease, &keys.left, &keys.meta],
         );
         cmd.arg(millis(terms.lease_for))
             .arg(millis(terms.keep_for))
-            .arg(not_after(shared, &terms));
-        let reply: Vec<String> = shared.run(&cmd).await?;
+            .arg(not_after(connection, &terms));
+        let reply: Vec<String> = connection.run(&cmd).await?;
         let (first, rest) = reply.split_first().ok_or_else(|| unexpected("begin"))?;
         let token = || -> Result<LeaseToken, StoreError> {
             let token = rest.first().and_then(|t| t.parse().ok());
@@ -291,13 +291,13 @@ impl RedisLog {
         lease: LeaseToken,
         terms: LeaseTerms,
     ) -> Result<bool, StoreError> {
-        let shared = &*self.shared;
+        let connection = &*self.inner;
         let keys = self.keys(id);
-        let mut cmd = eval(&shared.scripts.renew, &[&keys.lease]);
+        let mut cmd = eval(&connection.scripts.renew, &[&keys.lease]);
         cmd.arg(lease.0)
             .arg(millis(terms.lease_for))
-            .arg(not_after(shared, &terms));
-        let renewed: i64 = shared.run(&cmd).await?;
+            .arg(not_after(connection, &terms));
+        let renewed: i64 = connection.run(&cmd).await?;
         Ok(renewed == 1)
     }
 
@@ -307,10 +307,10 @@ impl RedisLog {
         lease: LeaseToken,
         done: Done<'_>,
     ) -> Result<(), StoreError> {
-        let shared = &*self.shared;
+        let connection = &*self.inner;
         let keys = self.keys(id);
         let mut cmd = eval(
-            &shared.scripts.finish,
+            &connection.scripts.finish,
             &[&keys.lease, &keys.left, &keys.meta, &keys.scratch],
         );
         cmd.arg(lease.0);
@@ -325,7 +325,7 @@ impl RedisLog {
                 cmd.arg(scripts::member(event, handler));
             }
         }
-        let _held: i64 = shared.run(&cmd).await?;
+        let _held: i64 = connection.run(&cmd).await?;
         Ok(())
     }
 }
