@@ -42,15 +42,7 @@ fn occupied(channel: &str) -> Result<(), String> {
 
 /// Runs `deliveries` with an `info` subscriber writing to memory; returns its lines.
 fn logged(deliveries: impl AsyncFnOnce(&Harness)) -> Vec<String> {
-    let captured = Captured::default();
-    let writer = captured.clone();
-    let subscriber = tracing_subscriber::fmt()
-        .with_max_level(tracing::Level::INFO)
-        .with_ansi(false)
-        .without_time()
-        .with_writer(move || writer.clone())
-        .finish();
-    tracing::subscriber::with_default(subscriber, || {
+    logged_while(|| {
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()
@@ -60,8 +52,7 @@ fn logged(deliveries: impl AsyncFnOnce(&Harness)) -> Vec<String> {
                 Harness::configure(|b| b.registered_handlers(false).handler(handler!(occupied)));
             deliveries(&harness).await;
         });
-    });
-    captured.lines()
+    })
 }
 
 #[test]
