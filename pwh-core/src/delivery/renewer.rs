@@ -99,7 +99,7 @@ impl Renewing {
     }
 
     /// Renews every held lease each quarter of a lease, each renewal on its own (a slow
-    /// store delays none of the others), and checks the leases often: one not confirmed for
+    /// store delays none of the others), and checks the leases often while there are some: one not confirmed for
     /// three quarters of its duration is lost (its delivery stops its handlers), so that it
     /// stops before the store lets another delivery take it. Ends with the dispatcher.
     async fn renew(&self) {
@@ -114,12 +114,13 @@ impl Renewing {
         };
         let period = (lease_for / 4).max(Duration::from_millis(20));
         let trusted_for = lease_for - lease_for / 4;
-        let mut ticks = tokio::time::interval(
-            (lease_for / 20).clamp(Duration::from_millis(5), Duration::from_millis(100)),
-        );
-        ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        // Often while leases are held (to stop a delivery soon after its lease can no longer
+        // be trusted); once a period while none is (a new lease needs its first renewal only
+        // a period after it was taken, and is trusted for three).
+        let tick = (lease_for / 20).clamp(Duration::from_millis(5), Duration::from_millis(100));
+        let mut idle = false;
         loop {
-            ticks.tick().await;
+            tokio::time::sleep(if idle { period } else { tick }).await;
             let Some(active) = self.0.upgrade() else {
                 return;
             };
@@ -129,6 +130,7 @@ impl Renewing {
                 .unwrap_or_else(PoisonError::into_inner)
                 .leases
                 .clone();
+            idle = held.is_empty();
             drop(active);
             let now = std::time::Instant::now();
             for held in held {
