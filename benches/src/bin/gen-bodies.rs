@@ -71,6 +71,16 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
+    // pwh's default memory (the example and noop apps'): more distinct bodies than it has room
+    // for, and the apps forget complete bodies before their max age.
+    let room = pwh_core::MemoryLog::DEFAULT_BYTES / pwh_core::MemoryLog::BYTES_PER_BODY;
+    if args.count > room {
+        eprintln!(
+            "gen-bodies: {} bodies are more than pwh's default redelivery memory has room for \
+             ({room}): the apps will forget bodies early",
+            args.count
+        );
+    }
     let write = || -> std::io::Result<()> {
         let mut out = BufWriter::new(std::fs::File::create(&args.out)?);
         for i in 0..args.count {
