@@ -2,7 +2,8 @@
 # Every test of the workspace, with nothing preinstalled but Rust: installs Debian's
 # redis-server when it is missing (apt-get; root or sudo), starts one on a free loopback port
 # for pwh-redis's tests (PWH_TEST_REDIS_URL), runs `cargo test --workspace --all-features`
-# (extra arguments are passed to it), and stops that redis-server by its PID on exit.
+# (extra arguments are passed to it; with `-p`/`--package`, only those packages), and stops
+# that redis-server by its PID on exit.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -68,5 +69,12 @@ export PWH_TEST_REDIS_URL="redis://127.0.0.1:$redis_port/"
 unset PWH_SKIP_REDIS_TESTS
 echo "redis-server $(redis-server --version | sed -n 's/.*v=\([^ ]*\).*/\1/p') on $PWH_TEST_REDIS_URL (pid $redis_pid)"
 
-echo "== cargo test --workspace --all-features $*"
-cargo test --workspace --all-features "$@"
+scope=(--workspace)
+for arg in "$@"; do
+  case "$arg" in
+    --) break ;;
+    -p | -p* | --package | --package=*) scope=() ;;
+  esac
+done
+echo "== cargo test ${scope[*]} --all-features $*"
+cargo test "${scope[@]}" --all-features "$@"
