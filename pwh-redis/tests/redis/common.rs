@@ -1,5 +1,6 @@
-//! What the tests share: the Redis to test against (or why not), fresh prefixes and ids, a raw
-//! connection to look at the keys, and a redis-server of their own.
+//! What the tests share: the Redis to test against (or a failure saying how to get one, or a
+//! skip the user asked for), fresh prefixes and ids, a raw connection to look at the keys, and
+//! a redis-server of their own.
 
 use std::collections::hash_map::RandomState;
 use std::hash::{BuildHasher, Hasher};
@@ -15,30 +16,50 @@ use pwh_redis::RedisLog;
 /// The variable naming the Redis the tests use, e.g. `redis://127.0.0.1:6379/`.
 pub(crate) const URL_VAR: &str = "PWH_TEST_REDIS_URL";
 
+/// The variable that, set to `1`, lets the tests that need a Redis be skipped (outside CI).
+pub(crate) const SKIP_VAR: &str = "PWH_SKIP_REDIS_TESTS";
+
 /// Whether the tests run in CI, where nothing may be skipped.
 fn in_ci() -> bool {
     std::env::var_os("CI").is_some_and(|v| !v.is_empty())
 }
 
-/// Skips the calling test (locally) or fails it (in CI) because `what` is missing; the test
-/// is named by where it called.
+/// Whether the user asked to skip the tests that need a Redis (`PWH_SKIP_REDIS_TESTS=1`).
+fn skip_requested() -> bool {
+    std::env::var(SKIP_VAR).is_ok_and(|v| v.trim() == "1")
+}
+
+/// Fails the calling test because `what` is missing, saying how to run it; or skips it (a
+/// notice on stderr) when the user opted out with `PWH_SKIP_REDIS_TESTS=1`, which CI refuses.
+/// A test that could not run never counts as passed unless asked. The test is named by where
+/// it called.
 #[track_caller]
 fn missing(what: &str) {
     let test = std::panic::Location::caller();
+    let how = format!(
+        "run every test with scripts/test.sh (it installs and starts a redis-server of its \
+         own), or start redis-server and set {URL_VAR}=redis://127.0.0.1:<port>/ (the tests \
+         that stall or restart Redis also need redis-server on PATH)"
+    );
     if in_ci() {
         panic!(
-            "{test}: {what}, and CI is set: this test must not be skipped in CI. Start a \
-             redis-server and set {URL_VAR}=redis://127.0.0.1:<port>/ (.ci/run does both)."
+            "{test}: {what}, and CI is set: this test must not be skipped in CI ({SKIP_VAR} \
+             is refused there); {how}."
+        );
+    }
+    if !skip_requested() {
+        panic!(
+            "{test}: {what}, so this test cannot run; {how}. To skip the tests that need \
+             Redis instead, set {SKIP_VAR}=1."
         );
     }
     // Straight to stderr, past the test harness's capture, so that the skip shows.
-    let notice =
-        format!("\nSKIPPED {test}: {what} (set {URL_VAR}=redis://127.0.0.1:<port>/ to run it)\n");
+    let notice = format!("\nSKIPPED {test}: {what} ({SKIP_VAR}=1)\n");
     let _ = std::io::stderr().lock().write_all(notice.as_bytes());
 }
 
-/// The URL of the Redis to test against: `None` after printing a skip notice when
-/// [`URL_VAR`] is not set; a panic instead when `CI` is set.
+/// The URL of the Redis to test against. When [`URL_VAR`] is not set: a panic saying how to
+/// run the test, or `None` after printing a skip notice when [`SKIP_VAR`] is `1` (not in CI).
 #[track_caller]
 pub(crate) fn redis_url() -> Option<String> {
     match std::env::var(URL_VAR) {
@@ -50,7 +71,8 @@ pub(crate) fn redis_url() -> Option<String> {
     }
 }
 
-/// `let url = require_redis!();` at the top of a test: the URL, or return (skipped).
+/// `let url = require_redis!();` at the top of a test: the URL, or return (skipped on
+/// request), or a panic saying how to run it.
 macro_rules! require_redis {
     () => {
         match $crate::common::redis_url() {
@@ -122,8 +144,8 @@ pub(crate) struct OwnServer {
 }
 
 impl OwnServer {
-    /// Starts `redis-server` on 127.0.0.1:`port`; `None` (skipped, or a panic in CI) when
-    /// there is no `redis-server` to start.
+    /// Starts `redis-server` on 127.0.0.1:`port`. When there is no `redis-server` to start:
+    /// a panic saying how to run the test, or `None` (skipped) when [`SKIP_VAR`] is `1`.
     #[track_caller]
     pub(crate) fn start(port: u16) -> Option<Self> {
         let dir = std::env::temp_dir().join(format!("pwh-redis-test-{:016x}", random_u64()));
