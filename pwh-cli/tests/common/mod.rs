@@ -130,7 +130,10 @@ pub fn pwh_with(env: &[(&str, &str)], args: &[&str], stdin: Option<&[u8]>) -> Ru
     }
     let mut child = command.spawn().unwrap();
     let mut input = child.stdin.take().unwrap();
-    input.write_all(stdin.unwrap_or_default()).unwrap();
+    // A run refused before it reads its input (a missing flag) closes the pipe first.
+    if let Err(e) = input.write_all(stdin.unwrap_or_default()) {
+        assert_eq!(e.kind(), std::io::ErrorKind::BrokenPipe, "{e}");
+    }
     drop(input);
     let output = child.wait_with_output().unwrap();
     Run {
