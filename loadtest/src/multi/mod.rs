@@ -76,21 +76,7 @@ pub(crate) async fn run(
         ledger: true,
         extra_tokens: None,
     };
-    let first = App::start(bin, credentials, &launch)
-        .await
-        .map_err(|e| e.to_string())?;
-    let second = App::start(bin, credentials, &launch)
-        .await
-        .map_err(|e| e.to_string())?;
-    for (i, app) in [&first, &second].into_iter().enumerate() {
-        eprintln!(
-            "instance {} (pid {}) on {}; log: {}",
-            i + 1,
-            app.pid(),
-            app.addr(),
-            app.log().display()
-        );
-    }
+    let [first, second] = pair::start_two(bin, credentials, &launch).await?;
     let logs = [first.log().to_path_buf(), second.log().to_path_buf()];
     let Plan {
         deliveries,

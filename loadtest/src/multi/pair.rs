@@ -15,6 +15,34 @@ use crate::ledger::{self, Ledger, INSTANCES};
 use crate::redis::RedisServer;
 use crate::report::State;
 
+/// Starts two apps as `launch` says and names them on stderr.
+///
+/// # Errors
+///
+/// When an app cannot be started.
+pub(super) async fn start_two(
+    bin: &Path,
+    credentials: &Credentials,
+    launch: &Launch,
+) -> Result<[App; INSTANCES], String> {
+    let first = App::start(bin, credentials, launch)
+        .await
+        .map_err(|e| e.to_string())?;
+    let second = App::start(bin, credentials, launch)
+        .await
+        .map_err(|e| e.to_string())?;
+    for (i, app) in [&first, &second].into_iter().enumerate() {
+        eprintln!(
+            "instance {} (pid {}) on {}; log: {}",
+            i + 1,
+            app.pid(),
+            app.addr(),
+            app.log().display()
+        );
+    }
+    Ok([first, second])
+}
+
 /// Two apps sharing one Redis.
 pub(super) struct Pair {
     pub(super) redis: RedisServer,
@@ -66,25 +94,8 @@ impl Pair {
             ledger: true,
             ..launch
         };
-        let first = App::start(bin, credentials, &launch)
-            .await
-            .map_err(|e| e.to_string())?;
-        let second = App::start(bin, credentials, &launch)
-            .await
-            .map_err(|e| e.to_string())?;
-        for (i, app) in [&first, &second].into_iter().enumerate() {
-            eprintln!(
-                "instance {} (pid {}) on {}; log: {}",
-                i + 1,
-                app.pid(),
-                app.addr(),
-                app.log().display()
-            );
-        }
-        Ok(Self {
-            redis,
-            apps: [first, second],
-        })
+        let apps = start_two(bin, credentials, &launch).await?;
+        Ok(Self { redis, apps })
     }
 
     /// Where instance `i` (0-based) listens.
