@@ -6,7 +6,9 @@
 #      (`use crate::{...}`, `use crate::Name`, `crate::Name::...` in code);
 #   3. no import cycle among pwh-core's top-level modules (scripts/module-cycles.py);
 #   4. the adapters' sources share no block of six or more lines of the same logic (with the
-#      `duplicates` tool, when it is on PATH; the shared crate header is not logic).
+#      `duplicates` tool, when it is on PATH; the shared crate header is not logic);
+#   5. pwh-core's crate root exports at most 22 names, what a handler author needs
+#      (scripts/root-exports.py); the rest lives in its modules.
 # (Exported macros name items as `$crate::Name`, as they must.)
 # Prints what breaks a rule and exits 1; exits 0 when every rule holds.
 set -euo pipefail
@@ -33,6 +35,12 @@ if [ -n "$through_root" ]; then
   echo "pwh-core modules importing through the crate root:"; echo "$through_root"; status=1
 else
   echo "ok: pwh-core modules import each name from the module that defines it"
+fi
+
+if root=$(python3 scripts/root-exports.py 22); then
+  echo "ok: pwh-core's root exports $root"
+else
+  echo "pwh-core's root exports more than 22 names: $root"; status=1
 fi
 
 if command -v duplicates >/dev/null 2>&1; then

@@ -15,10 +15,10 @@
 use std::fmt::Write as _;
 
 use hmac::{Hmac, Mac};
-use pwh_core::{
-    async_trait, Dispatcher, DispatcherBuilder, EventContext, EventHandler, EventRoute, FixedClock,
-    HandlerError, HandlerInfo, KeyRing, MemoryLog, Token,
-};
+use pwh_core::delivery::MemoryLog;
+use pwh_core::dispatcher::{DispatcherBuilder, FixedClock};
+use pwh_core::handler::{async_trait, EventHandler, EventRoute, HandlerInfo};
+use pwh_core::{Dispatcher, EventContext, HandlerError, KeyRing, Token};
 use sha2::Sha256;
 
 pub mod baseline;

@@ -17,7 +17,7 @@
 //! | rest | the body |
 //!
 //! Missing bytes read as 0. Besides "never panics", the answer must be one the contract gives:
-//! every refusal kind of `pwh_core::Rejection` is allowed only when the request is what its
+//! every refusal kind of `pwh_core::adapter::Rejection` is allowed only when the request is what its
 //! documentation says (a 405 for another method than `POST`, a 413 over the body limit, a 401
 //! naming what is wrong with key or signature, checked with an independent HMAC; for an
 //! authentic request a 400 when malformed and a 401 when `time_ms` is further than the max age
@@ -33,10 +33,11 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use hmac::{Hmac, Mac};
-use pwh_core::{
-    async_trait, Dispatcher, EventContext, EventHandler, EventRoute, FixedClock, HandlerError,
-    HandlerInfo, KeyRing, Rejection, StoreErrorKind, Token, WebhookOutcome, WebhookResponse,
-};
+use pwh_core::adapter::{Rejection, WebhookOutcome, WebhookResponse};
+use pwh_core::delivery::StoreErrorKind;
+use pwh_core::dispatcher::FixedClock;
+use pwh_core::handler::{async_trait, EventHandler, EventRoute, HandlerInfo};
+use pwh_core::{Dispatcher, EventContext, HandlerError, KeyRing, Token};
 use sha2::Sha256;
 
 /// The two tokens of the dispatchers (those of `conformance/cases.json`).

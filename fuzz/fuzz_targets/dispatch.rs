@@ -7,7 +7,7 @@
 //! each conformance case's body.
 
 #![no_main]
-// Every refusal kind of `pwh_core::Rejection` is named in the contract's matches: a new kind
+// Every refusal kind of `pwh_core::adapter::Rejection` is named in the contract's matches: a new kind
 // fails to compile here, although the enum is `#[non_exhaustive]`.
 #![feature(non_exhaustive_omitted_patterns_lint)]
 

@@ -2,6 +2,7 @@
 
 use actix_web::web::{self, Payload};
 use actix_web::{HttpRequest, HttpResponse, Resource};
+use pwh_core::adapter::Endpoint;
 use pwh_core::Dispatcher;
 
 use crate::reply::{self, ActixHeaders};
@@ -28,5 +29,6 @@ async fn handle(dispatcher: &Dispatcher, req: &HttpRequest, payload: Payload) ->
     let body = reply::read(dispatcher, req, payload.into_inner()).await;
     let headers = ActixHeaders(req.headers());
     let method = req.method().as_str();
-    reply::respond(&dispatcher.handle_read(method, &headers, body).await)
+    let response = Endpoint::new(dispatcher).handle_read(method, &headers, body);
+    reply::respond(&response.await)
 }

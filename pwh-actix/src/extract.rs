@@ -5,7 +5,8 @@ use std::pin::Pin;
 
 use actix_web::http::StatusCode;
 use actix_web::{dev, FromRequest, HttpRequest, HttpResponse, ResponseError};
-use pwh_core::{Dispatcher, Rejection};
+use pwh_core::adapter::Rejection;
+use pwh_core::Dispatcher;
 
 use crate::reply::{self, ActixHeaders};
 
@@ -39,7 +40,7 @@ pwh_core::__adapter_types! {
     /// ```
     pub struct VerifiedWebhook;
 
-    /// Why [`VerifiedWebhook`] refused a request: a [`Rejection`](pwh_core::Rejection),
+    /// Why [`VerifiedWebhook`] refused a request: a [`Rejection`](pwh_core::adapter::Rejection),
     /// answered (it is a [`ResponseError`]) with its [`status`](Self::status) and its message
     /// as plain text. The message never contains the body or a secret.
     pub struct WebhookRejection {

@@ -5,19 +5,20 @@ use actix_web::http::header::HeaderMap;
 use actix_web::http::StatusCode;
 use actix_web::web::Bytes;
 use actix_web::{dev, HttpRequest, HttpResponse};
-use pwh_core::{Dispatcher, Rejection, WebhookResponse};
+use pwh_core::adapter::{Endpoint, Rejection, WebhookResponse};
+use pwh_core::Dispatcher;
 
 /// Lets the dispatcher read an actix-web request's headers.
 pub(crate) struct ActixHeaders<'a>(pub(crate) &'a HeaderMap);
 
-impl pwh_core::Headers for ActixHeaders<'_> {
+impl pwh_core::adapter::Headers for ActixHeaders<'_> {
     fn header(&self, name: &str) -> Option<&str> {
         self.0.get(name).and_then(|v| v.to_str().ok())
     }
 }
 
 /// Reads the body with actix-web's `to_bytes_limited`, under the dispatcher's limit, if the
-/// dispatcher lets it be read ([`Dispatcher::read_body_with`]).
+/// dispatcher lets it be read ([`Endpoint::read_body_with`]).
 pub(crate) async fn read(
     dispatcher: &Dispatcher,
     req: &HttpRequest,
@@ -31,7 +32,7 @@ pub(crate) async fn read(
     };
     let headers = ActixHeaders(req.headers());
     let (method, limit) = (req.method().as_str(), dispatcher.body_limit());
-    dispatcher
+    Endpoint::new(dispatcher)
         .read_body_with(method, &headers, limit, read)
         .await
 }

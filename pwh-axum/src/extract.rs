@@ -1,6 +1,7 @@
 //! An extractor for hand-written axum handlers: the verified webhook, no handlers run.
 
 use axum::extract::{FromRef, FromRequest, Request};
+use pwh_core::adapter::Endpoint;
 use pwh_core::Dispatcher;
 
 pwh_core::__adapter_types! {
@@ -36,7 +37,7 @@ pwh_core::__adapter_types! {
     /// ```
     pub struct VerifiedWebhook;
 
-    /// Why [`VerifiedWebhook`] refused a request: a [`Rejection`](pwh_core::Rejection),
+    /// Why [`VerifiedWebhook`] refused a request: a [`Rejection`](pwh_core::adapter::Rejection),
     /// answered with its [`status`](Self::status) and its message as plain text.
     ///
     /// The message never contains the body or a secret.
@@ -53,7 +54,7 @@ where
     async fn from_request(request: Request, state: &S) -> Result<Self, Self::Rejection> {
         let dispatcher = Dispatcher::from_ref(state);
         let (parts, body) = request.into_parts();
-        let body = dispatcher.read_body(&parts, body).await?;
+        let body = Endpoint::new(&dispatcher).read_body(&parts, body).await?;
         let webhook = dispatcher.verify(parts.method.as_str(), &parts.headers, &body)?;
         Ok(Self::new(webhook))
     }

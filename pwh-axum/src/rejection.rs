@@ -23,7 +23,7 @@ impl IntoResponse for WebhookRejection {
 
 #[cfg(test)]
 mod tests {
-    use pwh_core::Rejection;
+    use pwh_core::adapter::Rejection;
 
     use super::*;
     use crate::test_support::*;

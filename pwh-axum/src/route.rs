@@ -12,7 +12,7 @@ use pwh_core::Dispatcher;
 /// up to [`Dispatcher::body_limit`] and no further (413), whatever axum's `DefaultBodyLimit`
 /// says; a body that fails to arrive is answered 400. Answers are short plain text.
 ///
-/// It is the dispatcher's own `tower::Service` ([`Dispatcher::handle_http`]), so it works in an
+/// It is the dispatcher's own `tower::Service` ([`Endpoint::handle_http`](pwh_core::adapter::Endpoint::handle_http)), so it works in an
 /// app of any state type `S`: the dispatcher travels with the route.
 pub fn webhooks<S>(dispatcher: Dispatcher) -> MethodRouter<S>
 where

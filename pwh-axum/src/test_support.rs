@@ -10,9 +10,11 @@ use axum::response::Response;
 use futures_util::stream;
 use http::header;
 use http_body_util::BodyExt;
+use pwh_core::dispatcher::DispatcherBuilder;
+use pwh_core::handler::EventRoute;
 pub(crate) use pwh_core::testing::{sign, Failing, Recorder, TEST_KEY as KEY};
 use pwh_core::testing::{Harness, SignedRequest, TEST_TIME_MS};
-use pwh_core::{Dispatcher, DispatcherBuilder, EventRoute};
+use pwh_core::Dispatcher;
 
 /// The `time_ms` of fresh test webhooks; the dispatcher's clock is a second later.
 pub(crate) const NOW_MS: u64 = TEST_TIME_MS;

@@ -5,7 +5,8 @@
 
 use std::env::VarError;
 
-use pwh_core::{KeyRing, KeyRingError, Token, ENV_EXTRA_TOKENS, ENV_KEY, ENV_SECRET};
+use pwh_core::keyring::{KeyRingError, ENV_EXTRA_TOKENS, ENV_KEY, ENV_SECRET};
+use pwh_core::{KeyRing, Token};
 
 use crate::cli::Credentials;
 use crate::error::Failure;

@@ -24,8 +24,8 @@ impl fmt::Display for Failure {
     }
 }
 
-impl From<pwh_core::KeyRingError> for Failure {
-    fn from(error: pwh_core::KeyRingError) -> Self {
+impl From<pwh_core::keyring::KeyRingError> for Failure {
+    fn from(error: pwh_core::keyring::KeyRingError) -> Self {
         Self(format!("{error} (or pass --key and --secret)"))
     }
 }

@@ -3,7 +3,7 @@
 
 use std::process::ExitCode;
 
-use pwh_core::{KEY_HEADER, SIGNATURE_HEADER};
+use pwh_core::adapter::{KEY_HEADER, SIGNATURE_HEADER};
 use serde_json::Value;
 
 use crate::body::{self, Event};

@@ -2,7 +2,8 @@
 
 use std::process::ExitCode;
 
-use pwh_core::{KeyRing, Token, KEY_HEADER, SIGNATURE_HEADER};
+use pwh_core::adapter::{KEY_HEADER, SIGNATURE_HEADER};
+use pwh_core::{KeyRing, Token};
 
 use crate::cli::SignArgs;
 use crate::credentials;

@@ -4,7 +4,7 @@
 mod common;
 
 use common::{now_ms, pwh, pwh_with, temp_dir, Server, KEY, OLD_KEY, OLD_SECRET, SECRET};
-use pwh_core::{KEY_HEADER, SIGNATURE_HEADER};
+use pwh_core::adapter::{KEY_HEADER, SIGNATURE_HEADER};
 
 fn body() -> String {
     format!(

@@ -1,8 +1,22 @@
-//! The types every adapter exposes, declared once so that they have the same shape in each.
+//! For framework adapters and hand-written endpoints: the adapter's view of a dispatcher
+//! ([`Endpoint`]), the request headers it reads ([`Headers`]), what it refuses
+//! ([`Rejection`]), and what it answers ([`WebhookResponse`], with the
+//! [`WebhookOutcome`] of a handled webhook).
+//!
+//! Handler authors never need this module; `pwh-axum`, `pwh-rocket` and `pwh-actix` are
+//! built on it.
+
+pub use crate::dispatcher::Endpoint;
+pub use crate::headers::{Headers, KEY as KEY_HEADER, SIGNATURE as SIGNATURE_HEADER};
+pub use crate::outcome::{HandlerRun, RunResult, Verdict, WebhookOutcome};
+pub use crate::rejection::Rejection;
+pub use crate::response::WebhookResponse;
+
+// The types every adapter exposes, declared once so that they have the same shape in each.
 
 /// Declares an adapter's `VerifiedWebhook` (a verified webhook, owned, with the key that
-/// signed it) and `WebhookRejection` (a [`Rejection`](crate::Rejection), displayed with the
-/// adapter's configuration hint when it is [`NotConfigured`](crate::Rejection::NotConfigured)),
+/// signed it) and `WebhookRejection` (a [`Rejection`], displayed with the
+/// adapter's configuration hint when it is [`NotConfigured`](Rejection::NotConfigured)),
 /// each with the adapter's own docs. The adapter implements its framework's traits on them.
 ///
 /// Not public API: for pwh's adapters only.
@@ -61,28 +75,28 @@ macro_rules! __adapter_types {
 
         $(#[$rejection])*
         #[derive(Debug, Clone, PartialEq, Eq)]
-        pub struct WebhookRejection($crate::Rejection);
+        pub struct WebhookRejection($crate::adapter::Rejection);
 
         impl WebhookRejection {
             /// Why the request was refused.
-            pub fn rejection(&self) -> &$crate::Rejection {
+            pub fn rejection(&self) -> &$crate::adapter::Rejection {
                 &self.0
             }
 
             /// Why the request was refused, by value.
-            pub fn into_rejection(self) -> $crate::Rejection {
+            pub fn into_rejection(self) -> $crate::adapter::Rejection {
                 self.0
             }
 
             /// The answer to send: status, headers and plain-text body, the same in every
             /// adapter.
-            pub fn response(&self) -> $crate::WebhookResponse {
-                $crate::WebhookResponse::from(self.0.clone())
+            pub fn response(&self) -> $crate::adapter::WebhookResponse {
+                $crate::adapter::WebhookResponse::from(self.0.clone())
             }
         }
 
-        impl ::std::convert::From<$crate::Rejection> for WebhookRejection {
-            fn from(rejection: $crate::Rejection) -> Self {
+        impl ::std::convert::From<$crate::adapter::Rejection> for WebhookRejection {
+            fn from(rejection: $crate::adapter::Rejection) -> Self {
                 Self(rejection)
             }
         }
@@ -90,7 +104,7 @@ macro_rules! __adapter_types {
         impl ::std::fmt::Display for WebhookRejection {
             fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
                 match &self.0 {
-                    $($crate::Rejection::NotConfigured => f.write_str($hint),)?
+                    $($crate::adapter::Rejection::NotConfigured => f.write_str($hint),)?
                     rejection => ::std::fmt::Display::fmt(rejection, f),
                 }
             }

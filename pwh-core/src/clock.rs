@@ -28,7 +28,7 @@ impl Clock for SystemClock {
 ///
 /// ```
 /// use std::time::Duration;
-/// use pwh_core::{Clock, FixedClock};
+/// use pwh_core::dispatcher::{Clock, FixedClock};
 ///
 /// let clock = FixedClock::new(1_000);
 /// clock.advance(Duration::from_secs(2));

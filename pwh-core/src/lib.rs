@@ -4,23 +4,21 @@
 // break says why with `expect("...")`.
 #![cfg_attr(not(test), warn(clippy::unwrap_used, clippy::indexing_slicing))]
 
-mod adapter;
+pub mod adapter;
 mod clock;
 mod context;
-mod delivery;
-mod dispatcher;
+pub mod delivery;
+pub mod dispatcher;
 mod event;
 mod extract;
 mod fields;
-mod handler;
-mod handler_fn;
+pub mod handler;
 mod headers;
 mod json;
-mod keyring;
+pub mod keyring;
 mod kind;
 mod observe;
 mod outcome;
-mod registry;
 mod rejection;
 mod response;
 mod routes;
@@ -33,33 +31,18 @@ mod webhook;
 #[cfg(feature = "testing")]
 pub mod testing;
 
-pub use clock::{Clock, FixedClock, SystemClock};
+// What a handler author needs; the rest is in the modules above.
 pub use context::EventContext;
-pub use delivery::{
-    Begin, DeliveryId, DeliveryLog, Done, LeaseTerms, LeaseToken, MemoryLog, Pairs, Progress,
-    StoreFuture,
-};
-pub use dispatcher::{BuildError, Dispatcher, DispatcherBuilder};
+pub use dispatcher::Dispatcher;
 pub use event::Event;
-pub use extract::{ClientData, ExtractError, FromEvent, Shared, StateNeeds};
-pub use handler::{
-    EventHandler, EventRoute, HandlerError, HandlerInfo, IntoHandlerResult, Permanent,
-};
-pub use handler_fn::{async_handler_fn, handler_fn, AsyncFnHandler, FnHandler, HandlerFuture};
-pub use headers::{Headers, KEY as KEY_HEADER, SIGNATURE as SIGNATURE_HEADER};
-pub use keyring::{KeyRing, KeyRingError, Verified, ENV_EXTRA_TOKENS, ENV_KEY, ENV_SECRET};
-pub use kind::{PusherEvent, KNOWN_KINDS};
-pub use outcome::{HandlerRun, RunResult, Verdict, WebhookOutcome};
-pub use registry::registered_handlers;
-pub use rejection::Rejection;
-pub use response::WebhookResponse;
-pub use store_error::{StoreError, StoreErrorKind};
-pub use token::{Secret, Token};
+pub use extract::{ClientData, FromEvent, Shared};
+pub use handler::{HandlerError, Permanent};
+pub use keyring::KeyRing;
+pub use kind::PusherEvent;
+pub use token::Token;
 pub use webhook::Webhook;
 
-pub use async_trait::async_trait;
 pub use pwh_macros::{on_event, FromEvent};
-pub use serde_json::value::RawValue;
 
 /// The handle `#[on_event]` generates next to a function, to add it to a dispatcher by hand.
 ///
@@ -86,7 +69,7 @@ macro_rules! handler {
 #[doc(hidden)]
 pub mod __private {
     pub use crate::extract::{ClientDataParam, FIELD_TYPES};
-    pub use crate::registry::Registration;
+    pub use crate::handler::Registration;
     pub use async_trait::async_trait;
     pub use inventory;
     pub use serde_json::value::RawValue;

@@ -8,7 +8,7 @@ use crate::event::Event;
 use crate::response::WebhookResponse;
 
 /// A function called with every answer the dispatcher gives (see
-/// [`DispatcherBuilder::on_outcome`](crate::DispatcherBuilder::on_outcome)).
+/// [`DispatcherBuilder::on_outcome`](crate::dispatcher::DispatcherBuilder::on_outcome)).
 pub(crate) type OutcomeHook = Arc<dyn Fn(&WebhookResponse) + Send + Sync>;
 
 /// Reports one answer given after `elapsed`: to the hook, and to the metrics.
@@ -111,8 +111,8 @@ mod tests {
     use metrics_util::debugging::{DebugValue, DebuggingRecorder};
     use metrics_util::MetricKind;
 
+    use crate::handler::handler_fn;
     use crate::handler::{EventRoute, HandlerError};
-    use crate::handler_fn::handler_fn;
     use crate::testing::{Harness, TestWebhook};
 
     /// Every counter, as `name{label=value,...} = count`, sorted.

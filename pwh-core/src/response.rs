@@ -17,7 +17,7 @@ use crate::rejection::Rejection;
 /// frameworks built on the `http` crate).
 ///
 /// ```
-/// use pwh_core::{Rejection, WebhookResponse};
+/// use pwh_core::adapter::{Rejection, WebhookResponse};
 ///
 /// let refused = WebhookResponse::from(Rejection::MethodNotAllowed { method: "GET".into() });
 /// assert_eq!(refused.status(), 405);

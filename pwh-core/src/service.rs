@@ -10,14 +10,14 @@ use bytes::Bytes;
 use http_body::Body;
 use http_body_util::{BodyExt, Full, LengthLimitError, Limited};
 
-use crate::dispatcher::Dispatcher;
+use crate::dispatcher::{Dispatcher, Endpoint};
 use crate::rejection::Rejection;
 use crate::response::WebhookResponse;
 
 /// The error type bodies may fail with.
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
-impl Dispatcher {
+impl Endpoint<'_> {
     /// Reads the body of a request under [`body_limit`](Self::body_limit), streaming: a method
     /// other than `POST` is refused (405) without reading the body, a `Content-Length` or a
     /// size hint over the limit (413) before reading a byte, and a body found over the limit
@@ -28,7 +28,7 @@ impl Dispatcher {
     ///
     /// The [`Rejection`] when the body is not read.
     pub async fn read_body<B>(
-        &self,
+        self,
         parts: &http::request::Parts,
         body: B,
     ) -> Result<Bytes, Rejection>
@@ -52,9 +52,9 @@ impl Dispatcher {
     }
 
     /// Handles an `http` request: reads its body as [`read_body`](Self::read_body) does, then
-    /// [`handle`](Self::handle)s it. Send the answer with
+    /// [`handle`](Dispatcher::handle)s it. Send the answer with
     /// [`WebhookResponse::to_http`].
-    pub async fn handle_http<B>(&self, request: http::Request<B>) -> WebhookResponse
+    pub async fn handle_http<B>(self, request: http::Request<B>) -> WebhookResponse
     where
         B: Body,
         B::Error: Into<BoxError>,
@@ -67,7 +67,7 @@ impl Dispatcher {
 }
 
 /// The dispatcher as a `tower::Service`: every request is answered as
-/// [`handle_http`](Dispatcher::handle_http) answers it, with a
+/// [`Endpoint::handle_http`] answers it, with a
 /// [`WebhookResponse::to_http`] response. It never fails and is always ready. Serve it with
 /// hyper (`hyper_util::service::TowerToHyperService::new(dispatcher)`), behind any
 /// `tower::ServiceBuilder` layers, or mount it in a framework built on tower.
@@ -104,7 +104,10 @@ where
 
     fn call(&mut self, request: http::Request<B>) -> Self::Future {
         let dispatcher = self.clone();
-        Box::pin(async move { Ok(dispatcher.handle_http(request).await.to_http()) })
+        Box::pin(async move {
+            let response = Endpoint::new(&dispatcher).handle_http(request).await;
+            Ok(response.to_http())
+        })
     }
 }
 

@@ -20,7 +20,7 @@ use crate::rejection::Rejection;
 /// let hook = Webhook::parse(br#"{"time_ms":1327078148132,"events":[{"name":"channel_vacated","channel":"c"}]}"#)?;
 /// assert_eq!(hook.time_ms(), 1327078148132);
 /// assert_eq!(hook.events()[0].str("channel"), Some("c"));
-/// # Ok::<(), pwh_core::Rejection>(())
+/// # Ok::<(), pwh_core::adapter::Rejection>(())
 /// ```
 #[derive(Debug, Clone, PartialEq)]
 pub struct Webhook<'a> {

@@ -1,4 +1,4 @@
-//! The event kinds Pusher documents, with their fields: a copy of `pwh_core::KNOWN_KINDS`
+//! The event kinds Pusher documents, with their fields: a copy of `pwh_core::handler::KNOWN_KINDS`
 //! (pwh-core depends on this crate, so it cannot be read from there), compared with it in
 //! full by a test.
 
@@ -78,7 +78,7 @@ mod tests {
 
     #[test]
     fn mirrors_the_table_of_pwh_core() {
-        assert_eq!(KNOWN_KINDS, pwh_core::KNOWN_KINDS);
+        assert_eq!(KNOWN_KINDS, pwh_core::handler::KNOWN_KINDS);
     }
 
     #[test]

@@ -66,7 +66,7 @@ impl RedisLogBuilder {
     }
 
     /// Bounds each call, connecting included (default 300 ms). Past it the call fails with
-    /// [`StoreErrorKind::TimedOut`](pwh_core::StoreErrorKind::TimedOut) and the dispatcher answers 503.
+    /// [`StoreErrorKind::TimedOut`](pwh_core::delivery::StoreErrorKind::TimedOut) and the dispatcher answers 503.
     pub fn timeout(mut self, timeout: Duration) -> Self {
         self.timeout = timeout;
         self

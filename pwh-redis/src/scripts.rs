@@ -10,7 +10,7 @@
 //! larger of the last token plus one and Redis's clock in microseconds, so they keep growing
 //! after the body is forgotten), and only the current one renews or releases the lease.
 
-use pwh_core::DeliveryId;
+use pwh_core::delivery::DeliveryId;
 
 /// The keys of one body, all under the hash tag `{<hex id>}`.
 #[derive(Debug, Clone, PartialEq, Eq)]

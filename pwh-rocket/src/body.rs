@@ -1,6 +1,7 @@
 //! Reading a webhook body within the limit, never buffering past it.
 
-use pwh_core::{Dispatcher, Rejection};
+use pwh_core::adapter::Rejection;
+use pwh_core::Dispatcher;
 use rocket::data::{ByteUnit, Data};
 use rocket::Request;
 
@@ -9,7 +10,7 @@ use crate::headers::RocketHeaders;
 /// The name of the Rocket data limit that can lower the body limit of webhooks.
 ///
 /// Bodies are read up to the **smaller** of the dispatcher's
-/// [`body_limit`](pwh_core::DispatcherBuilder::body_limit) (1 MiB by default) and this limit,
+/// [`body_limit`](pwh_core::dispatcher::DispatcherBuilder::body_limit) (1 MiB by default) and this limit,
 /// when Rocket's configuration sets it; a larger body is answered with 413. Set it in
 /// `Rocket.toml` (`[default.limits]` then `pusher-webhook = "256 KiB"`) or in code:
 ///
@@ -32,7 +33,7 @@ pub(crate) fn limit(req: &Request<'_>, dispatcher: &Dispatcher) -> usize {
 }
 
 /// Reads the whole body with `data.open(limit)` if the dispatcher lets it be read
-/// ([`Dispatcher::read_body_with`]).
+/// ([`Endpoint::read_body_with`](pwh_core::adapter::Endpoint::read_body_with)).
 ///
 /// # Errors
 ///
@@ -50,7 +51,7 @@ pub(crate) async fn read(
         let capped = data.open(ByteUnit::from(limit)).into_bytes().await?;
         Ok::<_, std::io::Error>(capped.is_complete().then(|| capped.into_inner()))
     };
-    dispatcher
+    pwh_core::adapter::Endpoint::new(dispatcher)
         .read_body_with(req.method().as_str(), &headers, limit, read)
         .await
 }

@@ -60,7 +60,9 @@ impl Handler for Endpoint {
         let body = body::read(req, data, &self.dispatcher).await;
         let headers = RocketHeaders(req.headers());
         let method = req.method().as_str();
-        let response = self.dispatcher.handle_read(method, &headers, body).await;
+        let response = pwh_core::adapter::Endpoint::new(&self.dispatcher)
+            .handle_read(method, &headers, body)
+            .await;
         Outcome::Success(reply::respond(&response))
     }
 }

@@ -1,6 +1,7 @@
 //! A data guard that verifies a webhook for a route of your own.
 
-use pwh_core::{Dispatcher, Rejection};
+use pwh_core::adapter::Rejection;
+use pwh_core::Dispatcher;
 use rocket::data::{self, Data, FromData};
 use rocket::outcome::Outcome;
 use rocket::Request;
@@ -41,7 +42,7 @@ pwh_core::__adapter_types! {
     /// ```
     pub struct VerifiedWebhook;
 
-    /// Why the [`VerifiedWebhook`] data guard failed: a [`Rejection`](pwh_core::Rejection),
+    /// Why the [`VerifiedWebhook`] data guard failed: a [`Rejection`](pwh_core::adapter::Rejection),
     /// with the status to answer with ([`status`](Self::status)).
     ///
     /// Rocket hands the status to its catchers; take `Result<VerifiedWebhook,

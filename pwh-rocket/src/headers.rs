@@ -5,7 +5,7 @@ use rocket::http::HeaderMap;
 /// Lets the dispatcher read a Rocket request's headers (`HeaderMap::get_one` ignores case).
 pub(crate) struct RocketHeaders<'a, 'h>(pub(crate) &'a HeaderMap<'h>);
 
-impl pwh_core::Headers for RocketHeaders<'_, '_> {
+impl pwh_core::adapter::Headers for RocketHeaders<'_, '_> {
     fn header(&self, name: &str) -> Option<&str> {
         self.0.get_one(name)
     }
@@ -13,7 +13,7 @@ impl pwh_core::Headers for RocketHeaders<'_, '_> {
 
 #[cfg(test)]
 mod tests {
-    use pwh_core::Headers;
+    use pwh_core::adapter::Headers;
     use rocket::http::{Header, HeaderMap};
 
     use super::RocketHeaders;

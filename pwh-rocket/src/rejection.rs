@@ -25,7 +25,7 @@ impl<'r> Responder<'r, 'static> for WebhookRejection {
 
 #[cfg(test)]
 mod tests {
-    use pwh_core::Rejection;
+    use pwh_core::adapter::Rejection;
 
     use super::*;
 

@@ -2,7 +2,7 @@
 
 use std::io::Cursor;
 
-use pwh_core::WebhookResponse;
+use pwh_core::adapter::WebhookResponse;
 use rocket::http::{Header, Status};
 use rocket::Response;
 

@@ -1,9 +1,11 @@
 //! Shared pieces of the unit tests: a quiet Rocket, a dispatcher trusting `pwh_core::testing`'s
 //! token, signed requests.
 
+use pwh_core::dispatcher::DispatcherBuilder;
+use pwh_core::handler::EventRoute;
 pub(crate) use pwh_core::testing::{sign, Failing, Recorder, TEST_KEY as KEY};
 use pwh_core::testing::{Harness, SignedRequest, TestWebhook, TEST_TIME_MS};
-use pwh_core::{Dispatcher, DispatcherBuilder, EventRoute};
+use pwh_core::Dispatcher;
 use rocket::http::Header;
 use rocket::local::asynchronous::{Client, LocalResponse};
 

@@ -5,8 +5,9 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
+use pwh_core::dispatcher::FixedClock;
 pub use pwh_core::testing::Recorder;
-use pwh_core::{Dispatcher, FixedClock, KeyRing, Token};
+use pwh_core::{Dispatcher, KeyRing, Token};
 use serde::Deserialize;
 
 /// The conformance cases, a byte-for-byte copy of the shared suite.

@@ -2,7 +2,8 @@
 
 use std::time::Duration;
 
-use pwh_core::{Dispatcher, FixedClock};
+use pwh_core::dispatcher::FixedClock;
+use pwh_core::Dispatcher;
 use pwh_tests::{Recorder, Suite, CASES_JSON};
 
 #[test]

@@ -4,8 +4,10 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use pwh_core::adapter::{Rejection, RunResult};
+use pwh_core::dispatcher::FixedClock;
 use pwh_core::testing::{test_token, Harness, TestWebhook, TEST_TIME_MS};
-use pwh_core::{handler, on_event, Dispatcher, FixedClock, KeyRing, Rejection, RunResult, Shared};
+use pwh_core::{handler, on_event, Dispatcher, KeyRing, Shared};
 use serde_json::json;
 
 /// Counts calls per handler name.
@@ -393,7 +395,7 @@ async fn a_retry_runs_only_what_failed_and_a_replay_runs_nothing() {
 
 #[tokio::test]
 async fn redelivery_memory_stays_within_its_capacity() {
-    let log = Arc::new(pwh_core::MemoryLog::with_room_for(100));
+    let log = Arc::new(pwh_core::delivery::MemoryLog::with_room_for(100));
     let harness =
         Harness::configure(|b| b.registered_handlers(false).delivery_log(Arc::clone(&log)));
     for n in 0..1_000u64 {
@@ -622,7 +624,8 @@ async fn sleepy_forever(_channel: &str) {
 
 #[tokio::test]
 async fn closures_are_handlers_without_the_macro() {
-    use pwh_core::{async_handler_fn, handler_fn, EventRoute, HandlerError};
+    use pwh_core::handler::{async_handler_fn, handler_fn, EventRoute};
+    use pwh_core::HandlerError;
     let calls = Calls::default();
     let (sync_calls, async_calls) = (calls.clone(), calls.clone());
     let harness = Harness::configure(move |b| {
@@ -659,7 +662,8 @@ async fn closures_are_handlers_without_the_macro() {
 
 #[tokio::test(start_paused = true)]
 async fn handlers_cut_off_at_the_deadline_are_reported_in_their_order() {
-    use pwh_core::{async_handler_fn, EventRoute, HandlerError};
+    use pwh_core::handler::{async_handler_fn, EventRoute};
+    use pwh_core::HandlerError;
     let names = ["first", "second", "third"];
     let harness = Harness::configure(move |mut b| {
         b = b

@@ -6,8 +6,10 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
+use pwh_core::delivery::MemoryLog;
+use pwh_core::dispatcher::FixedClock;
 use pwh_core::testing::{Harness, TestWebhook, TEST_TIME_MS};
-use pwh_core::{handler, on_event, Dispatcher, FixedClock, KeyRing, MemoryLog, Token};
+use pwh_core::{handler, on_event, Dispatcher, KeyRing, Token};
 
 // Handlers that block both workers of the runtime past their lease: the lease is renewed
 // from a thread of its own, so a copy arriving meanwhile does not run them again.

@@ -11,7 +11,7 @@ use std::collections::BTreeSet;
 use std::path::Path;
 
 use contract::{Harness, CLOCK_FOLLOWS, TOKENS};
-use pwh_core::Rejection;
+use pwh_core::adapter::Rejection;
 use pwh_tests::{Case, Suite};
 
 /// The committed seeds, in name order.

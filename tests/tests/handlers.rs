@@ -3,10 +3,11 @@
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
+use pwh_core::adapter::RunResult;
+use pwh_core::handler::RawValue;
 use pwh_core::testing::{Harness, TestWebhook, TEST_TIME_MS};
 use pwh_core::{
-    handler, on_event, ClientData, Event, EventContext, FromEvent, PusherEvent, RawValue,
-    RunResult, Shared, Webhook,
+    handler, on_event, ClientData, Event, EventContext, FromEvent, PusherEvent, Shared, Webhook,
 };
 use serde::Deserialize;
 use serde_json::json;
@@ -286,14 +287,14 @@ type Answers = (Option<bool>, Option<bool>, Option<bool>);
 /// Asks, from inside a delivery, whether each `#[on_event]` handler answers at once.
 struct Probe(Arc<Mutex<Vec<Answers>>>);
 
-#[pwh_core::async_trait]
-impl pwh_core::EventHandler for Probe {
-    fn info(&self) -> pwh_core::HandlerInfo {
-        pwh_core::HandlerInfo::new("probe", pwh_core::EventRoute::Any)
+#[pwh_core::handler::async_trait]
+impl pwh_core::handler::EventHandler for Probe {
+    fn info(&self) -> pwh_core::handler::HandlerInfo {
+        pwh_core::handler::HandlerInfo::new("probe", pwh_core::handler::EventRoute::Any)
     }
 
     async fn call(&self, cx: &EventContext<'_>) -> Result<(), pwh_core::HandlerError> {
-        let now = |handler: &dyn pwh_core::EventHandler| {
+        let now = |handler: &dyn pwh_core::handler::EventHandler| {
             handler.call_now(cx).map(|result| result.is_ok())
         };
         let answers = (

@@ -5,8 +5,9 @@
 use std::io::Write;
 use std::sync::{Arc, Mutex};
 
+use pwh_core::dispatcher::BuildError;
 use pwh_core::testing::{Harness, TestWebhook, TEST_KEY};
-use pwh_core::{handler, on_event, BuildError, Dispatcher, KeyRing, Shared, Token};
+use pwh_core::{handler, on_event, Dispatcher, KeyRing, Shared, Token};
 
 /// Log output captured in memory.
 #[derive(Clone, Default)]

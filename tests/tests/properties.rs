@@ -2,8 +2,10 @@
 //! signed body is refused.
 
 use proptest::prelude::*;
+use pwh_core::adapter::Rejection;
+use pwh_core::dispatcher::FixedClock;
 use pwh_core::testing::{test_token, TestWebhook, TEST_KEY, TEST_TIME_MS};
-use pwh_core::{Dispatcher, FixedClock, KeyRing, Rejection};
+use pwh_core::{Dispatcher, KeyRing};
 use pwh_tests::Recorder;
 
 fn runtime() -> tokio::runtime::Runtime {

@@ -8,11 +8,13 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use pwh_core::testing::{Harness, TestWebhook, TEST_TIME_MS};
-use pwh_core::{
-    handler, on_event, Begin, DeliveryId, DeliveryLog, Done, LeaseTerms, LeaseToken, MemoryLog,
-    RunResult, StoreError, StoreErrorKind, StoreFuture,
+use pwh_core::adapter::RunResult;
+use pwh_core::delivery::{
+    Begin, DeliveryId, DeliveryLog, Done, LeaseTerms, LeaseToken, MemoryLog, StoreError,
+    StoreErrorKind, StoreFuture,
 };
+use pwh_core::testing::{Harness, TestWebhook, TEST_TIME_MS};
+use pwh_core::{handler, on_event};
 
 // 1. A plain fn that blocks past its lease never runs twice at once.
 

@@ -73,7 +73,8 @@ fn main() -> ExitCode {
     };
     // pwh's default memory (the example and noop apps'): more distinct bodies than it has room
     // for, and the apps forget complete bodies before their max age.
-    let room = pwh_core::MemoryLog::DEFAULT_BYTES / pwh_core::MemoryLog::BYTES_PER_BODY;
+    let room = pwh_core::delivery::MemoryLog::DEFAULT_BYTES
+        / pwh_core::delivery::MemoryLog::BYTES_PER_BODY;
     if args.count > room {
         eprintln!(
             "gen-bodies: {} bodies are more than pwh's default redelivery memory has room for \

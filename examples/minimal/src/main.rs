@@ -17,7 +17,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     tracing_subscriber::fmt()
         .with_max_level(tracing::Level::INFO)
         .init();
-    let keys = if std::env::var_os(pwh_core::ENV_KEY).is_some() {
+    let keys = if std::env::var_os(pwh_core::keyring::ENV_KEY).is_some() {
         KeyRing::from_env()? // PUSHER_APP_KEY and PUSHER_APP_SECRET: your Pusher app's token
     } else {
         println!("PUSHER_APP_KEY is unset: using the public DEMO token demo-key / demo-secret");

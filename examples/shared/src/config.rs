@@ -3,7 +3,8 @@
 use std::net::SocketAddr;
 use std::time::Duration;
 
-use pwh_core::{KeyRing, KeyRingError, Token, ENV_EXTRA_TOKENS, ENV_KEY, ENV_SECRET};
+use pwh_core::keyring::{KeyRingError, ENV_EXTRA_TOKENS, ENV_KEY, ENV_SECRET};
+use pwh_core::{KeyRing, Token};
 use pwh_redis::RedisLog;
 
 /// The variable naming the Redis that instances of an app share their redelivery memory in.

@@ -4,7 +4,8 @@
 use std::io;
 use std::net::SocketAddr;
 
-use pwh_core::{Clock, KeyRing, SystemClock};
+use pwh_core::dispatcher::{Clock, SystemClock};
+use pwh_core::KeyRing;
 use serde_json::{json, Value};
 
 use crate::http;

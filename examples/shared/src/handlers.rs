@@ -1,6 +1,7 @@
 //! The app's Pusher event handlers. Each registers itself with `#[on_event]`.
 
-use pwh_core::{on_event, ClientData, ExtractError, Shared, Webhook};
+use pwh_core::handler::ExtractError;
+use pwh_core::{on_event, ClientData, Shared, Webhook};
 use serde::Deserialize;
 use serde_json::{Map, Value};
 
@@ -120,7 +121,7 @@ fn subscription_count(
 /// Kinds this app has no handler for still reach catch-all handlers such as this one.
 #[on_event(any)]
 fn unknown_kinds(event: &pwh_core::Event<'_>, app: &Shared<App>) {
-    let known = pwh_core::KNOWN_KINDS
+    let known = pwh_core::handler::KNOWN_KINDS
         .iter()
         .any(|(kind, _)| *kind == event.name());
     if !known {

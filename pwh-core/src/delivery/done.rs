@@ -1,4 +1,4 @@
-//! What one delivery achieved: what [`DeliveryLog::finish`](crate::DeliveryLog::finish)
+//! What one delivery achieved: what [`DeliveryLog::finish`](crate::delivery::DeliveryLog::finish)
 //! records of a body.
 
 use std::fmt;
@@ -21,7 +21,7 @@ use crate::outcome::HandlerRun;
 /// its handler runs as they are. Tests and other callers make one from a slice of pairs.
 ///
 /// ```
-/// use pwh_core::Done;
+/// use pwh_core::delivery::Done;
 ///
 /// let left = [(0, "app::notify")];
 /// let first = Done::first(&left);

@@ -109,7 +109,7 @@ pub enum Begin {
 /// Where the dispatcher remembers what each delivery of a body achieved, and which delivery
 /// is running it now.
 ///
-/// The default, [`MemoryLog`](crate::MemoryLog), lives in the process; `pwh-redis` shares one
+/// The default, [`MemoryLog`](crate::delivery::MemoryLog), lives in the process; `pwh-redis` shares one
 /// among several instances. An implementation keeps these promises:
 ///
 /// - [`begin`](Self::begin) is atomic: it reads what earlier deliveries left to do and, unless
@@ -129,7 +129,7 @@ pub enum Begin {
 /// - A body is remembered for `keep_for` after its first delivery began (then forgotten:
 ///   the dispatcher refuses it as stale by then, or the retention has passed).
 ///
-/// Each method returns a [`StoreError`](crate::StoreError) when the store cannot answer; the dispatcher then
+/// Each method returns a [`StoreError`](crate::delivery::StoreError) when the store cannot answer; the dispatcher then
 /// answers 503 without running a handler (begin), stops its handlers (renewals failing for
 /// most of a lease), or retries in the background (finish: successes are never dropped).
 ///
@@ -137,8 +137,8 @@ pub enum Begin {
 /// ([`StoreFuture::ready`]), a remote one with an `async` block ([`StoreFuture::new`]).
 ///
 /// ```
-/// use pwh_core::{Begin, DeliveryId, DeliveryLog, Done, LeaseTerms, LeaseToken, StoreError};
-/// use pwh_core::{StoreErrorKind, StoreFuture};
+/// use pwh_core::delivery::{Begin, DeliveryId, DeliveryLog, Done, LeaseTerms, LeaseToken, StoreError};
+/// use pwh_core::delivery::{StoreErrorKind, StoreFuture};
 ///
 /// /// A store that is always down: every delivery is answered 503.
 /// struct Down;
@@ -163,7 +163,7 @@ pub trait DeliveryLog: Send + Sync + 'static {
     ///
     /// # Errors
     ///
-    /// A [`StoreError`](crate::StoreError) when the store cannot answer (in time) or cannot remember one more
+    /// A [`StoreError`](crate::delivery::StoreError) when the store cannot answer (in time) or cannot remember one more
     /// body.
     fn begin<'a>(&'a self, id: &'a DeliveryId, terms: LeaseTerms) -> StoreFuture<'a, Begin>;
 
@@ -173,7 +173,7 @@ pub trait DeliveryLog: Send + Sync + 'static {
     ///
     /// # Errors
     ///
-    /// A [`StoreError`](crate::StoreError) when the store cannot answer.
+    /// A [`StoreError`](crate::delivery::StoreError) when the store cannot answer.
     fn renew<'a>(
         &'a self,
         id: &'a DeliveryId,
@@ -187,7 +187,7 @@ pub trait DeliveryLog: Send + Sync + 'static {
     ///
     /// # Errors
     ///
-    /// A [`StoreError`](crate::StoreError) when the store cannot answer.
+    /// A [`StoreError`](crate::delivery::StoreError) when the store cannot answer.
     fn finish<'a>(
         &'a self,
         id: &'a DeliveryId,

@@ -1,8 +1,10 @@
-//! Redelivery memory: which handlers already succeeded for which signed body, and who is
+//! The delivery memory: which handlers already succeeded for which signed body, and who is
 //! delivering it right now.
 //!
-//! [`DeliveryLog`] is the store's side (in memory: [`MemoryLog`]; on Redis: `pwh-redis`);
-//! `lease` is the dispatcher's side: begin (waiting for a busy copy), renew, finish.
+//! [`DeliveryLog`] is the store's side (in memory: [`MemoryLog`]; on Redis: `pwh-redis`), to
+//! choose a store with [`DispatcherBuilder::delivery_log`](crate::dispatcher::DispatcherBuilder::delivery_log)
+//! or to write one; `lease` is the dispatcher's side: begin (waiting for a busy copy), renew,
+//! finish.
 
 mod done;
 mod lease;
@@ -20,3 +22,5 @@ pub use memory::MemoryLog;
 pub use progress::Progress;
 pub(crate) use renewer::Held;
 pub use store_future::StoreFuture;
+
+pub use crate::store_error::{StoreError, StoreErrorKind};

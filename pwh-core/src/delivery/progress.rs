@@ -13,7 +13,7 @@ use crate::delivery::done::Done;
 /// bit test, so a retry of a large batch stays linear, and it holds only what is left.
 ///
 /// ```
-/// use pwh_core::{Done, Progress};
+/// use pwh_core::delivery::{Done, Progress};
 ///
 /// let mut progress = Progress::default();
 /// assert!(progress.is_first() && !progress.is_done(3, "app::notify"));

@@ -1,4 +1,4 @@
-//! [`StoreFuture`]: what a [`DeliveryLog`](crate::DeliveryLog) call returns.
+//! [`StoreFuture`]: what a [`DeliveryLog`](crate::delivery::DeliveryLog) call returns.
 
 use std::future::Future;
 use std::pin::Pin;
@@ -6,13 +6,13 @@ use std::task::{Context, Poll};
 
 use crate::store_error::StoreError;
 
-/// The answer of a [`DeliveryLog`](crate::DeliveryLog) call: ready at once (a store in the
+/// The answer of a [`DeliveryLog`](crate::delivery::DeliveryLog) call: ready at once (a store in the
 /// process) or to be awaited (a store across the network). One protocol for both: a store in
 /// the process answers with [`StoreFuture::ready`] and costs no allocation, a remote one wraps
 /// its `async` block with [`StoreFuture::new`].
 ///
 /// ```
-/// use pwh_core::{StoreError, StoreErrorKind, StoreFuture};
+/// use pwh_core::delivery::{StoreError, StoreErrorKind, StoreFuture};
 ///
 /// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
 /// let at_once: StoreFuture<'_, u32> = StoreFuture::ready(Ok(7));

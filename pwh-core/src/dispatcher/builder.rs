@@ -13,7 +13,7 @@ use crate::handler::{EventHandler, HandlerInfo};
 use crate::keyring::KeyRing;
 use crate::observe::OutcomeHook;
 use crate::outcome::Name;
-use crate::registry;
+
 use crate::response::WebhookResponse;
 use crate::routes::Routes;
 
@@ -212,7 +212,7 @@ impl DispatcherBuilder {
         let mut slots: Vec<Slot> = Vec::new();
         let mut infos: Vec<HandlerInfo> = Vec::new();
         let registered = if self.registered {
-            registry::registered()
+            crate::handler::registered()
         } else {
             Vec::new()
         };

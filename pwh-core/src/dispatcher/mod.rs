@@ -1,9 +1,10 @@
-//! The dispatcher: verify, parse, check freshness, and run each event's handlers once.
+//! The dispatcher: verify, parse, check freshness, and run each event's handlers once; its
+//! builder and the clocks it can read the time from.
 
 mod builder;
 mod check;
 mod deliver;
-mod intake;
+mod endpoint;
 mod run;
 
 use std::sync::Arc;
@@ -11,8 +12,9 @@ use std::time::{Duration, Instant};
 
 pub use builder::{BuildError, DispatcherBuilder};
 use check::{check, log_rejection, Checked, Limits};
+pub use endpoint::Endpoint;
 
-use crate::clock::Clock;
+pub use crate::clock::{Clock, FixedClock, SystemClock};
 use crate::delivery::Memory;
 use crate::handler::{EventHandler, HandlerInfo};
 use crate::headers::{Headers, KEY, SIGNATURE};
@@ -127,7 +129,7 @@ impl Dispatcher {
 
     /// A builder accepting webhooks signed by `keys`, with every `#[on_event]` handler of the
     /// binary and the defaults: 10 minute max age, 1 MiB body limit, 3 s deadline, in-memory
-    /// redelivery memory of 64 MiB ([`MemoryLog`](crate::MemoryLog)), failing closed.
+    /// redelivery memory of 64 MiB ([`MemoryLog`](crate::delivery::MemoryLog)), failing closed.
     pub fn builder(keys: KeyRing) -> DispatcherBuilder {
         DispatcherBuilder::new(keys)
     }

@@ -16,7 +16,7 @@ use super::{Inner, Slot};
 use crate::context::EventContext;
 use crate::delivery::{Held, Progress};
 use crate::handler::HandlerError;
-use crate::handler_fn::HandlerFuture;
+use crate::handler::HandlerFuture;
 use crate::outcome::{HandlerRun, RunResult, Timing};
 use crate::webhook::Webhook;
 
@@ -287,12 +287,12 @@ fn record(slot: &Slot, cx: &EventContext<'_>, ended: Ended, timing: Timing) -> H
             RunResult::Succeeded
         }
         Ok(Err(e)) if e.is_permanent() => {
-            tracing::error!(handler, event, kind = cx.event.name(), elapsed = ?elapsed(), reason = %e, "handler cannot process this event; not retried");
-            RunResult::Unprocessable(e.to_string())
+            tracing::error!(handler, event, kind = cx.event.name(), elapsed = ?elapsed(), reason = %format_args!("{e:#}"), "handler cannot process this event; not retried");
+            RunResult::Unprocessable(format!("{e:#}"))
         }
         Ok(Err(e)) => {
-            tracing::warn!(handler, event, elapsed = ?elapsed(), error = %e, "handler failed; Pusher's retry runs it again");
-            RunResult::Failed(e.to_string())
+            tracing::warn!(handler, event, elapsed = ?elapsed(), error = %format_args!("{e:#}"), "handler failed; Pusher's retry runs it again");
+            RunResult::Failed(format!("{e:#}"))
         }
         Err(panic) => {
             let message = panic_message(panic.as_ref());

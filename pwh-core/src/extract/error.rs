@@ -3,7 +3,7 @@
 /// Why a handler parameter could not be read from an event.
 ///
 /// The handler does not run. No retry of the same body can fix it, so it is reported as
-/// [`Unprocessable`](crate::RunResult::Unprocessable) with this message (never the field's
+/// [`Unprocessable`](crate::adapter::RunResult::Unprocessable) with this message (never the field's
 /// value), logged at `error`, remembered as done, and the webhook is answered with 200 when
 /// nothing retryable failed. (Missing state is the exception: retryable, and reported by
 /// `DispatcherBuilder::build` before the first webhook.) Take the parameter as `Option<T>` or

@@ -42,7 +42,8 @@ use crate::webhook::Webhook;
 /// | `Result<T, ExtractError>` of any of these | every error, for the handler to decide |
 ///
 /// ```
-/// use pwh_core::{EventContext, ExtractError, FromEvent};
+/// use pwh_core::handler::ExtractError;
+/// use pwh_core::{EventContext, FromEvent};
 ///
 /// /// The part of a presence channel name after `presence-`.
 /// struct Room<'r>(&'r str);

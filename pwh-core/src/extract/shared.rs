@@ -6,7 +6,7 @@ use super::{ExtractError, FromEvent};
 use crate::context::EventContext;
 
 /// Application state registered with
-/// [`DispatcherBuilder::state`](crate::DispatcherBuilder::state).
+/// [`DispatcherBuilder::state`](crate::dispatcher::DispatcherBuilder::state).
 ///
 /// Take `Shared<T>` to get a clone for each handler call (wrap the state in an `Arc` or use a
 /// cheaply cloned handle), or `&Shared<T>` to borrow it for the call: no clone, and no
@@ -38,7 +38,7 @@ impl<T> std::ops::Deref for Shared<T> {
 }
 
 /// The state types handlers cannot do without, for
-/// [`DispatcherBuilder::build`](crate::DispatcherBuilder::build) to check before the first
+/// [`DispatcherBuilder::build`](crate::dispatcher::DispatcherBuilder::build) to check before the first
 /// webhook: what [`FromEvent::required_state`] collects.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct StateNeeds(Vec<(TypeId, &'static str)>);
@@ -91,7 +91,7 @@ impl<'r, T: Send + Sync + 'static> FromEvent<'r> for &'r Shared<T> {
 /// which sits below the extractors).
 impl<'r> EventContext<'r> {
     /// The value of type `T` given to
-    /// [`DispatcherBuilder::state`](crate::DispatcherBuilder::state), if any.
+    /// [`DispatcherBuilder::state`](crate::dispatcher::DispatcherBuilder::state), if any.
     pub fn state<T: Send + Sync + 'static>(&self) -> Option<&'r T> {
         self.state.get::<Shared<T>>().map(|state| &state.0)
     }

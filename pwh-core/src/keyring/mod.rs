@@ -1,14 +1,16 @@
-//! The tokens an endpoint accepts, and the signature check that picks one by its key.
+//! The tokens an endpoint accepts ([`Token`], [`KeyRing`], read from the environment with
+//! [`KeyRing::from_env`]), and the signature check that picks one by its key.
 
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
 
 use crate::rejection::Rejection;
-use crate::token::Token;
 
 mod env;
 
 pub use env::{KeyRingError, ENV_EXTRA_TOKENS, ENV_KEY, ENV_SECRET};
+
+pub use crate::token::{Secret, Token};
 
 type HmacSha256 = Hmac<Sha256>;
 

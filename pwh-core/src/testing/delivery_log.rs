@@ -24,7 +24,7 @@ const PAST_SHORT: Duration = Duration::from_millis(400);
 ///
 /// ```
 /// # #[tokio::main(flavor = "current_thread")] async fn main() {
-/// pwh_core::testing::check_delivery_log(&pwh_core::MemoryLog::with_room_for(1_000)).await;
+/// pwh_core::testing::check_delivery_log(&pwh_core::delivery::MemoryLog::with_room_for(1_000)).await;
 /// # }
 /// ```
 pub async fn check_delivery_log<L: DeliveryLog + ?Sized>(log: &L) {

@@ -12,7 +12,7 @@ use crate::handler::{EventHandler, EventRoute, HandlerError, HandlerInfo};
 /// ```
 /// # tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(async {
 /// use pwh_core::testing::{Failing, Harness, TestWebhook};
-/// use pwh_core::EventRoute;
+/// use pwh_core::handler::EventRoute;
 ///
 /// let failing = Failing::new(EventRoute::kind("channel_vacated"), "database unavailable");
 /// let harness = Harness::with_handlers([failing.clone()]);

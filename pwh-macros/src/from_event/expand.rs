@@ -33,14 +33,14 @@ pub(crate) fn expand(model: &Struct) -> TokenStream {
     quote! {
         #[automatically_derived]
         impl #impl_generics ::pwh_core::FromEvent<#lt> for #self_ty {
-            fn required_state(__pwh_needs: &mut ::pwh_core::StateNeeds) {
+            fn required_state(__pwh_needs: &mut ::pwh_core::handler::StateNeeds) {
                 #(#needs)*
             }
 
             fn from_event(
                 __pwh_cx: &::pwh_core::EventContext<#lt>,
                 _: &'static str,
-            ) -> ::std::result::Result<Self, ::pwh_core::ExtractError> {
+            ) -> ::std::result::Result<Self, ::pwh_core::handler::ExtractError> {
                 ::std::result::Result::Ok(Self { #(#fields)* })
             }
         }

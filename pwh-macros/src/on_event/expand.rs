@@ -14,9 +14,9 @@ pub(crate) fn expand(handler: &Handler) -> TokenStream {
     let name = &item.sig.ident;
     let route = match &handler.route {
         Route::Kind(kind) | Route::Custom(kind) => {
-            quote!(::pwh_core::EventRoute::Kind(::std::borrow::Cow::Borrowed(#kind)))
+            quote!(::pwh_core::handler::EventRoute::Kind(::std::borrow::Cow::Borrowed(#kind)))
         }
-        Route::Any => quote!(::pwh_core::EventRoute::Any),
+        Route::Any => quote!(::pwh_core::handler::EventRoute::Any),
     };
     let args: Vec<_> = (0..handler.params.len())
         .map(|i| format_ident!("__pwh_arg{}", i))
@@ -51,7 +51,7 @@ pub(crate) fn expand(handler: &Handler) -> TokenStream {
         ReturnType::Type(_, ty) => ty.span(),
     };
     let convert = quote_spanned! {ret_span=>
-        ::pwh_core::IntoHandlerResult::into_handler_result(__pwh_ret)
+        ::pwh_core::handler::IntoHandlerResult::into_handler_result(__pwh_ret)
     };
     let body = quote! {
         #(#extractions)*
@@ -113,12 +113,12 @@ pub(crate) fn expand(handler: &Handler) -> TokenStream {
             #inherent
 
             #[::pwh_core::__private::async_trait]
-            impl ::pwh_core::EventHandler for #name {
-                fn info(&self) -> ::pwh_core::HandlerInfo {
+            impl ::pwh_core::handler::EventHandler for #name {
+                fn info(&self) -> ::pwh_core::handler::HandlerInfo {
                     #[allow(unused_mut)]
-                    let mut __pwh_needs = ::pwh_core::StateNeeds::default();
+                    let mut __pwh_needs = ::pwh_core::handler::StateNeeds::default();
                     #(#needs)*
-                    ::pwh_core::HandlerInfo::new(
+                    ::pwh_core::handler::HandlerInfo::new(
                         ::std::concat!(::std::module_path!(), "::", ::std::stringify!(#name)),
                         #route,
                     )

@@ -4,7 +4,7 @@ use std::fmt;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
-use pwh_core::{
+use pwh_core::delivery::{
     Begin, DeliveryId, DeliveryLog, Done, LeaseTerms, LeaseToken, Progress, StoreError,
     StoreErrorKind, StoreFuture,
 };

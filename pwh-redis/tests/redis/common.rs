@@ -10,7 +10,7 @@ use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
-use pwh_core::DeliveryId;
+use pwh_core::delivery::DeliveryId;
 use pwh_redis::RedisLog;
 
 /// The variable naming the Redis the tests use, e.g. `redis://127.0.0.1:6379/`.

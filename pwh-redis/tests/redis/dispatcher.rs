@@ -4,8 +4,9 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
+use pwh_core::handler::{EventHandler, EventRoute, HandlerInfo};
 use pwh_core::testing::{Harness, TestWebhook};
-use pwh_core::{EventContext, EventHandler, EventRoute, HandlerError, HandlerInfo};
+use pwh_core::{EventContext, HandlerError};
 use pwh_redis::RedisLog;
 
 use crate::common::{fresh_log, fresh_prefix, require_redis};
@@ -45,7 +46,7 @@ impl Counted {
     }
 }
 
-#[pwh_core::async_trait]
+#[pwh_core::handler::async_trait]
 impl EventHandler for Counted {
     fn info(&self) -> HandlerInfo {
         HandlerInfo::new(self.name, EventRoute::Any)

@@ -7,11 +7,11 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use pwh_core::delivery::StoreErrorKind;
+use pwh_core::dispatcher::FixedClock;
+use pwh_core::handler::{EventHandler, EventRoute, HandlerInfo};
 use pwh_core::testing::{Harness, TestWebhook, TEST_TIME_MS};
-use pwh_core::{
-    Dispatcher, EventContext, EventHandler, EventRoute, FixedClock, HandlerError, HandlerInfo,
-    KeyRing, StoreErrorKind, Token,
-};
+use pwh_core::{Dispatcher, EventContext, HandlerError, KeyRing, Token};
 use pwh_redis::RedisLog;
 
 use crate::common::{fresh_log, fresh_prefix, raw, require_redis, OwnServer};
@@ -59,7 +59,7 @@ impl Drop for Running {
     }
 }
 
-#[pwh_core::async_trait]
+#[pwh_core::handler::async_trait]
 impl EventHandler for Watched {
     fn info(&self) -> HandlerInfo {
         HandlerInfo::new(self.name, EventRoute::Any)
@@ -173,7 +173,7 @@ impl BlocksPerChannel {
     }
 }
 
-#[pwh_core::async_trait]
+#[pwh_core::handler::async_trait]
 impl EventHandler for BlocksPerChannel {
     fn info(&self) -> HandlerInfo {
         HandlerInfo::new("app::blocking", EventRoute::Any)
@@ -412,7 +412,7 @@ struct FailsOnce {
     failed: Arc<Mutex<Vec<bool>>>,
 }
 
-#[pwh_core::async_trait]
+#[pwh_core::handler::async_trait]
 impl EventHandler for FailsOnce {
     fn info(&self) -> HandlerInfo {
         HandlerInfo::new(self.name, EventRoute::Any)
@@ -460,7 +460,7 @@ async fn the_retry_of_a_large_partly_failed_batch_costs_what_is_left() {
     let first = harness.deliver(hook.clone()).await;
     assert_eq!(first.status(), 500);
     // What is left: the 1,000 failed events of each handler, not the 95,000 successes.
-    let id = pwh_core::DeliveryId::of("", &request.body);
+    let id = pwh_core::delivery::DeliveryId::of("", &request.body);
     let mut conn = raw(&url).await;
     let left: usize = redis::cmd("SCARD")
         .arg(&keys_of.keys(&id).left)

@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use pwh_core::{Begin, DeliveryLog, Done, LeaseTerms, LeaseToken};
+use pwh_core::delivery::{Begin, DeliveryLog, Done, LeaseTerms, LeaseToken};
 use pwh_redis::RedisLog;
 
 use crate::common::{fresh_id, fresh_log, raw, require_redis};

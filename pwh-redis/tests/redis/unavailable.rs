@@ -3,8 +3,8 @@
 
 use std::time::{Duration, Instant};
 
+use pwh_core::delivery::StoreErrorKind;
 use pwh_core::testing::{Delivery, TestWebhook};
-use pwh_core::StoreErrorKind;
 use pwh_redis::RedisLog;
 
 use crate::common::{closed_port, OwnServer};

@@ -1,7 +1,8 @@
 //! Every parameter form compiles, for every known kind, custom kinds and `any`.
 #![allow(unused)]
 
-use pwh_core::{on_event, ClientData, Event, EventContext, FromEvent, PusherEvent, RawValue, Shared, Webhook, ExtractError};
+use pwh_core::handler::{RawValue, ExtractError};
+use pwh_core::{on_event, ClientData, Event, EventContext, FromEvent, PusherEvent, Shared, Webhook};
 
 #[derive(Clone)]
 struct Feeds;

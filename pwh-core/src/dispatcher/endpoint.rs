@@ -1,4 +1,5 @@
-//! What adapters check and refuse around reading the body, logged as the dispatcher logs.
+//! The adapter's view of a dispatcher: what adapters check and refuse around reading the
+//! body, logged as the dispatcher logs.
 
 use std::time::Duration;
 
@@ -8,7 +9,49 @@ use crate::headers::{Headers, KEY};
 use crate::rejection::Rejection;
 use crate::response::WebhookResponse;
 
-impl Dispatcher {
+/// A [`Dispatcher`] seen by a framework adapter: check a request before reading its body,
+/// read it with the framework's limited reader, refuse what cannot be handed over, and
+/// handle what was read, each refusal logged once as the dispatcher logs its own.
+///
+/// Handler authors never need it; an adapter makes one per request (it is a reference).
+///
+/// ```
+/// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
+/// use pwh_core::adapter::{Endpoint, Rejection};
+/// use pwh_core::{Dispatcher, KeyRing, Token};
+///
+/// let dispatcher = Dispatcher::builder(KeyRing::new([Token::new("k", "s")])).body_limit(4).build();
+/// let endpoint = Endpoint::new(&dispatcher);
+/// let read = |limit: usize| async move {
+///     let bytes = b"0123456789";
+///     Ok::<_, std::io::Error>((bytes.len() <= limit).then(|| bytes.to_vec()))
+/// };
+/// let body = endpoint.read_body_with("POST", &[("x-pusher-key", "k")], 4, read).await;
+/// assert_eq!(body, Err(Rejection::PayloadTooLarge { limit: 4 }));
+/// assert_eq!(endpoint.handle_read("POST", &[("x-pusher-key", "k")], body).await.status(), 413);
+/// # });
+/// ```
+#[derive(Debug, Clone, Copy)]
+pub struct Endpoint<'d> {
+    dispatcher: &'d Dispatcher,
+}
+
+impl<'d> Endpoint<'d> {
+    /// The adapter's view of `dispatcher`.
+    pub fn new(dispatcher: &'d Dispatcher) -> Self {
+        Self { dispatcher }
+    }
+
+    /// The dispatcher.
+    pub fn dispatcher(&self) -> &'d Dispatcher {
+        self.dispatcher
+    }
+
+    /// The body size limit, in bytes: read at most this much.
+    pub fn body_limit(&self) -> usize {
+        self.dispatcher.body_limit()
+    }
+
     /// Checks what an adapter can check before reading the body: the method (405, and the
     /// body need not be read at all) and a `Content-Length` over `limit` (413, before reading
     /// a byte). `limit` is what the adapter reads up to: [`body_limit`](Self::body_limit), or
@@ -16,7 +59,7 @@ impl Dispatcher {
     ///
     /// An adapter calls it, reads at most `limit` bytes with its framework's limited reader,
     /// refuses what that reader refuses with [`refuse`](Self::refuse), and hands the body to
-    /// [`handle`](Self::handle) or [`verify`](Self::verify).
+    /// [`Dispatcher::handle`] or [`Dispatcher::verify`].
     ///
     /// # Errors
     ///
@@ -44,25 +87,12 @@ impl Dispatcher {
     /// `None` when there was more, or the framework's error when the body failed to arrive.
     /// The refusals (405, 413, 400) are [logged](Self::refuse) once.
     ///
-    /// ```
-    /// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
-    /// use pwh_core::{Dispatcher, KeyRing, Rejection, Token};
-    ///
-    /// let dispatcher = Dispatcher::builder(KeyRing::new([Token::new("k", "s")])).body_limit(4).build();
-    /// let read = |limit: usize| async move {
-    ///     let bytes = b"0123456789";
-    ///     Ok::<_, std::io::Error>((bytes.len() <= limit).then(|| bytes.to_vec()))
-    /// };
-    /// let refused = dispatcher.read_body_with("POST", &[("x-pusher-key", "k")], 4, read).await;
-    /// assert_eq!(refused, Err(Rejection::PayloadTooLarge { limit: 4 }));
-    /// # });
-    /// ```
     ///
     /// # Errors
     ///
     /// The [`Rejection`] when the body is not read whole.
     pub async fn read_body_with<H, F, Fut, B, E>(
-        &self,
+        self,
         method: &str,
         headers: &H,
         limit: usize,
@@ -84,9 +114,9 @@ impl Dispatcher {
     }
 
     /// Handles a request whose body an adapter read with [`read_body_with`](Self::read_body_with):
-    /// [`handle`](Self::handle)s the body, or answers the refusal.
+    /// [`handle`](Dispatcher::handle)s the body, or answers the refusal.
     pub async fn handle_read<H, B>(
-        &self,
+        self,
         method: &str,
         headers: &H,
         body: Result<B, Rejection>,
@@ -96,7 +126,7 @@ impl Dispatcher {
         B: AsRef<[u8]>,
     {
         match body {
-            Ok(body) => self.handle(method, headers, body.as_ref()).await,
+            Ok(body) => self.dispatcher.handle(method, headers, body.as_ref()).await,
             Err(rejection) => WebhookResponse::from(rejection),
         }
     }
@@ -115,9 +145,13 @@ impl Dispatcher {
             tracing::debug!(%cause, "a Pusher webhook's body failed to arrive");
         }
         log_rejection(&rejection, headers.header(KEY));
-        if self.inner.observed() {
+        if self.dispatcher.inner.observed() {
             let response = WebhookResponse::from(rejection.clone());
-            crate::observe::answered(self.inner.on_outcome.as_ref(), &response, Duration::ZERO);
+            crate::observe::answered(
+                self.dispatcher.inner.on_outcome.as_ref(),
+                &response,
+                Duration::ZERO,
+            );
         }
         rejection
     }
@@ -140,9 +174,14 @@ mod tests {
             .build()
     }
 
+    fn endpoint(dispatcher: &Dispatcher) -> Endpoint<'_> {
+        Endpoint::new(dispatcher)
+    }
+
     #[test]
     fn other_methods_and_declared_lengths_over_the_limit_are_refused_before_reading() {
         let d = dispatcher();
+        let d = endpoint(&d);
         assert_eq!(d.precheck("POST", &[("content-length", "10")], 10), Ok(()));
         assert_eq!(d.precheck("POST", &[("x-pusher-key", "k")], 10), Ok(()));
         assert_eq!(
@@ -163,7 +202,7 @@ mod tests {
     fn refusals_come_back_as_given() {
         let rejection = Rejection::unreadable_body("connection reset");
         assert_eq!(
-            dispatcher().refuse(&[("x-pusher-key", "k")], rejection.clone()),
+            endpoint(&dispatcher()).refuse(&[("x-pusher-key", "k")], rejection.clone()),
             rejection
         );
         assert_eq!(rejection.to_string(), "could not read the request body");

@@ -1,17 +1,20 @@
-//! The handler trait: something that reacts to events of one kind, or of every kind.
+//! The handler trait: something that reacts to events of one kind, or of every kind, and
+//! what it says of itself (its route and [`HandlerInfo`]).
 
 use std::borrow::Cow;
 use std::fmt;
 
 use crate::context::EventContext;
-use crate::extract::{ExtractError, StateNeeds};
+use crate::extract::StateNeeds;
+use crate::handler::HandlerError;
 
 /// Something that reacts to Pusher events.
 ///
 /// `#[on_event]` implements it for you; implement it by hand for handlers built at run time.
 ///
 /// ```
-/// use pwh_core::{async_trait, EventContext, EventHandler, HandlerError, HandlerInfo, EventRoute};
+/// use pwh_core::handler::{async_trait, EventHandler, HandlerInfo, EventRoute};
+/// use pwh_core::{EventContext, HandlerError};
 ///
 /// struct Audit;
 ///
@@ -46,7 +49,7 @@ pub trait EventHandler: Send + Sync + 'static {
     ///
     /// `#[on_event]` implements it for a plain `fn` (write one for a handler that never waits:
     /// it runs at once) and never for an `async fn`, which always runs as a future, whatever its
-    /// body. [`handler_fn`](crate::handler_fn) implements it too. Implement it by hand for a
+    /// body. [`handler_fn`](crate::handler::handler_fn) implements it too. Implement it by hand for a
     /// handler whose work always ends within the call.
     ///
     /// # Errors
@@ -150,121 +153,5 @@ impl fmt::Display for HandlerInfo {
             write!(f, " ({file}:{line})")?;
         }
         Ok(())
-    }
-}
-
-/// Why a handler failed; its message is reported in the
-/// [`WebhookOutcome`](crate::WebhookOutcome) and logged.
-///
-/// A failure is *retryable* ([`new`](Self::new): the webhook is answered with 500 and
-/// Pusher's retry runs the handler again) or *permanent* ([`permanent`](Self::permanent): no
-/// retry can fix it, e.g. data of another shape; it is logged at `error`, remembered as done,
-/// and the webhook is answered with 200 when nothing retryable failed).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct HandlerError {
-    message: String,
-    permanent: bool,
-}
-
-impl HandlerError {
-    /// A retryable failure described by `message`.
-    pub fn new(message: impl fmt::Display) -> Self {
-        Self {
-            message: message.to_string(),
-            permanent: false,
-        }
-    }
-
-    /// A failure no retry can fix, described by `message`.
-    pub fn permanent(message: impl fmt::Display) -> Self {
-        Self {
-            message: message.to_string(),
-            permanent: true,
-        }
-    }
-
-    /// The message.
-    pub fn message(&self) -> &str {
-        &self.message
-    }
-
-    /// Whether no retry can fix it.
-    pub fn is_permanent(&self) -> bool {
-        self.permanent
-    }
-}
-
-impl fmt::Display for HandlerError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.message)
-    }
-}
-
-impl std::error::Error for HandlerError {}
-
-impl From<ExtractError> for HandlerError {
-    /// A parameter that cannot be read from this body cannot be read from its retries
-    /// either: permanent. (Missing state is the app's configuration, not the body's:
-    /// retryable, and [`DispatcherBuilder::build`](crate::DispatcherBuilder::build) reports
-    /// it before the first webhook.)
-    fn from(e: ExtractError) -> Self {
-        match e {
-            ExtractError::MissingState { .. } => Self::new(e),
-            _ => Self::permanent(e),
-        }
-    }
-}
-
-/// A handler's error that no retry can fix: return `Err(Permanent(e))` (or use
-/// `.map_err(Permanent)?`) and the failure is logged at `error`, remembered as done and not
-/// retried.
-///
-/// ```
-/// use pwh_core::{on_event, Permanent};
-///
-/// #[on_event("member_added")]
-/// async fn greet(user_id: &str) -> Result<(), Permanent<String>> {
-///     if user_id.starts_with("bot-") {
-///         return Err(Permanent(format!("bots are not greeted")));
-///     }
-///     Ok(())
-/// }
-/// ```
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Permanent<E>(pub E);
-
-/// What a handler function may return: `()`, `Result<(), E>` with `E: Display` (a failure
-/// is retried), or `Result<(), Permanent<E>>` (it is not).
-#[diagnostic::on_unimplemented(
-    message = "a Pusher event handler cannot return `{Self}`",
-    label = "handlers return `()` or `Result<(), E>` where `E: Display`",
-    note = "return `()`, `Result<(), E>` for any error type that implements `Display`, \
-            or `Result<(), Permanent<E>>` for failures no retry can fix"
-)]
-pub trait IntoHandlerResult {
-    /// Converts the return value.
-    ///
-    /// # Errors
-    ///
-    /// The handler's error, as a [`HandlerError`].
-    fn into_handler_result(self) -> Result<(), HandlerError>;
-}
-
-impl IntoHandlerResult for () {
-    fn into_handler_result(self) -> Result<(), HandlerError> {
-        Ok(())
-    }
-}
-
-impl<E: fmt::Display> IntoHandlerResult for Result<(), E> {
-    fn into_handler_result(self) -> Result<(), HandlerError> {
-        self.map_err(HandlerError::new)
-    }
-}
-
-// `Permanent<E>` does not implement `Display`, so this does not overlap the impl above.
-impl<E: fmt::Display> IntoHandlerResult for Result<(), Permanent<E>> {
-    fn into_handler_result(self) -> Result<(), HandlerError> {
-        self.map_err(|Permanent(e)| HandlerError::permanent(e))
     }
 }

@@ -20,7 +20,8 @@ pub struct FnHandler<F> {
 /// a future) for each.
 ///
 /// ```
-/// use pwh_core::{handler_fn, Dispatcher, EventRoute, HandlerError, KeyRing, Token};
+/// use pwh_core::handler::{handler_fn, EventRoute};
+/// use pwh_core::{Dispatcher, HandlerError, KeyRing, Token};
 ///
 /// let audit = handler_fn("audit", EventRoute::Any, |cx| {
 ///     println!("{} #{}", cx.event().name(), cx.index());
@@ -70,7 +71,8 @@ pub struct AsyncFnHandler<F> {
 /// returns for each. The context is `Copy`: move it into the future.
 ///
 /// ```
-/// use pwh_core::{async_handler_fn, EventRoute, HandlerError};
+/// use pwh_core::handler::{async_handler_fn, EventRoute};
+/// use pwh_core::HandlerError;
 ///
 /// let notify = async_handler_fn("notify", EventRoute::kind("member_added"), |cx| {
 ///     Box::pin(async move {
