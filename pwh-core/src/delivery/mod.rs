@@ -1,4 +1,4 @@
-//! Redelivery memory: which handlers already succeeded for which signed body, and who is
+//! Delivery memory: which handlers already succeeded for which signed body, and who is
 //! delivering it right now.
 //!
 //! [`DeliveryLog`] is the store's side (in memory: [`MemoryLog`]; on Redis: `pwh-redis`);
