@@ -5,9 +5,11 @@
 -- BODIES_FILE has one webhook per line, `<hex signature> <json body>` (written by the
 -- `gen-bodies` binary of the pwh-bench crate). Thread k of THREADS sends lines k, k+THREADS,
 -- ... in a cycle, so no two threads send the same body and a body comes again only after all
--- the others: with more lines than the app's redelivery memory holds (100,000 by default),
--- every request is a first delivery. Requests are formatted once, in init, before the timed
--- run. At the end one line is printed for the shell script to read:
+-- the others. A body sent again is a replay (it runs nothing): the app's delivery memory (by
+-- default a MemoryLog of 64 MiB, 120 bytes a body: about 559,000 bodies) forgets a body only
+-- at its max age (10 minutes) unless it runs out of room. So http-bench.sh keeps BODIES
+-- within that room and flags a run that sent more requests than BODIES: then every request is
+-- a first delivery. Requests are formatted once, in init, before the timed run. At the end one line is printed for the shell script to read:
 --   RESULT requests=.. duration_us=.. rps=.. p50_us=.. p99_us=.. status_errors=.. ...
 
 local counter = 0

@@ -12,7 +12,7 @@
 # CONNECTIONS (64), THREADS (wrk threads, 2), BODIES (distinct signed webhooks, 500000), EVENTS
 # (events per webhook, 1), PORT (127.0.0.1 port, 3180), PIN (1: app on CPU 0, wrk on CPU 1).
 #
-# Every request must be a first delivery, and the apps' redelivery memory must not forget any
+# Every request must be a first delivery, and the apps' delivery memory must not forget any
 # body early: pwh's default memory (64 MiB, which the example and noop apps use) has room for
 # about 559,000 bodies and forgets a body only at its max age, so a body sent twice in a run
 # is a replay (which runs nothing). So BODIES stays within that room (gen-bodies warns

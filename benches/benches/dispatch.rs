@@ -10,7 +10,7 @@
 //!
 //! Groups (each compares its contenders within one run):
 //! - `webhook_1_event`, `webhook_20_events`: `entry_point` (`Dispatcher::handle`: verify,
-//!   parse, freshness, redelivery memory, one catch-all no-op handler), `baseline` (see
+//!   parse, freshness, delivery memory, one catch-all no-op handler), `baseline` (see
 //!   `pwh_bench::baseline`) and `pusher` (`pusher` 0.4.5's `Pusher::webhook`, then the same
 //!   freshness check and `match` as the baseline);
 //! - `dispatch_kinds`: the entry point with 1, 100 and 10,000 handlers of distinct kinds, each

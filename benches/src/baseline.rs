@@ -4,7 +4,7 @@
 //! It checks the key and the body size, decodes the hex signature, verifies the HMAC-SHA256 in
 //! constant time (`verify_slice`), parses the body once into a borrowing struct, checks the
 //! freshness of `time_ms`, and calls a no-op for each event by matching on its name. It keeps
-//! no redelivery memory, catches no panic, bounds nothing by a deadline and reports no
+//! no delivery memory, catches no panic, bounds nothing by a deadline and reports no
 //! per-handler outcome: those are what pwh adds.
 
 use std::borrow::Cow;

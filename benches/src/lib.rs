@@ -1,7 +1,7 @@
 //! Shared pieces of pwh's benchmarks (issue 6).
 //!
 //! - [`pool`] and [`kind_pool`]: distinct, realistic, signed Pusher webhook bodies, so that
-//!   every delivery is a first delivery and the dispatcher's redelivery memory remembers each
+//!   every delivery is a first delivery and the dispatcher's delivery memory remembers each
 //!   instead of answering replays.
 //! - [`dispatcher`]: the framework-free entry point under test, with a fixed clock, a delivery
 //!   log with room for a pool's bodies and only the handlers given to it.
@@ -322,7 +322,7 @@ pub async fn launch_rocket(
 }
 
 /// The dispatcher of the `noop-*` HTTP bench apps: pwh's defaults (system clock, 10 minute
-/// max age, 64 MiB redelivery memory, 3 s deadline), the demo token, and one catch-all
+/// max age, 64 MiB delivery memory, 3 s deadline), the demo token, and one catch-all
 /// no-op handler.
 pub fn noop_app_dispatcher() -> Dispatcher {
     Dispatcher::builder(KeyRing::new([Token::new(KEY, SECRET)]))

@@ -11,7 +11,7 @@
 //! | 0 | method: `% 4` = 0, 1 `POST`; 2 `GET`; 3 a fuzzed string |
 //! | 1 | key: `% 8` = 0..=2 the first token's key; 3 the second's; 4 absent; 5..=7 fuzzed; bit 7: lowercase header names |
 //! | 2 | signature: `% 4` = 0, 1 the body signed with the key's token (bit 4: uppercase and padded); 2 absent, or (bit 5) signed with the other token; 3 fuzzed |
-//! | 3 | dispatcher: `(b & 0x7f) % 3` = 0 a 10 min max age and the redelivery memory; 1 no max age, no memory; 2 the same with a 64-byte body limit. Bit 7: the clock follows |
+//! | 3 | dispatcher: `(b & 0x7f) % 3` = 0 a 10 min max age and the delivery memory; 1 no max age, no memory; 2 the same with a 64-byte body limit. Bit 7: the clock follows |
 //! | (8) | when byte 3 has bit 7: the clock's `now_ms`, little-endian; else [`NOW_MS`] |
 //! | ... | the fuzzed strings in that order (method, key, signature), each a length byte and as many bytes (lossy UTF-8) |
 //! | rest | the body |
@@ -23,7 +23,7 @@
 //! authentic request a 400 when malformed and a 401 when `time_ms` is further than the max age
 //! in the past or the future), with the status the contract gives that kind, and without
 //! running a handler. An authentic, fresh request gets 200, the catch-all handler having run
-//! once per event (none for a replay, which only the redelivery memory knows), and
+//! once per event (none for a replay, which only the delivery memory knows), and
 //! `serde_json` reads the accepted body the same way; or 503 when the memory is full.
 //! Nothing else: the catch-all never fails nor waits, and the refusals of adapters
 //! (`UnreadableBody`, `NotConfigured`) never come from `handle`.
@@ -278,7 +278,7 @@ pub(crate) struct Harness {
 }
 
 impl Harness {
-    /// The dispatchers of the table above, with empty redelivery memory.
+    /// The dispatchers of the table above, with an empty delivery memory.
     pub(crate) fn new() -> Self {
         let calls = Arc::new(AtomicUsize::new(0));
         let clock = Arc::new(FixedClock::new(NOW_MS));

@@ -106,7 +106,7 @@ impl Credentials {
 pub(crate) struct Launch {
     /// `PWH_FAIL_ONCE`, when set.
     pub(crate) fail_once: Option<f64>,
-    /// `PWH_REDIS_URL`, when set: the redelivery memory in that Redis.
+    /// `PWH_REDIS_URL`, when set: the delivery memory in that Redis.
     pub(crate) redis_url: Option<String>,
     /// Whether every handled event is logged (`handled <kind> on <channel>`, the tracker's
     /// `info` line), for the per-event ledger; else `RUST_LOG=warn`.

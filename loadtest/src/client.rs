@@ -278,7 +278,7 @@ async fn worker(
                 }
                 Err(e) => {
                     // Whether the app handled it is unknown: Pusher sends the same body again,
-                    // and so do we (the app's redelivery memory makes that safe).
+                    // and so do we (the app's delivery memory makes that safe).
                     connection = None;
                     tally.transport_errors += 1;
                     tally.last_transport_error = Some(e.to_string());

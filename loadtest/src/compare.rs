@@ -6,7 +6,7 @@ use std::fmt;
 /// The throughput the Redis memory should keep, as a fraction of the in-memory one's.
 pub(crate) const REDIS_AIM: f64 = 0.6;
 
-/// The same load with the in-memory redelivery memory and with Redis, side by side.
+/// The same load with the delivery memory in the process and in Redis, side by side.
 pub(crate) struct Comparison<'a> {
     /// The run with the in-memory memory.
     pub(crate) memory: &'a Report,

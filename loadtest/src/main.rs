@@ -173,7 +173,7 @@ async fn two_instances(options: &Options, bin: &Path) -> Result<bool, String> {
     Ok(passed)
 }
 
-/// One run against one app; with `redis`, the app's redelivery memory is on that server (its
+/// One run against one app; with `redis`, the app's delivery memory is on that server (its
 /// URL, and its PID to read the CPU it used).
 async fn run(
     options: &Options,

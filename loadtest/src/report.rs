@@ -53,7 +53,7 @@ impl State {
 pub(crate) struct Report {
     /// The options of the run.
     pub(crate) options: Options,
-    /// The redelivery memory: `memory` (in the app) or `redis`.
+    /// The delivery memory: `memory` (in the app) or `redis`.
     pub(crate) store: &'static str,
     /// Distinct webhooks sent.
     pub(crate) webhooks: u64,

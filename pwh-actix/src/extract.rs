@@ -16,7 +16,7 @@ pwh_core::__adapter_types! {
     /// It reads the body under the dispatcher's limit and checks method, size, signature, body
     /// and freshness exactly as [`webhooks`](crate::webhooks) does, then hands you the parsed
     /// [`Webhook`](pwh_core::Webhook) (it derefs to it) and the [`key`](Self::key) that signed
-    /// it. It runs **no** handler and keeps no redelivery memory: answer 2xx only once the
+    /// it. It runs **no** handler and keeps no delivery memory: answer 2xx only once the
     /// events are handled (anything else makes Pusher deliver them again).
     ///
     /// The dispatcher comes from the app data: `.app_data(dispatcher)` on the `App`, a scope

@@ -10,7 +10,7 @@ pwh_core::__adapter_types! {
     /// It reads the body under the dispatcher's limit and checks method, size, signature, body
     /// and freshness exactly as [`webhooks`](crate::webhooks) does, then hands you the parsed
     /// [`Webhook`](pwh_core::Webhook) (it derefs to it) and the [`key`](Self::key) that signed
-    /// it. It runs **no** handler and keeps no redelivery memory: what you do with the events,
+    /// it. It runs **no** handler and keeps no delivery memory: what you do with the events,
     /// and the status you answer with, are yours (answer 2xx only once they are handled:
     /// anything else makes Pusher deliver them again).
     ///

@@ -211,7 +211,7 @@ pub enum Verdict<'a> {
     Replayed,
     /// Another delivery of the body was still running at the deadline: nothing ran, 500.
     Busy,
-    /// The delivery store could not answer (nothing ran), or the delivery's lease was lost
+    /// The delivery memory could not answer (nothing ran), or the delivery's lease was lost
     /// (the handlers still running were stopped): 503.
     Unavailable(&'a StoreError),
 }
@@ -287,7 +287,7 @@ impl WebhookOutcome {
         self.verdict() == Verdict::Busy
     }
 
-    /// Why nothing ran when the delivery store could not answer (answered with 503, so that
+    /// Why nothing ran when the delivery memory could not answer (answered with 503, so that
     /// Pusher delivers the body again later).
     pub fn store_error(&self) -> Option<&StoreError> {
         match self.verdict() {
@@ -302,7 +302,7 @@ impl WebhookOutcome {
     }
 
     /// The status of its [`verdict`](Self::verdict): 200 when nothing retryable failed; 503
-    /// when the delivery store could not answer or the lease was lost; else 500, so that
+    /// when the delivery memory could not answer or the lease was lost; else 500, so that
     /// Pusher retries.
     pub fn status(&self) -> StatusCode {
         self.verdict().status()

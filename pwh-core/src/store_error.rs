@@ -2,7 +2,7 @@
 
 use std::fmt;
 
-/// Why the delivery store could not answer. The dispatcher answers 503 and runs no handler
+/// Why the delivery memory could not answer. The dispatcher answers 503 and runs no handler
 /// (unless it is told to fail open), so Pusher delivers the body again later.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("delivery store {kind}: {message}")]

@@ -103,7 +103,7 @@ fn normalize(mut raw: serde_json::Value) -> serde_json::Value {
 }
 
 /// One receiver for the whole suite: the clock is set to each case's `now_ms`, and the
-/// recorder drained after each case. Redelivery memory is off, since several cases send the
+/// recorder drained after each case. Delivery memory is off, since several cases send the
 /// same body on purpose.
 pub struct Receiver {
     /// The dispatcher to mount.

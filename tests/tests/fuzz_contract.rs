@@ -35,7 +35,7 @@ fn seeds() -> Vec<(String, Vec<u8>)> {
 }
 
 /// What the harness must answer besides the refusals: an accepted webhook, and one the
-/// redelivery memory has seen.
+/// delivery memory has seen.
 const HANDLED: [&str; 2] = ["handled", "replayed"];
 
 #[test]
@@ -69,7 +69,7 @@ fn every_seed_keeps_the_contract_and_comes_to_what_its_name_says() {
 
 /// A conformance case as the fuzz target's input: method, key and signature as sent (the
 /// fuzzed strings where they are not the target's own), dispatcher variant 0 (the suite's max
-/// age, with redelivery memory) and the case's clock.
+/// age, with the delivery memory) and the case's clock.
 fn wrap(case: &Case) -> Vec<u8> {
     let header = |name: &str| {
         case.headers

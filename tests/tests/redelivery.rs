@@ -1,4 +1,4 @@
-//! The redelivery memory through the dispatcher: each body's (event, handler) pairs run once,
+//! The delivery memory through the dispatcher: each body's (event, handler) pairs run once,
 //! across retries, copies arriving at once, dropped requests, slow and failing stores.
 //!
 //! The store-level promises (leases, tokens, expiry) are `pwh_core::testing::check_delivery_log`,

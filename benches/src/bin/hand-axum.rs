@@ -2,7 +2,7 @@
 //! `pwh_bench::baseline::Baseline` does (key, HMAC-SHA256 with `verify_slice`, one borrowed
 //! parse, freshness, a `match` per event), for `scripts/http-bench.sh` to compare pwh with
 //! what a user would write without it. The demo token (`demo-key` / `demo-secret`), no
-//! redelivery memory, no deadline, no panic catching.
+//! delivery memory, no deadline, no panic catching.
 //!
 //! ```sh
 //! PWH_ADDR=127.0.0.1:3001 cargo run --release -p pwh-bench --bin hand-axum

@@ -1,6 +1,6 @@
 //! The pwh-only axum app of `scripts/http-bench.sh`: `pwh_axum::webhooks` at
 //! `POST /pusher/webhooks` with one catch-all no-op handler ([`pwh_bench::Noop`]) and pwh's
-//! defaults (10 minute max age, 64 MiB redelivery memory, 3 s deadline), accepting the
+//! defaults (10 minute max age, 64 MiB delivery memory, 3 s deadline), accepting the
 //! demo token. Next to `bare-axum` it measures what pwh itself costs over HTTP; next to
 //! `example-axum`, what the example app's own handlers cost.
 //!

@@ -1,6 +1,6 @@
 //! The pwh-only Rocket app of `scripts/http-bench.sh`: the `pwh_rocket::Webhooks` fairing at
 //! `/pusher/webhooks` with one catch-all no-op handler ([`pwh_bench::Noop`]) and pwh's
-//! defaults (10 minute max age, 64 MiB redelivery memory, 3 s deadline), accepting the
+//! defaults (10 minute max age, 64 MiB delivery memory, 3 s deadline), accepting the
 //! demo token. Next to `bare-rocket` it measures what pwh itself costs over HTTP; next to
 //! `example-rocket`, what the example app's own handlers cost.
 //!

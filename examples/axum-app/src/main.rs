@@ -4,7 +4,7 @@
 //! `cargo run -p example-axum -- --demo` also fires signed webhooks of every kind at itself and
 //! prints what happened. Configuration: `PUSHER_APP_KEY`, `PUSHER_APP_SECRET`,
 //! `PUSHER_EXTRA_TOKENS`, `PWH_ADDR`, `PWH_MAX_AGE_SECS` (0 disables the freshness check),
-//! `PWH_REDIS_URL` (the redelivery memory in Redis, shared by several instances).
+//! `PWH_REDIS_URL` (the delivery memory in Redis, shared by several instances).
 
 use std::future::IntoFuture;
 use std::process::ExitCode;

@@ -4,7 +4,7 @@
 //! `cargo run -p example-rocket -- --demo` also fires signed webhooks of every kind at itself
 //! and prints what happened. Configuration: `PUSHER_APP_KEY`, `PUSHER_APP_SECRET`,
 //! `PUSHER_EXTRA_TOKENS`, `PWH_ADDR`, `PWH_MAX_AGE_SECS` (0 disables the freshness check),
-//! `PWH_REDIS_URL` (the redelivery memory in Redis, shared by several instances).
+//! `PWH_REDIS_URL` (the delivery memory in Redis, shared by several instances).
 //! Rocket stops gracefully on Ctrl-C and SIGTERM: webhooks in flight finish, new ones are
 //! refused.
 

@@ -25,7 +25,7 @@ impl App {
     }
 
     /// The dispatcher for `config`: its tokens and max age, this state, every handler, and
-    /// the redelivery memory in Redis when `PWH_REDIS_URL` is set (else in this process).
+    /// the delivery memory in Redis when `PWH_REDIS_URL` is set (else in this process).
     pub fn dispatcher(&self, config: &Config) -> Dispatcher {
         let builder = Dispatcher::builder(config.keys.clone())
             .max_age(config.max_age)

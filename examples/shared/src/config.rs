@@ -7,7 +7,7 @@ use pwh_core::keyring::{KeyRingError, ENV_EXTRA_TOKENS, ENV_KEY, ENV_SECRET};
 use pwh_core::{KeyRing, Token};
 use pwh_redis::RedisLog;
 
-/// The variable naming the Redis that instances of an app share their redelivery memory in.
+/// The variable naming the Redis that instances of an app share their delivery memory in.
 pub const ENV_REDIS_URL: &str = "PWH_REDIS_URL";
 
 /// The key the apps use when no token is configured.
@@ -29,7 +29,7 @@ pub struct Config {
     /// `PWH_FAIL_ONCE`: the fraction (0 to 1) of handler calls that fail once, for the load
     /// script's failure mode. Default 0.
     pub fail_once_ratio: f64,
-    /// `PWH_REDIS_URL`: the redelivery memory on this Redis, shared by every instance pointing
+    /// `PWH_REDIS_URL`: the delivery memory on this Redis, shared by every instance pointing
     /// at it; unset, each instance remembers deliveries in its own memory. Not connected yet:
     /// Redis may be down when the app starts (it then answers 503 until Redis is back).
     pub redis: Option<RedisLog>,

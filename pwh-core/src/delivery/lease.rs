@@ -1,4 +1,4 @@
-//! The dispatcher's side of the redelivery memory: begin a delivery (waiting while another
+//! The dispatcher's side of the delivery memory: begin a delivery (waiting while another
 //! copy of the body is being delivered), keep its lease alive from a thread of its own, stop
 //! it when the lease can no longer be trusted, and end it with what it achieved, also when
 //! the request is dropped half-way or the store does not answer in time.
@@ -16,7 +16,7 @@ use crate::delivery::renewer::{Held, Renewing};
 use crate::outcome::HandlerRun;
 use crate::store_error::{StoreError, StoreErrorKind};
 
-/// The dispatcher's redelivery memory: the log, and the leases it holds now.
+/// The dispatcher's delivery memory: the log, and the leases it holds now.
 pub(crate) struct Memory {
     active: Arc<Active>,
     fail_open: bool,

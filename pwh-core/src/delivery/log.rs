@@ -1,4 +1,4 @@
-//! The store's side of the redelivery memory: the [`DeliveryLog`] trait and its types.
+//! The store's side of the delivery memory: the [`DeliveryLog`] trait and its types.
 
 use std::fmt;
 use std::time::Duration;

@@ -1,4 +1,4 @@
-//! Delivering a checked webhook: begin it in the redelivery memory, run what is left to do,
+//! Delivering a checked webhook: begin it in the delivery memory, run what is left to do,
 //! record what it achieved, and log the outcome.
 
 use std::collections::HashSet;
@@ -19,7 +19,7 @@ use crate::webhook::Webhook;
 const RECORD_GRACE: Duration = Duration::from_millis(50);
 
 impl Dispatcher {
-    /// Runs the handlers of a checked request that the redelivery memory does not name as
+    /// Runs the handlers of a checked request that the delivery memory does not name as
     /// done, and records what they achieved.
     pub(super) async fn dispatch(&self, checked: Checked<'_>, arrived: Instant) -> WebhookOutcome {
         let Checked {

@@ -37,7 +37,7 @@ use crate::webhook::Webhook;
 ///    before any parsing;
 /// 3. parses the body once (400 if it is not a webhook) and refuses a `time_ms` older than the
 ///    max age (401);
-/// 4. begins a delivery in the redelivery memory (waiting, within the deadline, while another
+/// 4. begins a delivery in the delivery memory (waiting, within the deadline, while another
 ///    copy of the same body is being delivered);
 /// 5. runs, event after event in body order, the handlers of each event's kind and the
 ///    catch-all handlers, concurrently, within the deadline, catching panics;
@@ -129,7 +129,7 @@ impl Dispatcher {
 
     /// A builder accepting webhooks signed by `keys`, with every `#[on_event]` handler of the
     /// binary and the defaults: 10 minute max age, 1 MiB body limit, 3 s deadline, in-memory
-    /// redelivery memory of 64 MiB ([`MemoryLog`](crate::delivery::MemoryLog)), failing closed.
+    /// delivery memory of 64 MiB ([`MemoryLog`](crate::delivery::MemoryLog)), failing closed.
     pub fn builder(keys: KeyRing) -> DispatcherBuilder {
         DispatcherBuilder::new(keys)
     }

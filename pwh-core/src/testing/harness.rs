@@ -13,7 +13,7 @@ use crate::response::WebhookResponse;
 /// Delivers test webhooks in-process to handlers, through a real [`Dispatcher`] that trusts
 /// the [test token](test_token) and whose clock stands 1 s after each webhook's `time_ms`.
 ///
-/// Its redelivery memory is on, as in production: delivering the same webhook twice runs
+/// Its delivery memory is on, as in production: delivering the same webhook twice runs
 /// only what failed the first time.
 pub struct Harness {
     dispatcher: Dispatcher,

@@ -14,7 +14,7 @@ use redis::{Cmd, FromRedisValue, RedisError};
 use crate::builder::{OpenError, RedisLogBuilder};
 use crate::scripts::{self, Keys};
 
-/// The redelivery memory of a [`Dispatcher`](pwh_core::Dispatcher) on Redis, shared by every
+/// The delivery memory of a [`Dispatcher`](pwh_core::Dispatcher) on Redis, shared by every
 /// instance that points at the same server and prefix.
 ///
 /// Cheap to clone (an `Arc` inside); clones share one connection. Open it with
