@@ -14,6 +14,7 @@ mod extract;
 mod fields;
 pub mod handler;
 mod headers;
+pub mod jobs;
 mod json;
 pub mod keyring;
 mod kind;

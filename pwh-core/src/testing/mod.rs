@@ -33,6 +33,7 @@ mod data;
 mod delivery_log;
 mod failing;
 mod harness;
+mod job_store;
 mod recorder;
 mod request;
 
@@ -44,6 +45,7 @@ pub use data::TestData;
 pub use delivery_log::check_delivery_log;
 pub use failing::Failing;
 pub use harness::{Delivery, Harness};
+pub use job_store::check_job_store;
 pub use recorder::Recorder;
 pub use request::sign;
 
