@@ -1,6 +1,7 @@
 //! What a handler is given: one event, its webhook, and the dispatcher's state.
 
 use crate::event::Event;
+use crate::jobs::Job;
 use crate::webhook::Webhook;
 
 /// One event being handed to a handler, with its webhook and the dispatcher's state.
@@ -13,6 +14,8 @@ pub struct EventContext<'r> {
     pub(crate) index: usize,
     pub(crate) key: &'r str,
     pub(crate) state: &'r http::Extensions,
+    /// The job, for a deferred handler's run.
+    pub(crate) job: Option<&'r Job>,
 }
 
 impl<'r> EventContext<'r> {
@@ -34,5 +37,10 @@ impl<'r> EventContext<'r> {
     /// The key of the token that signed the webhook.
     pub fn key(&self) -> &'r str {
         self.key
+    }
+
+    /// The job, when a deferred handler runs (`None` while Pusher waits).
+    pub fn job(&self) -> Option<&'r Job> {
+        self.job
     }
 }

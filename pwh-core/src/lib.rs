@@ -38,6 +38,7 @@ pub use dispatcher::Dispatcher;
 pub use event::Event;
 pub use extract::{ClientData, FromEvent, Shared};
 pub use handler::{HandlerError, Permanent};
+pub use jobs::Job;
 pub use keyring::KeyRing;
 pub use kind::PusherEvent;
 pub use token::Token;

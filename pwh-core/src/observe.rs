@@ -76,6 +76,7 @@ mod metrics {
             let result = match run.result() {
                 RunResult::Succeeded => "succeeded",
                 RunResult::AlreadyDone => "already_done",
+                RunResult::Deferred => "deferred",
                 RunResult::Failed(_) => "failed",
                 RunResult::Unprocessable(_) => "unprocessable",
                 RunResult::Panicked(_) => "panicked",
@@ -85,7 +86,10 @@ mod metrics {
             };
             counter!("pwh_handler_runs_total", "handler" => handler.clone(), "result" => result)
                 .increment(1);
-            if !matches!(run.result(), RunResult::AlreadyDone | RunResult::NotStarted) {
+            if !matches!(
+                run.result(),
+                RunResult::AlreadyDone | RunResult::NotStarted | RunResult::Deferred
+            ) {
                 histogram!("pwh_handler_duration_seconds", "handler" => handler)
                     .record(run.elapsed());
             }

@@ -16,6 +16,8 @@ pub enum RunResult {
     Succeeded,
     /// It already succeeded on an earlier delivery of the same body, so it was not run again.
     AlreadyDone,
+    /// A deferred handler: its job was recorded, for workers to run later.
+    Deferred,
     /// It returned an error that a retry may fix: the message.
     Failed(String),
     /// It failed in a way no retry can fix (a parameter that cannot be read from this body,
@@ -35,13 +37,16 @@ pub enum RunResult {
 impl RunResult {
     /// Whether the handler's work is done (now or on an earlier delivery).
     pub fn is_success(&self) -> bool {
-        matches!(self, Self::Succeeded | Self::AlreadyDone)
+        matches!(self, Self::Succeeded | Self::AlreadyDone | Self::Deferred)
     }
 
     /// Whether this run's work is done for this body: it succeeded now, or failed in a way no
     /// retry can fix. (Work done on an earlier delivery is recorded there.)
     pub(crate) fn is_done(&self) -> bool {
-        matches!(self, Self::Succeeded | Self::Unprocessable(_))
+        matches!(
+            self,
+            Self::Succeeded | Self::Unprocessable(_) | Self::Deferred
+        )
     }
 
     /// Whether a retry may fix it: a failure, a panic, the deadline.

@@ -6,10 +6,11 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use super::check::Limits;
-use super::{millis, Dispatcher, HandlerRef, Inner, Slot};
+use super::{millis, Dispatcher, HandlerRef, Inner, JobSlot, Slot};
 use crate::clock::{Clock, SystemClock};
 use crate::delivery::{DeliveryLog, Memory, MemoryLog};
 use crate::handler::{EventHandler, HandlerInfo};
+use crate::jobs::{JobStore, MemoryJobs};
 use crate::keyring::KeyRing;
 use crate::observe::OutcomeHook;
 use crate::outcome::Name;
@@ -31,6 +32,8 @@ pub struct DispatcherBuilder {
     log: Option<Arc<dyn DeliveryLog>>,
     /// The delivery log's type, for the start-up line.
     log_name: &'static str,
+    /// The job store and its type, for the start-up line.
+    jobs: Option<(Arc<dyn JobStore>, &'static str)>,
     retention: Duration,
     fail_open: bool,
     /// The state types given to [`state`](Self::state).
@@ -73,6 +76,7 @@ impl DispatcherBuilder {
             deadline: Some(Dispatcher::DEFAULT_DEADLINE),
             log: Some(Arc::new(MemoryLog::default())),
             log_name: "MemoryLog",
+            jobs: None,
             retention: Dispatcher::DEFAULT_RETENTION,
             fail_open: false,
             provided: HashSet::new(),
@@ -134,6 +138,14 @@ impl DispatcherBuilder {
     pub fn delivery_log<L: DeliveryLog>(mut self, log: L) -> Self {
         self.log_name = short_type_name::<L>();
         self.log = Some(Arc::new(log));
+        self
+    }
+
+    /// Where deferred handlers' jobs are recorded until done: `pwh_sqlite`'s store on one
+    /// machine, `pwh_redis`'s across machines. Without one, deferred handlers' jobs are kept
+    /// in the process ([`MemoryJobs`](crate::jobs::MemoryJobs)), and a `warn` at start-up says a restart loses them.
+    pub fn job_store<S: JobStore>(mut self, store: S) -> Self {
+        self.jobs = Some((Arc::new(store), short_type_name::<S>()));
         self
     }
 
@@ -227,9 +239,16 @@ impl DispatcherBuilder {
                 tracing::warn!(handler = %info, "a handler with this name is already present; ignoring it");
                 continue;
             }
+            let job = info.job_policy().map(|policy| {
+                Arc::new(JobSlot {
+                    name: info.deferred_name().unwrap_or(info.name()).to_owned(),
+                    policy: *policy,
+                })
+            });
             slots.push(Slot {
                 handler,
                 name: Name::from(info.name_cow().clone()),
+                job,
             });
             infos.push(info);
         }
@@ -255,6 +274,20 @@ impl DispatcherBuilder {
             tracing::info!(handler = %info, "Pusher webhook handler");
         }
         log_start(&infos, self.log_name);
+        let deferred = slots.iter().filter(|s| s.job.is_some()).count();
+        let jobs = match self.jobs {
+            Some((store, name)) if deferred > 0 => {
+                if !store.is_durable() {
+                    warn_not_durable(name, deferred);
+                }
+                Some(store)
+            }
+            None if deferred > 0 => {
+                warn_not_durable("MemoryJobs", deferred);
+                Some(Arc::new(MemoryJobs::new()) as Arc<dyn JobStore>)
+            }
+            given => given.map(|(store, _)| store),
+        };
         // A lease outlives the deadline a little, and is renewed while handlers still run.
         let lease_for =
             self.deadline.unwrap_or(Dispatcher::DEFAULT_DEADLINE) + Duration::from_secs(1);
@@ -274,6 +307,7 @@ impl DispatcherBuilder {
                 memory: self
                     .log
                     .map(|log| Memory::new(log, lease_for, self.fail_open)),
+                jobs,
                 on_outcome: self.on_outcome,
             }),
         })
@@ -316,5 +350,16 @@ fn log_start(infos: &[HandlerInfo], store: &str) {
         handlers = infos.len(),
         by_kind = %by_kind.join(", "),
         "Pusher webhook dispatcher ready"
+    );
+}
+
+/// The `warn` for deferred handlers whose jobs would be lost with the process.
+fn warn_not_durable(store: &str, deferred: usize) {
+    tracing::warn!(
+        store,
+        deferred,
+        "deferred handlers' jobs are kept in this process only: a restart loses the jobs not \
+         yet done. Give a durable job store with DispatcherBuilder::job_store (pwh-sqlite on \
+         one machine, pwh-redis across machines)"
     );
 }

@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 use tracing::Instrument;
 
 use super::check::Checked;
-use super::{run, Dispatcher, Inner};
+use super::{defer, run, Dispatcher, Inner};
 use crate::delivery::{Leased, Started};
 use crate::observe;
 use crate::outcome::{Ended, HandlerRun, RunResult, Timing, Verdict, WebhookOutcome};
@@ -96,6 +96,19 @@ impl Dispatcher {
             None => (None, &mut untracked),
         };
         runs.reserve(outcome.events);
+        // Deferred handlers' jobs are recorded first: should the store fail, the inline
+        // handlers still run, and the answer (503) makes Pusher retry what is left.
+        let mut unrecorded = None;
+        if inner.jobs.is_some() {
+            let body = defer::Body {
+                id: &id,
+                key,
+                webhook: &webhook,
+                received_ms: now_ms,
+            };
+            let deferred = defer::defer(inner, body, progress.as_ref(), deadline_at, runs);
+            unrecorded = deferred.instrument(span.clone()).await.err();
+        }
         let ran = run::run_events(
             inner,
             key,
@@ -123,6 +136,9 @@ impl Dispatcher {
             },
             None => untracked,
         };
+        if let Some(error) = unrecorded {
+            outcome.ended = Ended::Unavailable(Box::new(error));
+        }
         if ran.lease_lost {
             outcome.ended = Ended::Unavailable(Box::new(StoreError::new(
                 StoreErrorKind::LeaseLost,

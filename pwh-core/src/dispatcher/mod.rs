@@ -3,9 +3,13 @@
 
 mod builder;
 mod check;
+mod defer;
 mod deliver;
 mod endpoint;
+mod job_leases;
+mod job_run;
 mod run;
+mod workers;
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -13,11 +17,13 @@ use std::time::{Duration, Instant};
 pub use builder::{BuildError, DispatcherBuilder};
 use check::{check, log_rejection, Checked, Limits};
 pub use endpoint::Endpoint;
+pub use workers::{RunningWorkers, Workers};
 
 pub use crate::clock::{Clock, FixedClock, SystemClock};
 use crate::delivery::Memory;
 use crate::handler::{EventHandler, HandlerInfo};
 use crate::headers::{Headers, KEY, SIGNATURE};
+use crate::jobs::{JobPolicy, JobStore};
 use crate::keyring::KeyRing;
 use crate::observe::{self, OutcomeHook};
 use crate::outcome::Name;
@@ -73,6 +79,8 @@ struct Inner {
     /// How long a body is remembered without a max age.
     retention: Duration,
     memory: Option<Memory>,
+    /// Where deferred handlers' jobs are recorded (present when any handler is deferred).
+    jobs: Option<Arc<dyn JobStore>>,
     on_outcome: Option<OutcomeHook>,
 }
 
@@ -80,6 +88,15 @@ struct Inner {
 struct Slot {
     handler: HandlerRef,
     name: Name,
+    /// For a deferred handler: its job name and policy.
+    job: Option<Arc<JobSlot>>,
+}
+
+/// What a deferred handler's jobs are recorded with.
+struct JobSlot {
+    /// The name its jobs carry.
+    name: String,
+    policy: JobPolicy,
 }
 
 #[derive(Clone)]

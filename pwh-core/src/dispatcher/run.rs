@@ -80,11 +80,16 @@ pub(super) async fn run_events(
             index,
             key,
             state: &inner.state,
+            job: None,
         };
         let start = mark;
         // Made (on the heap) only when a handler has to wait.
         let mut waiting = None;
         for slot in inner.routes.get(event.name()) {
+            if slot.job.is_some() {
+                // Deferred: recorded as a job before the events ran.
+                continue;
+            }
             // Handlers that need not or cannot run are recorded as such.
             let result = if expired {
                 RunResult::NotStarted
@@ -319,7 +324,7 @@ fn handler_span(slot: &Slot, cx: &EventContext<'_>) -> tracing::Span {
     )
 }
 
-fn panic_message(panic: &(dyn std::any::Any + Send)) -> String {
+pub(super) fn panic_message(panic: &(dyn std::any::Any + Send)) -> String {
     panic
         .downcast_ref::<&str>()
         .map(|s| (*s).to_owned())

@@ -37,6 +37,9 @@ pub enum ExtractError {
         /// What went wrong (without the content).
         problem: String,
     },
+    /// A handler that is not deferred takes a [`Job`](crate::Job).
+    #[error("`Job` is given to deferred handlers only: mark the handler `deferred`")]
+    NotDeferred,
     /// No state of that type was registered on the dispatcher.
     #[error("no state of type `{type_name}` was registered: add it with DispatcherBuilder::state")]
     MissingState {

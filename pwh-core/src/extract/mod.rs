@@ -2,6 +2,7 @@
 
 mod client_data;
 mod error;
+mod job;
 mod shared;
 
 pub use client_data::ClientData;
@@ -228,6 +229,7 @@ pub(crate) mod tests {
             index: 0,
             key: "k",
             state: &state,
+            job: None,
         };
         f(&cx)
     }

@@ -7,6 +7,7 @@ use std::fmt;
 use crate::context::EventContext;
 use crate::extract::StateNeeds;
 use crate::handler::HandlerError;
+use crate::jobs::JobPolicy;
 
 /// Something that reacts to Pusher events.
 ///
@@ -93,6 +94,15 @@ pub struct HandlerInfo {
     route: EventRoute,
     location: Option<(&'static str, u32)>,
     state: StateNeeds,
+    deferred: Option<Deferred>,
+}
+
+/// What makes a handler deferred: its job name and retry policy.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+struct Deferred {
+    /// The name its jobs are recorded under; the handler's name when `None`.
+    job_name: Option<Cow<'static, str>>,
+    policy: JobPolicy,
 }
 
 impl HandlerInfo {
@@ -103,7 +113,44 @@ impl HandlerInfo {
             route,
             location: None,
             state: StateNeeds::default(),
+            deferred: None,
         }
+    }
+
+    /// Makes the handler deferred: its events are not handled while Pusher waits, but
+    /// recorded as jobs (one per event and handler) that workers run later, retried by
+    /// `policy` (`#[on_event("kind", deferred)]` does this).
+    #[must_use]
+    pub fn deferred(mut self, policy: JobPolicy) -> Self {
+        let job_name = self.deferred.take().and_then(|d| d.job_name);
+        self.deferred = Some(Deferred { job_name, policy });
+        self
+    }
+
+    /// Records a deferred handler's jobs under `name` instead of the handler's name, so that
+    /// jobs recorded before a rename or a move still find it (`name = "..."` in
+    /// `#[on_event]`). Makes the handler deferred with the default policy if it was not.
+    #[must_use]
+    pub fn job_name(mut self, name: impl Into<Cow<'static, str>>) -> Self {
+        let policy = self.deferred.take().map(|d| d.policy).unwrap_or_default();
+        self.deferred = Some(Deferred {
+            job_name: Some(name.into()),
+            policy,
+        });
+        self
+    }
+
+    /// The retry policy of a deferred handler; `None` for a handler that runs while Pusher
+    /// waits.
+    pub fn job_policy(&self) -> Option<&JobPolicy> {
+        self.deferred.as_ref().map(|d| &d.policy)
+    }
+
+    /// The name a deferred handler's jobs are recorded under (its `name = "..."`, else the
+    /// handler's name); `None` for a handler that is not deferred.
+    pub fn deferred_name(&self) -> Option<&str> {
+        let deferred = self.deferred.as_ref()?;
+        Some(deferred.job_name.as_deref().unwrap_or(&self.name))
     }
 
     /// Records the state the handler cannot do without (`#[on_event]` collects it from the
@@ -149,6 +196,9 @@ impl HandlerInfo {
 impl fmt::Display for HandlerInfo {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{} on {}", self.name, self.route)?;
+        if self.deferred.is_some() {
+            f.write_str(", deferred")?;
+        }
         if let Some((file, line)) = self.location {
             write!(f, " ({file}:{line})")?;
         }

@@ -6,11 +6,13 @@
 //! `pwh-sqlite`; across machines: `pwh-redis`); [`JobPolicy`] says how a job is retried.
 
 mod id;
+mod job;
 mod memory;
 mod policy;
 mod store;
 
 pub use id::{JobId, ParseJobIdError};
+pub use job::Job;
 pub use memory::MemoryJobs;
 pub use policy::JobPolicy;
 pub use store::{ClaimedJob, JobCounts, JobEnd, JobInfo, JobQuery, JobState, JobStore, NewJob};

@@ -18,6 +18,21 @@ pub(crate) fn expand(handler: &Handler) -> TokenStream {
         }
         Route::Any => quote!(::pwh_core::handler::EventRoute::Any),
     };
+    let deferred = handler.deferred.as_ref().map(|d| {
+        let max_attempts = d.max_attempts.iter();
+        let backoff = d.backoff_ms.iter();
+        let timeout = d.timeout_ms.iter();
+        let name = d.name.iter();
+        quote! {
+            .deferred(
+                ::pwh_core::jobs::JobPolicy::default()
+                    #(.max_attempts(#max_attempts))*
+                    #(.backoff(::std::time::Duration::from_millis(#backoff)))*
+                    #(.timeout(::std::time::Duration::from_millis(#timeout)))*
+            )
+            #(.job_name(#name))*
+        }
+    });
     let args: Vec<_> = (0..handler.params.len())
         .map(|i| format_ident!("__pwh_arg{}", i))
         .collect();
@@ -124,6 +139,7 @@ pub(crate) fn expand(handler: &Handler) -> TokenStream {
                     )
                     .at(::std::file!(), ::std::line!())
                     .needs(__pwh_needs)
+                    #deferred
                 }
 
                 #methods

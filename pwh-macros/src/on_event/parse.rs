@@ -15,6 +15,25 @@ pub(crate) enum Route {
     Any,
 }
 
+/// `deferred` or `deferred(max_attempts = 5, backoff = "2s", timeout = "1m", name = "...")`:
+/// the handler's events become jobs that workers run later.
+#[derive(Default)]
+pub(crate) struct Deferred {
+    pub(crate) max_attempts: Option<syn::LitInt>,
+    /// The wait before the first retry, in milliseconds.
+    pub(crate) backoff_ms: Option<u64>,
+    /// How long one attempt may run, in milliseconds.
+    pub(crate) timeout_ms: Option<u64>,
+    /// The name its jobs are recorded under.
+    pub(crate) name: Option<LitStr>,
+}
+
+/// The attribute's arguments: the route, and whether the handler is deferred.
+pub(crate) struct Args {
+    pub(crate) route: Route,
+    pub(crate) deferred: Option<Deferred>,
+}
+
 /// A function parameter.
 pub(crate) struct Param {
     /// The name the extractor is given: the binding's name, or `""` for a pattern.
@@ -27,6 +46,7 @@ pub(crate) struct Param {
 /// The annotated function and the route.
 pub(crate) struct Handler {
     pub(crate) route: Route,
+    pub(crate) deferred: Option<Deferred>,
     pub(crate) item: ItemFn,
     pub(crate) params: Vec<Param>,
     /// `self` receivers, kept to be reported by validation.
@@ -57,17 +77,102 @@ impl Parse for Route {
         } else {
             return Err(input.error(USAGE));
         };
-        if !input.is_empty() {
-            return Err(input.error("unexpected tokens after the event kind"));
-        }
         Ok(route)
+    }
+}
+
+const DEFERRED_USAGE: &str = "expected `deferred` or `deferred(max_attempts = 5, \
+                              backoff = \"2s\", timeout = \"1m\", name = \"stable-name\")` \
+                              after the event kind";
+
+impl Parse for Args {
+    fn parse(input: ParseStream<'_>) -> syn::Result<Self> {
+        let route: Route = input.parse()?;
+        if input.is_empty() {
+            return Ok(Self {
+                route,
+                deferred: None,
+            });
+        }
+        input.parse::<Token![,]>()?;
+        let ident: Ident = input
+            .parse()
+            .map_err(|e| syn::Error::new(e.span(), DEFERRED_USAGE))?;
+        if ident != "deferred" {
+            return Err(syn::Error::new(ident.span(), DEFERRED_USAGE));
+        }
+        let mut deferred = Deferred::default();
+        if input.peek(syn::token::Paren) {
+            let options;
+            syn::parenthesized!(options in input);
+            while !options.is_empty() {
+                let key: Ident = options.parse()?;
+                options.parse::<Token![=]>()?;
+                match key.to_string().as_str() {
+                    "max_attempts" => {
+                        let n: syn::LitInt = options.parse()?;
+                        if n.base10_parse::<u32>().map_or(true, |n| n == 0) {
+                            return Err(syn::Error::new(
+                                n.span(),
+                                "max_attempts is a number from 1",
+                            ));
+                        }
+                        deferred.max_attempts = Some(n);
+                    }
+                    "backoff" => deferred.backoff_ms = Some(duration_ms(&options.parse()?)?),
+                    "timeout" => deferred.timeout_ms = Some(duration_ms(&options.parse()?)?),
+                    "name" => deferred.name = Some(options.parse()?),
+                    _ => {
+                        return Err(syn::Error::new(
+                            key.span(),
+                            "unknown option of `deferred`: expected max_attempts, backoff, \
+                             timeout or name",
+                        ))
+                    }
+                }
+                if !options.is_empty() {
+                    options.parse::<Token![,]>()?;
+                }
+            }
+        }
+        if !input.is_empty() {
+            return Err(input.error("unexpected tokens after `deferred`"));
+        }
+        Ok(Self {
+            route,
+            deferred: Some(deferred),
+        })
+    }
+}
+
+/// A duration written as a number and a unit: `"500ms"`, `"2s"`, `"1m"`, `"1h"`, in ms.
+fn duration_ms(text: &LitStr) -> syn::Result<u64> {
+    let value = text.value();
+    let value = value.trim();
+    let split = value
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(value.len());
+    let (number, unit) = value.split_at(split);
+    let scale = match unit.trim() {
+        "ms" => 1,
+        "s" => 1_000,
+        "m" | "min" => 60_000,
+        "h" => 3_600_000,
+        _ => 0,
+    };
+    match number.parse::<u64>() {
+        Ok(n) if scale > 0 => Ok(n.saturating_mul(scale)),
+        _ => Err(syn::Error::new(
+            text.span(),
+            "expected a duration such as \"500ms\", \"2s\", \"1m\" or \"1h\"",
+        )),
     }
 }
 
 impl Handler {
     pub(crate) fn parse(args: TokenStream, item: TokenStream) -> syn::Result<Self> {
         let item: syn::Item = syn::parse2(item)?;
-        let route_result = syn::parse2::<Route>(args);
+        let route_result = syn::parse2::<Args>(args);
         let item = match item {
             syn::Item::Fn(item) => item,
             other => {
@@ -80,7 +185,7 @@ impl Handler {
                 return Err(error);
             }
         };
-        let route = route_result?;
+        let Args { route, deferred } = route_result?;
         let mut params = Vec::new();
         let mut receivers = Vec::new();
         for input in &item.sig.inputs {
@@ -95,6 +200,7 @@ impl Handler {
         }
         Ok(Self {
             route,
+            deferred,
             item,
             params,
             receivers,

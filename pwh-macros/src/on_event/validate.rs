@@ -32,6 +32,17 @@ pub(crate) fn validate(handler: &Handler) -> syn::Result<()> {
             "an event handler cannot have a `where` clause",
         );
     }
+    if handler.deferred.is_none() {
+        for param in &handler.params {
+            if is_job(&param.ty) {
+                errors.spanned(
+                    &param.ty,
+                    "`Job` is given to deferred handlers only: mark the handler \
+                     `#[on_event(\"kind\", deferred)]` to run it later as a job",
+                );
+            }
+        }
+    }
     if let Some(variadic) = &sig.variadic {
         errors.spanned(variadic, "an event handler cannot be variadic");
     }
@@ -141,4 +152,19 @@ fn list<'a>(items: impl Iterator<Item = &'a str>) -> String {
         .map(|i| format!("`{i}`"))
         .collect::<Vec<_>>()
         .join(", ")
+}
+
+/// Whether `ty` names pwh's `Job` (`Job`, `pwh_core::Job`, `&Job`).
+fn is_job(ty: &Type) -> bool {
+    match ty {
+        Type::Reference(r) => is_job(&r.elem),
+        Type::Path(p) => {
+            p.qself.is_none()
+                && p.path
+                    .segments
+                    .last()
+                    .is_some_and(|s| s.ident == "Job" && s.arguments.is_empty())
+        }
+        _ => false,
+    }
 }

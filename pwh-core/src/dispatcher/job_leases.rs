@@ -1,0 +1,92 @@
+//! The job lease keeper: one thread per set of workers, with a runtime of its own, that
+//! renews the leases of the jobs running now (so a runtime whose workers are all blocked
+//! does not lose them), and says when one was taken over.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, PoisonError, Weak};
+use std::time::Duration;
+
+use crate::delivery::{LeaseToken, StoreErrorKind};
+use crate::jobs::{JobId, JobStore};
+
+/// One running job's lease, as its run and the keeper share it.
+pub(super) struct JobLease {
+    lost: AtomicBool,
+}
+
+impl JobLease {
+    /// Whether another worker took the job over (its lease ran out while this one ran).
+    pub(super) fn is_lost(&self) -> bool {
+        self.lost.load(Ordering::Acquire)
+    }
+}
+
+type Leases = Mutex<HashMap<JobId, (LeaseToken, Arc<JobLease>)>>;
+
+/// The leases of the running jobs, renewed every third of their duration by a thread of
+/// its own, which ends when the keeper is dropped.
+pub(super) struct LeaseKeeper {
+    leases: Arc<Leases>,
+}
+
+impl LeaseKeeper {
+    /// Starts the thread renewing for `lease_for` on `store`.
+    pub(super) fn start(store: Arc<dyn JobStore>, lease_for: Duration) -> std::io::Result<Self> {
+        let leases: Arc<Leases> = Arc::default();
+        let weak = Arc::downgrade(&leases);
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_time()
+            .build()?;
+        std::thread::Builder::new()
+            .name("pwh-job-leases".into())
+            .spawn(move || runtime.block_on(renew_while_kept(weak, store, lease_for)))?;
+        Ok(Self { leases })
+    }
+
+    /// Keeps `lease` on `id` alive until [`release`](Self::release).
+    pub(super) fn hold(&self, id: JobId, lease: LeaseToken) -> Arc<JobLease> {
+        let held = Arc::new(JobLease {
+            lost: AtomicBool::new(false),
+        });
+        self.lock().insert(id, (lease, held.clone()));
+        held
+    }
+
+    /// Stops renewing the lease on `id`.
+    pub(super) fn release(&self, id: &JobId) {
+        self.lock().remove(id);
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<JobId, (LeaseToken, Arc<JobLease>)>> {
+        self.leases.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+async fn renew_while_kept(leases: Weak<Leases>, store: Arc<dyn JobStore>, lease_for: Duration) {
+    let period = (lease_for / 3).max(Duration::from_millis(10));
+    loop {
+        tokio::time::sleep(period).await;
+        let Some(leases) = leases.upgrade() else {
+            return;
+        };
+        let held: Vec<(JobId, LeaseToken, Arc<JobLease>)> = leases
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .iter()
+            .map(|(id, (lease, held))| (*id, *lease, held.clone()))
+            .collect();
+        drop(leases);
+        for (id, lease, held) in held {
+            match store.renew(&id, lease, lease_for).await {
+                Ok(()) => {}
+                Err(error) if error.kind() == StoreErrorKind::LeaseLost => {
+                    held.lost.store(true, Ordering::Release);
+                }
+                // The store may come back before the lease runs out; if not, the claim by
+                // another worker shows as a lost lease at the next renewal.
+                Err(error) => tracing::warn!(job = %id, %error, "could not renew a job's lease"),
+            }
+        }
+    }
+}
