@@ -1,13 +1,12 @@
 //! Webhook bodies as Pusher sends them: one event of any kind from the command line's fields,
 //! or the events of a batch file, under a `time_ms`.
 
+use pwh_kinds::KindSpec;
 use serde_json::{Map, Value};
 
 use crate::cli::EventFields;
 use crate::error::Failure;
-
-/// The socket id of a `client_event` when `--socket-id` is not given.
-pub(crate) const DEFAULT_SOCKET_ID: &str = "123.456";
+use crate::flags;
 
 /// One event: its members in the order they are written, `name` first.
 pub(crate) type Event = Vec<(String, Value)>;
@@ -19,32 +18,15 @@ pub(crate) fn event(kind: &str, fields: &EventFields) -> Result<Event, Failure> 
     if kind.is_empty() {
         return Err(Failure::new("the event's KIND is empty"));
     }
-    let needs = |flag: &str, value: bool| {
-        if value {
-            Ok(())
-        } else {
-            Err(Failure::new(format!("`{kind}` needs {flag}")))
+    // The fields a kind Pusher documents always has must be given.
+    let spec = KindSpec::find(kind);
+    let always = spec.into_iter().flat_map(|spec| spec.fields);
+    for field in always.filter(|field| !field.presence.is_optional()) {
+        if !flags::given(fields, field.name) {
+            let flag = flags::needed(field);
+            return Err(Failure::new(format!("`{kind}` needs {flag}")));
         }
-    };
-    match kind {
-        "channel_occupied" | "channel_vacated" | "cache_miss" => {
-            needs("--channel", fields.channel.is_some())?;
-        }
-        "member_added" | "member_removed" => {
-            needs("--channel", fields.channel.is_some())?;
-            needs("--user-id", fields.user_id.is_some())?;
-        }
-        "client_event" => {
-            needs("--channel", fields.channel.is_some())?;
-            needs("--event (e.g. client-typing)", fields.event.is_some())?;
-        }
-        "subscription_count" => {
-            needs("--channel", fields.channel.is_some())?;
-            needs("--count", fields.count.is_some())?;
-        }
-        _ => {}
     }
-    let client_event = kind == "client_event";
     let mut event: Event = vec![("name".into(), kind.into())];
     let mut push = |name: &str, value: Option<Value>| {
         if let Some(value) = value {
@@ -53,17 +35,13 @@ pub(crate) fn event(kind: &str, fields: &EventFields) -> Result<Event, Failure> 
     };
     push("channel", fields.channel.clone().map(Value::from));
     push("event", fields.event.clone().map(Value::from));
-    let data = match (&fields.data, client_event) {
-        (Some(text), _) => Some(data(text, fields.data_object)?),
-        (None, true) => Some(Value::from("{}")),
-        (None, false) => None,
+    let data = match &fields.data {
+        Some(text) => Some(data(text, fields.data_object)?),
+        None => flags::default_of(spec, "data").map(Value::from),
     };
     push("data", data);
-    let socket_id = match (&fields.socket_id, client_event) {
-        (Some(id), _) => Some(id.clone()),
-        (None, true) => Some(DEFAULT_SOCKET_ID.to_owned()),
-        (None, false) => None,
-    };
+    let socket_id = fields.socket_id.as_deref();
+    let socket_id = socket_id.or_else(|| flags::default_of(spec, "socket_id"));
     push("socket_id", socket_id.map(Value::from));
     push("user_id", fields.user_id.clone().map(Value::from));
     push("subscription_count", fields.count.map(Value::from));
@@ -154,6 +132,7 @@ mod tests {
     use serde_json::json;
 
     use super::*;
+    use crate::flags::DEFAULT_SOCKET_ID;
 
     fn fields() -> EventFields {
         EventFields::default()
@@ -258,6 +237,29 @@ mod tests {
             ..fields()
         };
         assert!(event("subscription_count", &none).is_err());
+    }
+
+    #[test]
+    fn every_kind_needs_the_flags_of_the_fields_it_always_has() {
+        for kind in pwh_kinds::KINDS {
+            let always = kind.fields.iter().filter(|f| !f.presence.is_optional());
+            let first = always.clone().next().map(flags::needed).unwrap();
+            let err = event(kind.name, &fields()).unwrap_err().to_string();
+            assert_eq!(err, format!("`{}` needs {first}", kind.name));
+            let all = EventFields {
+                channel: Some("c".into()),
+                user_id: Some("u".into()),
+                event: Some("client-e".into()),
+                count: Some(1),
+                ..fields()
+            };
+            // Given every flag, each field the kind has but `sometimes` ones is sent.
+            let sent = one(kind.name, &all);
+            for field in kind.fields {
+                let sometimes = field.presence == pwh_kinds::Presence::Sometimes;
+                assert!(sometimes || sent.get(field.name).is_some(), "{}", kind.name);
+            }
+        }
     }
 
     #[test]

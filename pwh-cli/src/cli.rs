@@ -6,6 +6,8 @@ use std::str::FromStr;
 
 use clap::{Args, Parser, Subcommand};
 
+use crate::kinds_help;
+
 /// The URL of the example apps' endpoint, the default target of `send` and `replay`.
 pub(crate) const DEFAULT_URL: &str = "http://127.0.0.1:3000/pusher/webhooks";
 
@@ -101,11 +103,8 @@ pub(crate) struct Target {
     pub(crate) verbose: bool,
 }
 
-#[derive(Debug, Args)]
-#[command(after_help = "\
-KIND is channel_occupied, channel_vacated, member_added, member_removed, client_event,
-cache_miss, subscription_count, or any other name (sent with the fields given).
-
+/// The help of `send` after the list of the kinds ([`kinds_help::kinds`]).
+const SEND_HELP: &str = "\
 For client_event, --data is sent as a JSON string, as Pusher does: --data '{\"a\":1}' is sent
 as \"data\":\"{\\\"a\\\":1}\". Add --data-object to send it as a JSON value instead, as some
 Pusher-compatible servers do.
@@ -118,7 +117,10 @@ Examples:
   pwh send subscription_count --channel news --count 3
   pwh send member_updated --channel presence-lobby --user-id alice
   pwh send --batch events.json --url https://example.com/pusher/webhooks
-  PUSHER_APP_KEY=demo-key PUSHER_APP_SECRET=demo-secret pwh send cache_miss --channel cache-x")]
+  PUSHER_APP_KEY=demo-key PUSHER_APP_SECRET=demo-secret pwh send cache_miss --channel cache-x";
+
+#[derive(Debug, Args)]
+#[command(after_help = format!("{}\n\n{SEND_HELP}", kinds_help::kinds()))]
 pub(crate) struct SendArgs {
     /// The event's name
     #[arg(value_name = "KIND", required_unless_present = "batch")]
@@ -143,26 +145,26 @@ pub(crate) struct SendArgs {
 /// The fields of one event, each sent when given.
 #[derive(Debug, Default, Args)]
 pub(crate) struct EventFields {
-    /// The channel (every known kind has one)
-    #[arg(long, value_name = "C")]
+    // Help: which kinds have the field, from the one definition of the kinds.
+    #[arg(long, value_name = "C", help = kinds_help::flag("channel", "The channel"))]
     pub(crate) channel: Option<String>,
-    /// The user (member_added, member_removed; client_event on presence channels)
-    #[arg(long, value_name = "U")]
+    // Help: which kinds have the field, from the one definition of the kinds.
+    #[arg(long, value_name = "U", help = kinds_help::flag("user_id", "The user"))]
     pub(crate) user_id: Option<String>,
-    /// The client event's name, e.g. client-typing (client_event)
-    #[arg(long, value_name = "E")]
+    // Help: which kinds have the field, from the one definition of the kinds.
+    #[arg(long, value_name = "E", help = kinds_help::flag("event", "The client event's name, e.g. client-typing"))]
     pub(crate) event: Option<String>,
-    /// The client event's data, sent as a string of this text (client_event) [default: {}]
-    #[arg(long, value_name = "JSON")]
+    // Help: which kinds have the field, from the one definition of the kinds.
+    #[arg(long, value_name = "JSON", help = kinds_help::flag("data", "The client event's data, sent as a string of this text"))]
     pub(crate) data: Option<String>,
     /// Send --data as a JSON value rather than as a string
     #[arg(long, requires = "data")]
     pub(crate) data_object: bool,
-    /// The sender's socket id (client_event) [default: 123.456]
-    #[arg(long, value_name = "S")]
+    // Help: which kinds have the field, from the one definition of the kinds.
+    #[arg(long, value_name = "S", help = kinds_help::flag("socket_id", "The sender's socket id"))]
     pub(crate) socket_id: Option<String>,
-    /// The subscription count (subscription_count)
-    #[arg(long, value_name = "N")]
+    // Help: which kinds have the field, from the one definition of the kinds.
+    #[arg(long, value_name = "N", help = kinds_help::flag("subscription_count", "The subscription count"))]
     pub(crate) count: Option<u64>,
 }
 

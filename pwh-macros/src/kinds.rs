@@ -1,36 +1,16 @@
-//! The event kinds Pusher documents, with their fields: a copy of `pwh_core::handler::KNOWN_KINDS`
-//! (pwh-core depends on this crate, so it cannot be read from there), compared with it in
-//! full by a test.
+//! The event kinds Pusher documents, read from their one definition (`pwh_kinds::KINDS`, which
+//! pwh-core's typed view is generated from too), and typo suggestions.
 
-/// Each known kind, the fields it has besides `name`, and whether each one is always there.
-pub(crate) const KNOWN_KINDS: &[(&str, &[(&str, bool)])] = &[
-    ("channel_occupied", &[("channel", true)]),
-    ("channel_vacated", &[("channel", true)]),
-    ("member_added", &[("channel", true), ("user_id", true)]),
-    ("member_removed", &[("channel", true), ("user_id", true)]),
-    (
-        "client_event",
-        &[
-            ("channel", true),
-            ("event", true),
-            ("data", true),
-            ("socket_id", true),
-            ("user_id", false),
-        ],
-    ),
-    ("cache_miss", &[("channel", true)]),
-    (
-        "subscription_count",
-        &[("channel", true), ("subscription_count", true)],
-    ),
-];
+use pwh_kinds::{FieldSpec, KindSpec, KINDS};
 
-/// The fields of `kind` and whether each is always there, if the kind is known.
-pub(crate) fn fields(kind: &str) -> Option<&'static [(&'static str, bool)]> {
-    KNOWN_KINDS
-        .iter()
-        .find(|(k, _)| *k == kind)
-        .map(|(_, fields)| *fields)
+/// The names of the known kinds, in order.
+pub(crate) fn names() -> impl Iterator<Item = &'static str> + Clone {
+    KINDS.iter().map(|kind| kind.name)
+}
+
+/// The fields of `kind` besides `name`, if the kind is known.
+pub(crate) fn fields(kind: &str) -> Option<&'static [FieldSpec]> {
+    KindSpec::find(kind).map(|kind| kind.fields)
 }
 
 /// The candidate closest to `word`, if it is close enough to be a likely typo.
@@ -76,14 +56,30 @@ fn distance(a: &str, b: &str) -> usize {
 mod tests {
     use super::*;
 
+    /// The macro checks handlers against the view pwh-core reads events with: both are
+    /// generated from the one definition, and agree kind by kind, field by field.
     #[test]
-    fn mirrors_the_table_of_pwh_core() {
-        assert_eq!(KNOWN_KINDS, pwh_core::handler::KNOWN_KINDS);
+    fn agrees_with_pwh_core() {
+        assert_eq!(
+            names().collect::<Vec<_>>(),
+            pwh_core::handler::KNOWN_KINDS
+                .iter()
+                .map(|(k, _)| *k)
+                .collect::<Vec<_>>()
+        );
+        for (kind, core_fields) in pwh_core::handler::KNOWN_KINDS {
+            let fields = fields(kind).unwrap();
+            let ours: Vec<_> = fields
+                .iter()
+                .map(|f| (f.name, !f.presence.is_optional()))
+                .collect();
+            assert_eq!(ours, core_fields.to_vec(), "{kind}");
+        }
     }
 
     #[test]
     fn suggests_close_kinds_only() {
-        let kinds = KNOWN_KINDS.iter().map(|(k, _)| *k);
+        let kinds = names();
         assert_eq!(
             suggest("channel_vacatd", kinds.clone()),
             Some("channel_vacated")

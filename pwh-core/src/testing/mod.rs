@@ -29,6 +29,7 @@
 //! # }
 //! ```
 
+mod builders;
 mod data;
 mod delivery_log;
 mod failing;
@@ -96,71 +97,14 @@ impl TestWebhook {
     }
 
     /// Adds an event: a typed [`PusherEvent`] or any JSON object with a `name`.
+    ///
+    /// Each kind Pusher documents also has a method of its own, taking its fields in order:
+    /// [`channel_occupied`](Self::channel_occupied), [`member_added`](Self::member_added),
+    /// [`client_event`](Self::client_event), ... (generated from the one definition of the
+    /// kinds).
     pub fn event(mut self, event: impl Into<TestEvent>) -> Self {
         self.events.push(event.into().0);
         self
-    }
-
-    /// Adds a `channel_occupied` event.
-    pub fn channel_occupied(self, channel: &str) -> Self {
-        self.event(PusherEvent::ChannelOccupied { channel })
-    }
-
-    /// Adds a `channel_vacated` event.
-    pub fn channel_vacated(self, channel: &str) -> Self {
-        self.event(PusherEvent::ChannelVacated { channel })
-    }
-
-    /// Adds a `member_added` event.
-    pub fn member_added(self, channel: &str, user_id: &str) -> Self {
-        self.event(PusherEvent::MemberAdded { channel, user_id })
-    }
-
-    /// Adds a `member_removed` event.
-    pub fn member_removed(self, channel: &str, user_id: &str) -> Self {
-        self.event(PusherEvent::MemberRemoved { channel, user_id })
-    }
-
-    /// Adds a `client_event` as Pusher sends it: `data` is JSON text, in a JSON string.
-    ///
-    /// `data` is a [`TestData`], chosen by type: a [`serde_json::Value`] (`json!({...})`) is
-    /// written out as JSON text; a `&str` or `String` is the JSON text itself, sent as it is
-    /// (`r#"{"text":"hi"}"#` gives the same body as `json!({"text": "hi"})`); any other
-    /// serializable value goes through [`TestData::json`]. For `data` as a JSON object rather
-    /// than text, as some compatible servers send it, build the event with [`event`](Self::event).
-    pub fn client_event(
-        self,
-        channel: &str,
-        event: &str,
-        data: impl Into<TestData>,
-        socket_id: &str,
-        user_id: Option<&str>,
-    ) -> Self {
-        let data = data.into().into_string();
-        let mut value = serde_json::json!({
-            "name": "client_event",
-            "channel": channel,
-            "event": event,
-            "data": data,
-            "socket_id": socket_id,
-        });
-        if let (Some(user_id), Some(map)) = (user_id, value.as_object_mut()) {
-            map.insert("user_id".to_owned(), user_id.into());
-        }
-        self.event(value)
-    }
-
-    /// Adds a `cache_miss` event.
-    pub fn cache_miss(self, channel: &str) -> Self {
-        self.event(PusherEvent::CacheMiss { channel })
-    }
-
-    /// Adds a `subscription_count` event.
-    pub fn subscription_count(self, channel: &str, subscription_count: u64) -> Self {
-        self.event(PusherEvent::SubscriptionCount {
-            channel,
-            subscription_count,
-        })
     }
 
     /// The JSON body, as Pusher would send it.

@@ -1,5 +1,6 @@
 //! Every mistake found at once, each spanned on the token to fix.
 
+use pwh_kinds::FieldSpec;
 use syn::{GenericParam, Type};
 
 use super::parse::{Handler, Route};
@@ -63,8 +64,7 @@ pub(crate) fn validate(handler: &Handler) -> syn::Result<()> {
             match kinds::fields(&name) {
                 Some(fields) => check_fields(handler, &name, fields, &mut errors),
                 None => {
-                    let known = kinds::KNOWN_KINDS.iter().map(|(k, _)| *k);
-                    let hint = match kinds::suggest(&name, known) {
+                    let hint = match kinds::suggest(&name, kinds::names()) {
                         Some(close) => format!("did you mean `{close}`? "),
                         None => String::new(),
                     };
@@ -74,7 +74,7 @@ pub(crate) fn validate(handler: &Handler) -> syn::Result<()> {
                             "unknown Pusher event kind `{name}`; {hint}known kinds: {}. \
                              For a kind this library does not know, write \
                              #[on_event(custom = \"{name}\")]",
-                            list(kinds::KNOWN_KINDS.iter().map(|(k, _)| *k))
+                            list(kinds::names())
                         ),
                     );
                 }
@@ -89,9 +89,10 @@ pub(crate) fn validate(handler: &Handler) -> syn::Result<()> {
 }
 
 /// Parameters read as fields by name must name a field the kind has; a field the kind carries
-/// only sometimes must be taken as an `Option`.
-fn check_fields(handler: &Handler, kind: &str, fields: &[(&str, bool)], errors: &mut Errors) {
-    let names = || fields.iter().map(|(name, _)| *name);
+/// only sometimes must be taken as an `Option` (a field Pusher always sends, but some
+/// compatible servers leave out, may be taken either way).
+fn check_fields(handler: &Handler, kind: &str, fields: &[FieldSpec], errors: &mut Errors) {
+    let names = || fields.iter().map(|field| field.name);
     for param in &handler.params {
         if !is_field_type(&param.ty) {
             continue;
@@ -100,8 +101,8 @@ fn check_fields(handler: &Handler, kind: &str, fields: &[(&str, bool)], errors: 
         if name == "name" {
             continue;
         }
-        if let Some((_, always)) = fields.iter().find(|(field, _)| *field == name) {
-            if !always && !is_optional(&param.ty) {
+        if let Some(field) = fields.iter().find(|field| field.name == name) {
+            if field.presence.needs_option() && !is_optional(&param.ty) {
                 errors.spanned(
                     &param.ty,
                     format!(
