@@ -160,6 +160,12 @@ impl Dispatcher {
             .collect()
     }
 
+    /// Where deferred handlers' jobs are recorded, if any handler is deferred (or a store
+    /// was given): to count and list jobs, e.g. for a status page.
+    pub fn job_store(&self) -> Option<&dyn JobStore> {
+        self.inner.jobs.as_deref()
+    }
+
     /// The key ring.
     pub fn keys(&self) -> &KeyRing {
         &self.inner.keys

@@ -63,7 +63,7 @@ use crate::webhook::Webhook;
             `&Event`, `&Webhook`, `PusherEvent`, `Shared<T>`, `&Shared<T>`, \
             `ClientData<T>` (a client event's `data` parsed into `T`), \
             a struct with `#[derive(FromEvent)]` (read from the event's own fields), \
-            and `Option<_>` or `Result<_, ExtractError>` of any of these",
+            `Job` (in a deferred handler), and `Option<_>` or `Result<_, ExtractError>` of any of these",
     note = "for the dispatcher's state, take `pwh_core::Shared<T>` (given to `DispatcherBuilder::state`), \
             not axum's or Rocket's `State`"
 )]

@@ -3,9 +3,12 @@
 use std::sync::Arc;
 
 use super::{names_match, test_token, SignedRequest, TestWebhook, TEST_TIME_MS};
-use crate::clock::FixedClock;
+use std::time::Duration;
+
+use crate::clock::{Clock, FixedClock};
 use crate::dispatcher::{Dispatcher, DispatcherBuilder};
 use crate::handler::EventHandler;
+use crate::jobs::{JobCounts, JobInfo, JobQuery, MemoryJobs};
 use crate::keyring::KeyRing;
 use crate::outcome::{HandlerRun, RunResult};
 use crate::response::WebhookResponse;
@@ -14,7 +17,28 @@ use crate::response::WebhookResponse;
 /// the [test token](test_token) and whose clock stands 1 s after each webhook's `time_ms`.
 ///
 /// Its delivery memory is on, as in production: delivering the same webhook twice runs
-/// only what failed the first time.
+/// only what failed the first time. Deferred handlers' jobs go to a [`MemoryJobs`] on the
+/// harness's clock (unless `configure` gives another store): a delivery records them,
+/// [`run_due_jobs`](Self::run_due_jobs) runs those due, [`advance`](Self::advance) moves the
+/// clock through their backoffs.
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")] async fn main() {
+/// use std::time::Duration;
+/// use pwh_core::on_event;
+/// use pwh_core::testing::{Harness, TestWebhook};
+///
+/// #[on_event("member_added", deferred(backoff = "2s"))]
+/// async fn welcome(user_id: &str) {}
+///
+/// let harness = Harness::with_handlers([pwh_core::handler!(welcome)]);
+/// let delivery = harness.deliver(TestWebhook::new().member_added("presence-room", "ada")).await;
+/// delivery.assert_ok();
+/// assert!(delivery.deferred("welcome"), "recorded as a job, not run yet");
+/// assert_eq!(harness.run_due_jobs().await, 1);
+/// assert_eq!(harness.job_counts().await.done, 1);
+/// # }
+/// ```
 pub struct Harness {
     dispatcher: Dispatcher,
     clock: Arc<FixedClock>,
@@ -39,7 +63,8 @@ impl Harness {
     /// The key ring and the clock are the harness's.
     pub fn configure(configure: impl FnOnce(DispatcherBuilder) -> DispatcherBuilder) -> Self {
         let clock = Arc::new(FixedClock::new(TEST_TIME_MS));
-        let builder = Dispatcher::builder(KeyRing::new([test_token()]));
+        let builder = Dispatcher::builder(KeyRing::new([test_token()]))
+            .job_store(MemoryJobs::with_clock(Arc::clone(&clock)));
         let dispatcher = configure(builder).clock(Arc::clone(&clock)).build();
         Self { dispatcher, clock }
     }
@@ -68,6 +93,43 @@ impl Harness {
     /// Sets the clock, for freshness tests.
     pub fn set_now_ms(&self, now_ms: u64) {
         self.clock.set(now_ms);
+    }
+
+    /// Moves the clock `by` forward: past a job's backoff, for one.
+    pub fn advance(&self, by: Duration) {
+        let by = u64::try_from(by.as_millis()).unwrap_or(u64::MAX);
+        self.clock.set(self.clock.now_ms().saturating_add(by));
+    }
+
+    /// Runs the deferred handlers' jobs due now (again and again while failures come due at
+    /// once), as workers would; answers how many attempts ran.
+    pub async fn run_due_jobs(&self) -> usize {
+        self.dispatcher
+            .workers()
+            .lease(Duration::from_secs(30))
+            .run_due()
+            .await
+    }
+
+    /// The jobs recorded so far, oldest first, with their payloads.
+    pub async fn jobs(&self) -> Vec<JobInfo> {
+        let Some(store) = self.dispatcher.job_store() else {
+            return Vec::new();
+        };
+        let query = JobQuery {
+            state: None,
+            limit: usize::MAX,
+            with_payload: true,
+        };
+        store.list(&query).await.unwrap_or_default()
+    }
+
+    /// How many jobs are in each state.
+    pub async fn job_counts(&self) -> JobCounts {
+        match self.dispatcher.job_store() {
+            Some(store) => store.counts().await.unwrap_or_default(),
+            None => JobCounts::default(),
+        }
     }
 }
 
@@ -105,6 +167,13 @@ impl Delivery {
         self.runs()
             .iter()
             .filter(move |r| names_match(r.handler(), name))
+    }
+
+    /// Whether deferred handler `name`'s job was recorded for at least one event in this
+    /// delivery.
+    pub fn deferred(&self, name: &str) -> bool {
+        self.runs_of(name)
+            .any(|r| *r.result() == RunResult::Deferred)
     }
 
     /// Whether handler `name` succeeded on at least one event in this delivery.
