@@ -5,6 +5,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::event::Event;
+use crate::jobs::JobCounts;
 use crate::response::WebhookResponse;
 
 /// A function called with every answer the dispatcher gives (see
@@ -32,6 +33,23 @@ pub(crate) fn events(events: &[Event<'_>]) {
     let _ = events;
 }
 
+/// Reports one job attempt of `handler`, ended as `result` (`done`, `retry`, `dead`,
+/// `taken_over`); a job done also reports the time from its webhook's receipt, `received_ms`.
+pub(crate) fn job_attempt(handler: &str, result: &'static str, received_ms: u64) {
+    #[cfg(feature = "metrics")]
+    metrics::job_attempt(handler, result, received_ms);
+    #[cfg(not(feature = "metrics"))]
+    let _ = (handler, result, received_ms);
+}
+
+/// Reports how many jobs are in each state.
+pub(crate) fn job_counts(counts: &JobCounts) {
+    #[cfg(feature = "metrics")]
+    metrics::job_counts(counts);
+    #[cfg(not(feature = "metrics"))]
+    let _ = counts;
+}
+
 #[cfg(feature = "metrics")]
 mod metrics {
     //! The metrics (labels bounded: status, reason, kind, handler name, result; never a
@@ -44,6 +62,9 @@ mod metrics {
     //! | `pwh_events_total` | counter | `kind` |
     //! | `pwh_handler_runs_total` | counter | `handler`, `result` |
     //! | `pwh_handler_duration_seconds` | histogram | `handler` |
+    //! | `pwh_job_attempts_total` | counter | `handler`, `result` (`done`, `retry`, `dead`, `taken_over`) |
+    //! | `pwh_job_receipt_to_done_seconds` | histogram | `handler` |
+    //! | `pwh_jobs` | gauge | `state` (`pending`, `running`, `done`, `dead`), read by the workers |
 
     use std::time::Duration;
 
@@ -93,6 +114,31 @@ mod metrics {
                 histogram!("pwh_handler_duration_seconds", "handler" => handler)
                     .record(run.elapsed());
             }
+        }
+    }
+
+    pub(super) fn job_attempt(handler: &str, result: &'static str, received_ms: u64) {
+        let handler = SharedString::from(handler.to_owned());
+        counter!("pwh_job_attempts_total", "handler" => handler.clone(), "result" => result)
+            .increment(1);
+        if result == "done" {
+            let now_ms = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |d| d.as_millis());
+            let waited_ms = now_ms.saturating_sub(u128::from(received_ms));
+            histogram!("pwh_job_receipt_to_done_seconds", "handler" => handler)
+                .record(waited_ms as f64 / 1000.0);
+        }
+    }
+
+    pub(super) fn job_counts(counts: &crate::jobs::JobCounts) {
+        for (state, n) in [
+            ("pending", counts.pending),
+            ("running", counts.running),
+            ("done", counts.done),
+            ("dead", counts.dead),
+        ] {
+            ::metrics::gauge!("pwh_jobs", "state" => state).set(n as f64);
         }
     }
 

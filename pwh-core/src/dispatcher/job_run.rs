@@ -54,9 +54,11 @@ pub(super) async fn run_job(
     let end = match ended {
         Attempt::Succeeded => {
             span.in_scope(|| tracing::info!("job done"));
+            crate::observe::job_attempt(&job.handler, "done", job.received_ms);
             JobEnd::Done
         }
         Attempt::TakenOver => {
+            crate::observe::job_attempt(&job.handler, "taken_over", job.received_ms);
             span.in_scope(|| {
                 tracing::warn!("job taken over by another worker (its lease ran out): stopped")
             });
@@ -68,8 +70,10 @@ pub(super) async fn run_job(
                 span.in_scope(|| {
                     tracing::error!(error = %error_text, "job failed for the last time: dead (retry it with `pwh jobs retry`)")
                 });
+                crate::observe::job_attempt(&job.handler, "dead", job.received_ms);
                 JobEnd::Dead { error: error_text }
             } else {
+                crate::observe::job_attempt(&job.handler, "retry", job.received_ms);
                 let after = policy.delay(attempt, spread(&job.id.0, attempt));
                 span.in_scope(|| {
                     tracing::warn!(error = %error_text, retry_in = ?after, "job failed; it runs again later")

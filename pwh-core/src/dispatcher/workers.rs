@@ -183,12 +183,20 @@ impl Workers {
         let slots = Arc::new(Semaphore::new(self.concurrency));
         let mut running = JoinSet::new();
         let mut next_purge = tokio::time::Instant::now();
+        let mut next_count = next_purge;
         let names: Vec<&str> = setup.handlers.keys().map(String::as_str).collect();
         while !*stopped.borrow() {
             while running.try_join_next().is_some() {}
-            if tokio::time::Instant::now() >= next_purge {
-                next_purge += Duration::from_secs(60);
+            let now = tokio::time::Instant::now();
+            if now >= next_purge {
+                next_purge = now + Duration::from_secs(60);
                 purge(&*setup.store, self.keep_done, self.keep_dead).await;
+            }
+            if now >= next_count {
+                next_count = now + Duration::from_secs(5);
+                if let Ok(counts) = setup.store.counts().await {
+                    crate::observe::job_counts(&counts);
+                }
             }
             let free = slots.available_permits();
             let claimed = if free == 0 {
