@@ -49,7 +49,8 @@ pub(crate) type Chore = Box<dyn FnMut(&Transaction<'_>) -> rusqlite::Result<bool
 /// The handle on the writer thread. Dropping it lets the thread finish what is queued, close
 /// the connection and end; the drop waits for that.
 pub(crate) struct Writer {
-    queue: Option<SyncSender<Box<dyn Request>>>,
+    /// The only strong handle on the queue: callers hold weak ones.
+    queue: Option<Arc<SyncSender<Box<dyn Request>>>>,
     path: Arc<Path>,
     thread: Mutex<Option<JoinHandle<()>>>,
     #[cfg(test)]
@@ -132,7 +133,7 @@ impl Writer {
             .name("pwh-sqlite-writer".to_owned())
             .spawn(move || thread.run())?;
         Ok(Self {
-            queue: Some(queue),
+            queue: Some(Arc::new(queue)),
             path,
             thread: Mutex::new(Some(handle)),
             #[cfg(test)]
@@ -145,9 +146,9 @@ impl Writer {
         &self.path
     }
 
-    /// Queues `work` for the writer's next transaction, at once; the future answers its
-    /// result once that transaction is committed (a dropped future does not take the request
-    /// back).
+    /// Runs `work` in the writer's next transaction; its result once that transaction is
+    /// committed. Queued when first polled: a future dropped before does nothing (the
+    /// dispatcher polls a store's answer once, to see if it is ready, before it awaits it).
     ///
     /// A [`StoreError`] when `work` fails (its writes are rolled back, the batch's other
     /// requests are not), when the transaction cannot begin or commit, when the queue is full
@@ -161,37 +162,40 @@ impl Writer {
         T: Send + 'static,
         F: FnOnce(&Transaction<'_>) -> Result<T, RequestError> + Send + 'static,
     {
+        // Weak: a future not yet polled does not keep the queue open, so dropping the
+        // `Writer` always ends the thread.
+        let queue = self.queue.as_ref().map(Arc::downgrade);
         let path = Arc::clone(&self.path);
-        let stopped = move || {
-            StoreError::new(
-                StoreErrorKind::Unreachable,
-                format_args!("sqlite {}: the writer thread has stopped", path.display()),
-            )
-        };
-        let (reply, answer) = oneshot::channel();
-        let request = Box::new(Call {
-            work: Some(work),
-            result: None,
-            reply,
-            path: Arc::clone(&self.path),
-        });
-        // Queued now rather than when first polled: the future holds no handle on the queue,
-        // so dropping the last `Writer` always ends the thread.
-        let refused = match self.queue.as_ref().map(|queue| queue.try_send(request)) {
-            Some(Ok(())) => None,
-            Some(Err(TrySendError::Full(_))) => Some(StoreError::new(
-                StoreErrorKind::Full,
-                format_args!(
-                    "sqlite {}: the writer's queue is full (the file is slower than the \
-                     requests); raise queue_limit or use a faster disk",
-                    self.path.display()
-                ),
-            )),
-            Some(Err(TrySendError::Disconnected(_))) | None => Some(stopped()),
-        };
         async move {
-            if let Some(refused) = refused {
-                return Err(refused);
+            let stopped = || {
+                StoreError::new(
+                    StoreErrorKind::Unreachable,
+                    format_args!("sqlite {}: the writer thread has stopped", path.display()),
+                )
+            };
+            let (reply, answer) = oneshot::channel();
+            let request = Box::new(Call {
+                work: Some(work),
+                result: None,
+                reply,
+                path: Arc::clone(&path),
+            });
+            let sent = queue
+                .and_then(|queue| queue.upgrade())
+                .map(|queue| queue.try_send(request));
+            match sent {
+                Some(Ok(())) => {}
+                Some(Err(TrySendError::Full(_))) => {
+                    return Err(StoreError::new(
+                        StoreErrorKind::Full,
+                        format_args!(
+                            "sqlite {}: the writer's queue is full (the file is slower than \
+                             the requests); raise queue_limit or use a faster disk",
+                            path.display()
+                        ),
+                    ))
+                }
+                Some(Err(TrySendError::Disconnected(_))) | None => return Err(stopped()),
             }
             // The request is dropped unanswered only if the thread died.
             answer.await.unwrap_or_else(|_| Err(stopped()))
