@@ -136,19 +136,21 @@ fn helper_writes_until_killed() {
 #[tokio::test]
 async fn a_process_killed_while_it_writes_leaves_the_file_consistent() {
     let (_dir, path) = fresh_file();
-    let mut child = Command::new(std::env::current_exe().unwrap())
-        .args([
-            "--exact",
-            "processes::helper_writes_until_killed",
-            "--nocapture",
-            "--test-threads=1",
-        ])
-        .env(HELPER_FILE, &path)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .unwrap();
-    let stdout = child.stdout.take().unwrap();
+    let mut child = Killed(
+        Command::new(std::env::current_exe().unwrap())
+            .args([
+                "--exact",
+                "processes::helper_writes_until_killed",
+                "--nocapture",
+                "--test-threads=1",
+            ])
+            .env(HELPER_FILE, &path)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .unwrap(),
+    );
+    let stdout = child.0.stdout.take().unwrap();
     // What the child was told was committed, until it has said 500 things.
     let mut said = HashMap::new();
     for line in BufReader::new(stdout).lines() {
@@ -164,8 +166,8 @@ async fn a_process_killed_while_it_writes_leaves_the_file_consistent() {
     }
     assert_eq!(said.len(), 500, "the child stopped early");
     // SIGKILL: no destructor, no checkpoint, in the middle of its next transactions.
-    child.kill().unwrap();
-    child.wait().unwrap();
+    child.0.kill().unwrap();
+    child.0.wait().unwrap();
 
     let conn = rusqlite::Connection::open(&path).unwrap();
     let integrity: String = conn
@@ -194,4 +196,14 @@ async fn a_process_killed_while_it_writes_leaves_the_file_consistent() {
     let (lease, _) = leased(log.begin(&id, terms()).await.unwrap(), "a new body");
     log.finish(&id, lease, Done::first(&[])).await.unwrap();
     assert_eq!(log.begin(&id, terms()).await, Ok(Begin::Complete));
+}
+
+/// The child process, killed when the test ends, passed or not.
+struct Killed(std::process::Child);
+
+impl Drop for Killed {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
 }
