@@ -1,0 +1,300 @@
+//! The delivery memory's statements: each step of a delivery as one function run inside
+//! the writer's transaction, so that it is atomic among every connection to the file.
+//!
+//! Time is the machine's clock (ms since the Unix epoch), read by the writer when it runs the
+//! request: every process sharing the file reads the same clock. Fencing tokens come from
+//! one counter in `pwh_meta`, incremented under the file's write lock, so each lease, of any
+//! body, by any process, gets a greater token than every earlier one.
+
+use std::collections::HashSet;
+use std::time::Duration;
+
+use pwh_core::delivery::{
+    Begin, DeliveryId, Done, LeaseTerms, LeaseToken, Progress, StoreError, StoreErrorKind,
+};
+use rusqlite::{params, OptionalExtension, Transaction};
+
+use crate::request_error::RequestError;
+
+/// A body's state: nothing recorded yet (every handler runs).
+const NOTHING_RECORDED: i64 = 0;
+/// A body's state: the pairs in `pwh_delivery_left` are left to do.
+const PAIRS_LEFT: i64 = 1;
+/// A body's state: nothing left, a redelivery runs nothing.
+const COMPLETE: i64 = 2;
+
+/// The most bodies one purge pass forgets.
+pub(crate) const PURGE_LIMIT: usize = 1_000;
+
+/// What a delivery achieved, owned so that it can cross to the writer thread (see [`Done`]).
+#[derive(Debug, Clone)]
+pub(crate) struct Record {
+    /// Whether the delivery began with nothing done (`pairs` are what it left unfinished);
+    /// else `pairs` are what it finished.
+    first: bool,
+    pairs: Vec<(u32, String)>,
+}
+
+impl Record {
+    pub(crate) fn of(done: Done<'_>) -> Self {
+        let pairs = if done.is_first() {
+            done.unfinished()
+        } else {
+            done.finished()
+        };
+        Self {
+            first: done.is_first(),
+            pairs: pairs
+                .map(|(event, handler)| (event, handler.to_owned()))
+                .collect(),
+        }
+    }
+}
+
+/// A body's row.
+struct Row {
+    expires_ms: i64,
+    lease: Option<i64>,
+    lease_until_ms: Option<i64>,
+    state: i64,
+}
+
+impl Row {
+    fn leased_at(&self, now: i64) -> bool {
+        self.lease_until_ms.is_some_and(|until| until > now)
+    }
+
+    fn held_by(&self, token: i64, now: i64) -> bool {
+        self.lease == Some(token) && self.leased_at(now)
+    }
+}
+
+fn row(tx: &Transaction<'_>, id: &DeliveryId) -> rusqlite::Result<Option<Row>> {
+    tx.prepare_cached(
+        "SELECT expires_ms, lease, lease_until_ms, state FROM pwh_delivery WHERE id = ?1",
+    )?
+    .query_row([&id.0[..]], |r| {
+        Ok(Row {
+            expires_ms: r.get(0)?,
+            lease: r.get(1)?,
+            lease_until_ms: r.get(2)?,
+            state: r.get(3)?,
+        })
+    })
+    .optional()
+}
+
+/// Milliseconds since the Unix epoch by the machine's clock, as SQLite stores them.
+pub(crate) fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+}
+
+/// `now` plus `d`, saturating.
+fn after(now: i64, d: Duration) -> i64 {
+    now.saturating_add(i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+}
+
+/// Whether a request given up at `not_after_ms` arrived too late at `now`.
+fn late(terms: &LeaseTerms, now: i64) -> bool {
+    i64::try_from(terms.not_after_ms).is_ok_and(|not_after| now > not_after)
+}
+
+/// The next fencing token: greater than every token the file handed out.
+fn next_lease(tx: &Transaction<'_>) -> rusqlite::Result<i64> {
+    tx.prepare_cached(
+        "UPDATE pwh_meta SET value = value + 1 WHERE key = 'last_lease' RETURNING value",
+    )?
+    .query_row([], |r| r.get(0))
+}
+
+/// [`DeliveryLog::begin`](pwh_core::delivery::DeliveryLog::begin) at `now`.
+pub(crate) fn begin(
+    tx: &Transaction<'_>,
+    id: &DeliveryId,
+    terms: &LeaseTerms,
+    now: i64,
+) -> Result<Begin, RequestError> {
+    if late(terms, now) {
+        return Err(StoreError::new(
+            StoreErrorKind::TimedOut,
+            "sqlite: the lease request reached the file after its caller gave up",
+        )
+        .into());
+    }
+    let key = &id.0[..];
+    let lease_until = after(now, terms.lease_for);
+    let state = match row(tx, id)? {
+        // The lease first: a body past keep_for whose delivery still holds it is busy.
+        Some(row) if row.leased_at(now) => return Ok(Begin::Busy),
+        Some(row) if row.expires_ms <= now => {
+            // Remembered once, but forgotten since: start over.
+            tx.prepare_cached("DELETE FROM pwh_delivery_left WHERE id = ?1")?
+                .execute([key])?;
+            tx.prepare_cached(
+                "UPDATE pwh_delivery SET since_ms = ?2, expires_ms = ?3, state = ?4 \
+                 WHERE id = ?1",
+            )?
+            .execute(params![
+                key,
+                now,
+                after(now, terms.keep_for),
+                NOTHING_RECORDED
+            ])?;
+            NOTHING_RECORDED
+        }
+        Some(row) if row.state == COMPLETE => return Ok(Begin::Complete),
+        Some(row) => row.state,
+        None => {
+            tx.prepare_cached(
+                "INSERT INTO pwh_delivery (id, since_ms, expires_ms, state) \
+                 VALUES (?1, ?2, ?3, ?4)",
+            )?
+            .execute(params![
+                key,
+                now,
+                after(now, terms.keep_for),
+                NOTHING_RECORDED
+            ])?;
+            NOTHING_RECORDED
+        }
+    };
+    let token = next_lease(tx)?;
+    tx.prepare_cached("UPDATE pwh_delivery SET lease = ?2, lease_until_ms = ?3 WHERE id = ?1")?
+        .execute(params![key, token, lease_until])?;
+    let lease = LeaseToken(u64::try_from(token).unwrap_or(0));
+    if state == PAIRS_LEFT {
+        let mut left =
+            tx.prepare_cached("SELECT event, handler FROM pwh_delivery_left WHERE id = ?1")?;
+        let pairs = left
+            .query_map([key], |r| Ok((r.get::<_, u32>(0)?, r.get::<_, String>(1)?)))?
+            .collect::<rusqlite::Result<Vec<_>>>()?;
+        return Ok(Begin::Run {
+            lease,
+            progress: Progress::left(pairs.iter().map(|(e, h)| (*e, h.as_str()))),
+        });
+    }
+    Ok(Begin::Run {
+        lease,
+        progress: Progress::default(),
+    })
+}
+
+/// [`DeliveryLog::renew`](pwh_core::delivery::DeliveryLog::renew) at `now`.
+pub(crate) fn renew(
+    tx: &Transaction<'_>,
+    id: &DeliveryId,
+    lease: LeaseToken,
+    terms: &LeaseTerms,
+    now: i64,
+) -> Result<bool, RequestError> {
+    let Ok(token) = i64::try_from(lease.0) else {
+        return Ok(false);
+    };
+    if late(terms, now) {
+        return Ok(false);
+    }
+    let renewed = tx
+        .prepare_cached(
+            "UPDATE pwh_delivery SET lease_until_ms = ?3 \
+             WHERE id = ?1 AND lease = ?2 AND lease_until_ms > ?4",
+        )?
+        .execute(params![&id.0[..], token, after(now, terms.lease_for), now])?;
+    Ok(renewed == 1)
+}
+
+/// [`DeliveryLog::finish`](pwh_core::delivery::DeliveryLog::finish) at `now`.
+pub(crate) fn finish(
+    tx: &Transaction<'_>,
+    id: &DeliveryId,
+    lease: LeaseToken,
+    record: &Record,
+    now: i64,
+) -> Result<(), RequestError> {
+    let key = &id.0[..];
+    let Some(row) = row(tx, id)? else {
+        // Never begun here, or forgotten and purged: nothing to record.
+        return Ok(());
+    };
+    if i64::try_from(lease.0).is_ok_and(|token| row.held_by(token, now)) {
+        tx.prepare_cached(
+            "UPDATE pwh_delivery SET lease = NULL, lease_until_ms = NULL WHERE id = ?1",
+        )?
+        .execute([key])?;
+    }
+    if row.expires_ms <= now || row.state == COMPLETE {
+        // Forgotten (past keep_for), or complete already: nothing to record.
+        return Ok(());
+    }
+    match (record.first, row.state) {
+        (true, NOTHING_RECORDED) => {
+            // The first record: what this delivery left is what is left.
+            let mut insert = tx.prepare_cached(
+                "INSERT OR IGNORE INTO pwh_delivery_left (id, handler, event) \
+                 VALUES (?1, ?2, ?3)",
+            )?;
+            for (event, handler) in &record.pairs {
+                insert.execute(params![key, handler, event])?;
+            }
+        }
+        (true, _) => {
+            // Another delivery recorded first: what both left is left.
+            let theirs: HashSet<(u32, &str)> = record
+                .pairs
+                .iter()
+                .map(|(event, handler)| (*event, handler.as_str()))
+                .collect();
+            let ours = tx
+                .prepare_cached("SELECT event, handler FROM pwh_delivery_left WHERE id = ?1")?
+                .query_map([key], |r| Ok((r.get::<_, u32>(0)?, r.get::<_, String>(1)?)))?
+                .collect::<rusqlite::Result<Vec<_>>>()?;
+            let mut delete = tx.prepare_cached(
+                "DELETE FROM pwh_delivery_left WHERE id = ?1 AND handler = ?2 AND event = ?3",
+            )?;
+            for (event, handler) in &ours {
+                if !theirs.contains(&(*event, handler.as_str())) {
+                    delete.execute(params![key, handler, event])?;
+                }
+            }
+        }
+        (false, PAIRS_LEFT) => {
+            let mut delete = tx.prepare_cached(
+                "DELETE FROM pwh_delivery_left WHERE id = ?1 AND handler = ?2 AND event = ?3",
+            )?;
+            for (event, handler) in &record.pairs {
+                delete.execute(params![key, handler, event])?;
+            }
+        }
+        // A retry's record for a body with nothing recorded (forgotten meanwhile): unknown.
+        (false, _) => return Ok(()),
+    }
+    let left: bool = tx
+        .prepare_cached("SELECT EXISTS (SELECT 1 FROM pwh_delivery_left WHERE id = ?1)")?
+        .query_row([key], |r| r.get(0))?;
+    let state = if left { PAIRS_LEFT } else { COMPLETE };
+    tx.prepare_cached("UPDATE pwh_delivery SET state = ?2 WHERE id = ?1")?
+        .execute(params![key, state])?;
+    Ok(())
+}
+
+/// Forgets up to `limit` bodies past their `keep_for` that no delivery holds; how many.
+pub(crate) fn purge(tx: &Transaction<'_>, now: i64, limit: usize) -> rusqlite::Result<usize> {
+    let ids = tx
+        .prepare_cached(
+            "SELECT id FROM pwh_delivery WHERE expires_ms <= ?1 \
+             AND (lease_until_ms IS NULL OR lease_until_ms <= ?1) LIMIT ?2",
+        )?
+        .query_map(
+            params![now, i64::try_from(limit).unwrap_or(i64::MAX)],
+            |r| r.get::<_, Vec<u8>>(0),
+        )?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    let mut left = tx.prepare_cached("DELETE FROM pwh_delivery_left WHERE id = ?1")?;
+    let mut body = tx.prepare_cached("DELETE FROM pwh_delivery WHERE id = ?1")?;
+    for id in &ids {
+        left.execute([id])?;
+        body.execute([id])?;
+    }
+    Ok(ids.len())
+}

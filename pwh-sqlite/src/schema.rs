@@ -1,0 +1,206 @@
+//! The file's layout: pragmas set on each connection, the schema version, and the
+//! migrations that bring a file to it.
+//!
+//! A pwh file is marked by `PRAGMA application_id` ([`APPLICATION_ID`]) and versioned by
+//! `PRAGMA user_version` ([`VERSION`]). Opening a file checks both inside one
+//! `BEGIN IMMEDIATE` transaction (so two processes opening a new file at once migrate it
+//! once): a file of another application, or of a newer schema, is refused, never reused.
+//! Migration `n` (in [`MIGRATIONS`]) brings a file from version `n` to `n + 1`; later tables
+//! (deferred jobs) are added as new migrations.
+
+use std::path::Path;
+use std::time::Duration;
+
+use rusqlite::{Connection, OpenFlags, TransactionBehavior};
+
+use crate::open_error::OpenError;
+use crate::synchronous::Synchronous;
+
+/// `PRAGMA application_id` of a pwh file: `"pwh1"` in ASCII.
+pub(crate) const APPLICATION_ID: i64 = 0x7077_6831;
+
+/// The schema version this crate writes and reads: the number of [`MIGRATIONS`].
+pub(crate) const VERSION: i64 = MIGRATIONS.len() as i64;
+
+/// The migrations, in order: the one at index `n` brings a file from version `n` to `n + 1`.
+const MIGRATIONS: &[&str] = &[V1];
+
+/// Version 1: the delivery memory.
+///
+/// - `pwh_meta`: counters shared by every connection; `last_lease` is the last fencing token
+///   handed out (seeded with the clock in µs, so tokens keep growing even over a file made
+///   anew).
+/// - `pwh_delivery`: one row per remembered body: when its first delivery began, when it is
+///   forgotten, its lease (token and end, `NULL` when none) and its state (0 nothing
+///   recorded, 1 pairs left, 2 complete).
+/// - `pwh_delivery_left`: the `(event, handler)` pairs a body has left to do, while its state
+///   is 1.
+const V1: &str = "
+CREATE TABLE pwh_meta (
+    key   TEXT PRIMARY KEY,
+    value INTEGER NOT NULL
+) WITHOUT ROWID;
+INSERT INTO pwh_meta (key, value)
+    VALUES ('last_lease', CAST((julianday('now') - 2440587.5) * 86400000000 AS INTEGER));
+CREATE TABLE pwh_delivery (
+    id             BLOB PRIMARY KEY,
+    since_ms       INTEGER NOT NULL,
+    expires_ms     INTEGER NOT NULL,
+    lease          INTEGER,
+    lease_until_ms INTEGER,
+    state          INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX pwh_delivery_expiry ON pwh_delivery (expires_ms);
+CREATE TABLE pwh_delivery_left (
+    id      BLOB NOT NULL,
+    handler TEXT NOT NULL,
+    event   INTEGER NOT NULL,
+    PRIMARY KEY (id, handler, event)
+) WITHOUT ROWID;
+";
+
+/// Opens the file at `path` (creating it if absent) for one connection of the writer: busy
+/// timeout, WAL mode, `synchronous`, and the schema brought to [`VERSION`].
+pub(crate) fn open(
+    path: &Path,
+    synchronous: Synchronous,
+    busy_timeout: Duration,
+) -> Result<Connection, OpenError> {
+    let sqlite = |e: rusqlite::Error| OpenError::Sqlite {
+        path: path.to_owned(),
+        message: e.to_string(),
+    };
+    let flags = OpenFlags::SQLITE_OPEN_READ_WRITE
+        | OpenFlags::SQLITE_OPEN_CREATE
+        | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+    let mut conn = Connection::open_with_flags(path, flags).map_err(sqlite)?;
+    conn.busy_timeout(busy_timeout).map_err(sqlite)?;
+    let mode: String = conn
+        .query_row("PRAGMA journal_mode = WAL", [], |row| row.get(0))
+        .map_err(sqlite)?;
+    if !mode.eq_ignore_ascii_case("wal") {
+        return Err(OpenError::NoWal {
+            path: path.to_owned(),
+            mode,
+        });
+    }
+    conn.execute_batch(&format!("PRAGMA synchronous = {}", synchronous.pragma()))
+        .map_err(sqlite)?;
+    migrate(&mut conn, path)?;
+    Ok(conn)
+}
+
+/// Brings the file to [`VERSION`], or refuses it: one of another application, or of a newer
+/// schema.
+fn migrate(conn: &mut Connection, path: &Path) -> Result<(), OpenError> {
+    let sqlite = |e: rusqlite::Error| OpenError::Sqlite {
+        path: path.to_owned(),
+        message: e.to_string(),
+    };
+    let tx = conn
+        .transaction_with_behavior(TransactionBehavior::Immediate)
+        .map_err(sqlite)?;
+    let pragma = |name: &str| -> Result<i64, OpenError> {
+        tx.query_row(&format!("PRAGMA {name}"), [], |row| row.get(0))
+            .map_err(sqlite)
+    };
+    let (application, version) = (pragma("application_id")?, pragma("user_version")?);
+    if application != 0 && application != APPLICATION_ID {
+        return Err(OpenError::NotPwh {
+            path: path.to_owned(),
+            reason: format!("its application_id is {application:#x}"),
+        });
+    }
+    if version > VERSION {
+        return Err(OpenError::NewerSchema {
+            path: path.to_owned(),
+            found: version,
+            supported: VERSION,
+        });
+    }
+    if application == 0 {
+        // Not marked as pwh's: only an empty database becomes one.
+        let tables: i64 = tx
+            .query_row(
+                "SELECT count(*) FROM sqlite_schema WHERE name NOT LIKE 'sqlite_%'",
+                [],
+                |row| row.get(0),
+            )
+            .map_err(sqlite)?;
+        if tables > 0 || version != 0 {
+            return Err(OpenError::NotPwh {
+                path: path.to_owned(),
+                reason: format!(
+                    "it holds {tables} tables or indexes and schema version {version}, but no \
+                     pwh application_id"
+                ),
+            });
+        }
+        tx.execute_batch(&format!("PRAGMA application_id = {APPLICATION_ID}"))
+            .map_err(sqlite)?;
+    }
+    let pending = MIGRATIONS
+        .iter()
+        .skip(usize::try_from(version).unwrap_or(usize::MAX));
+    for migration in pending {
+        tx.execute_batch(migration).map_err(sqlite)?;
+    }
+    if version < VERSION {
+        tx.execute_batch(&format!("PRAGMA user_version = {VERSION}"))
+            .map_err(sqlite)?;
+    }
+    tx.commit().map_err(sqlite)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn version(conn: &Connection) -> (i64, i64) {
+        let get = |name: &str| {
+            conn.query_row(&format!("PRAGMA {name}"), [], |row| row.get(0))
+                .unwrap()
+        };
+        (get("application_id"), get("user_version"))
+    }
+
+    #[test]
+    fn a_new_file_is_marked_versioned_and_in_wal_mode() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("pwh.sqlite");
+        let conn = open(&path, Synchronous::Full, Duration::from_secs(1)).unwrap();
+        assert_eq!(version(&conn), (APPLICATION_ID, VERSION));
+        let mode: String = conn
+            .query_row("PRAGMA journal_mode", [], |row| row.get(0))
+            .unwrap();
+        assert_eq!(mode, "wal");
+        let synchronous: i64 = conn
+            .query_row("PRAGMA synchronous", [], |row| row.get(0))
+            .unwrap();
+        assert_eq!(synchronous, 2, "FULL");
+        let last_lease: i64 = conn
+            .query_row(
+                "SELECT value FROM pwh_meta WHERE key = 'last_lease'",
+                [],
+                |row| row.get(0),
+            )
+            .unwrap();
+        assert!(
+            last_lease > 1_600_000_000_000_000,
+            "seeded with the clock in µs"
+        );
+        drop(conn);
+        // Opened again: the same file, migrated once.
+        let again = open(&path, Synchronous::Normal, Duration::from_secs(1)).unwrap();
+        assert_eq!(version(&again), (APPLICATION_ID, VERSION));
+    }
+
+    #[test]
+    fn an_empty_file_becomes_a_pwh_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("empty.sqlite");
+        std::fs::write(&path, b"").unwrap();
+        let conn = open(&path, Synchronous::Normal, Duration::from_secs(1)).unwrap();
+        assert_eq!(version(&conn), (APPLICATION_ID, VERSION));
+    }
+}

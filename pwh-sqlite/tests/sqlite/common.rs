@@ -1,0 +1,100 @@
+//! What the tests share: a fresh file, a log on it, a counting handler, and a harness.
+
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use pwh_core::delivery::{Begin, LeaseTerms, LeaseToken, Progress};
+use pwh_core::handler::{EventHandler, EventRoute, HandlerInfo};
+use pwh_core::testing::Harness;
+use pwh_core::{EventContext, HandlerError};
+use pwh_sqlite::SqliteLog;
+
+/// A fresh directory (removed when dropped) and the path of a file in it.
+pub(crate) fn fresh_file() -> (tempfile::TempDir, PathBuf) {
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let path = dir.path().join("pwh.sqlite");
+    (dir, path)
+}
+
+/// Terms with a long lease and retention, given up in 5 s.
+pub(crate) fn terms() -> LeaseTerms {
+    LeaseTerms::new(
+        Duration::from_secs(30),
+        Duration::from_secs(600),
+        Duration::from_secs(5),
+    )
+}
+
+/// The lease and progress of a `Begin::Run`; a panic naming `step` otherwise.
+pub(crate) fn leased(begin: Begin, step: &str) -> (LeaseToken, Progress) {
+    match begin {
+        Begin::Run { lease, progress } => (lease, progress),
+        other => panic!("{step}: expected a lease, got {other:?}"),
+    }
+}
+
+/// A catch-all handler counting its calls; it fails its first `failures` calls, and takes
+/// `delay` for each.
+#[derive(Clone)]
+pub(crate) struct Counted {
+    name: &'static str,
+    calls: Arc<AtomicUsize>,
+    failures: usize,
+    delay: Duration,
+}
+
+impl Counted {
+    pub(crate) fn new(name: &'static str) -> Self {
+        Self {
+            name,
+            calls: Arc::default(),
+            failures: 0,
+            delay: Duration::ZERO,
+        }
+    }
+
+    pub(crate) fn failing_once(mut self) -> Self {
+        self.failures = 1;
+        self
+    }
+
+    pub(crate) fn taking(mut self, delay: Duration) -> Self {
+        self.delay = delay;
+        self
+    }
+
+    pub(crate) fn calls(&self) -> usize {
+        self.calls.load(Ordering::SeqCst)
+    }
+}
+
+#[pwh_core::handler::async_trait]
+impl EventHandler for Counted {
+    fn info(&self) -> HandlerInfo {
+        HandlerInfo::new(self.name, EventRoute::Any)
+    }
+
+    async fn call(&self, _cx: &EventContext<'_>) -> Result<(), HandlerError> {
+        let call = self.calls.fetch_add(1, Ordering::SeqCst);
+        if !self.delay.is_zero() {
+            tokio::time::sleep(self.delay).await;
+        }
+        if call < self.failures {
+            return Err(HandlerError::new("failing once"));
+        }
+        Ok(())
+    }
+}
+
+/// A harness running `handlers` over `log`.
+pub(crate) fn harness(log: SqliteLog, handlers: &[&Counted]) -> Harness {
+    Harness::configure(|builder| {
+        handlers
+            .iter()
+            .map(|h| (*h).clone())
+            .fold(builder.registered_handlers(false), |b, h| b.handler(h))
+            .delivery_log(log)
+    })
+}
