@@ -63,7 +63,7 @@ pub enum Rejection {
         reason: String,
     },
     /// The body failed to arrive whole, e.g. the client went away mid-body (400). Refused by
-    /// an adapter while reading, through [`Dispatcher::refuse`](crate::Dispatcher::refuse).
+    /// an adapter while reading, through [`Endpoint::refuse`](crate::adapter::Endpoint::refuse).
     #[error("could not read the request body")]
     UnreadableBody {
         /// The transport's error (logged at `debug`, never sent to the client).
