@@ -106,7 +106,9 @@ impl JobsReport {
 }
 
 /// Reads `/state` every [`POLL`] until no job is pending or running, or until `limit` after
-/// `started` (the first send); `expected` jobs should be done by then.
+/// `started` (the first send); `expected` jobs should be done by then. Stops at once when
+/// `/state` answers 200 without the job fields (an app without deferred jobs); an answer that
+/// is no 200 or a transport error is read again.
 pub(crate) async fn wait(
     addr: SocketAddr,
     started: Instant,
@@ -115,10 +117,10 @@ pub(crate) async fn wait(
 ) -> JobsReport {
     let deadline = started + limit;
     loop {
-        let last = read(addr).await;
+        let (last, final_answer) = read(addr).await;
         let now = Instant::now();
         let finished = matches!(&last, Ok(s) if s.jobs.left() == 0);
-        if finished || now >= deadline {
+        if finished || final_answer && last.is_err() || now >= deadline {
             return JobsReport {
                 expected,
                 last,
@@ -130,12 +132,16 @@ pub(crate) async fn wait(
     }
 }
 
-/// The app's jobs now.
-async fn read(addr: SocketAddr) -> Result<JobState, String> {
+/// The app's jobs now, and whether `/state` answered 200 (its body then is final, read well
+/// or not).
+async fn read(addr: SocketAddr) -> (Result<JobState, String>, bool) {
     match client::get(addr, "/state").await {
-        Ok((200, body)) => JobState::parse(&body).map_err(|e| format!("GET /state: {e}")),
-        Ok((status, _)) => Err(format!("GET /state answered {status}")),
-        Err(e) => Err(format!("GET /state: {e}")),
+        Ok((200, body)) => (
+            JobState::parse(&body).map_err(|e| format!("GET /state: {e}")),
+            true,
+        ),
+        Ok((status, _)) => (Err(format!("GET /state answered {status}")), false),
+        Err(e) => (Err(format!("GET /state: {e}")), false),
     }
 }
 
@@ -164,6 +170,7 @@ impl fmt::Display for JobsReport {
                 after.as_secs_f64(),
                 POLL.as_millis()
             )?,
+            _ if self.last.is_err() => writeln!(f, "jobs all done      NO: /state unreadable")?,
             _ => writeln!(
                 f,
                 "jobs all done      NO: jobs left {:.0} s after the first send",
