@@ -108,6 +108,9 @@ pub(crate) fn open(
         | OpenFlags::SQLITE_OPEN_NO_MUTEX;
     let mut conn = Connection::open_with_flags(path, flags).map_err(sqlite)?;
     conn.busy_timeout(busy_timeout).map_err(sqlite)?;
+    // Before anything is written (WAL mode is a write): a file of another application, or
+    // of a newer schema, is left exactly as it was.
+    identify(&conn, path)?;
     let mode: String = conn
         .query_row("PRAGMA journal_mode = WAL", [], |row| row.get(0))
         .map_err(sqlite)?;
@@ -123,18 +126,15 @@ pub(crate) fn open(
     Ok(conn)
 }
 
-/// Brings the file to [`VERSION`], or refuses it: one of another application, or of a newer
-/// schema.
-fn migrate(conn: &mut Connection, path: &Path) -> Result<(), OpenError> {
+/// The file's `(application_id, user_version)`, read without writing; an error for a file
+/// of another application (another id, or tables without pwh's), or of a newer schema.
+fn identify(conn: &Connection, path: &Path) -> Result<(i64, i64), OpenError> {
     let sqlite = |e: rusqlite::Error| OpenError::Sqlite {
         path: path.to_owned(),
         message: e.to_string(),
     };
-    let tx = conn
-        .transaction_with_behavior(TransactionBehavior::Immediate)
-        .map_err(sqlite)?;
     let pragma = |name: &str| -> Result<i64, OpenError> {
-        tx.query_row(&format!("PRAGMA {name}"), [], |row| row.get(0))
+        conn.query_row(&format!("PRAGMA {name}"), [], |row| row.get(0))
             .map_err(sqlite)
     };
     let (application, version) = (pragma("application_id")?, pragma("user_version")?);
@@ -153,7 +153,7 @@ fn migrate(conn: &mut Connection, path: &Path) -> Result<(), OpenError> {
     }
     if application == 0 {
         // Not marked as pwh's: only an empty database becomes one.
-        let tables: i64 = tx
+        let tables: i64 = conn
             .query_row(
                 "SELECT count(*) FROM sqlite_schema WHERE name NOT LIKE 'sqlite_%'",
                 [],
@@ -169,6 +169,22 @@ fn migrate(conn: &mut Connection, path: &Path) -> Result<(), OpenError> {
                 ),
             });
         }
+    }
+    Ok((application, version))
+}
+
+/// Brings the file to [`VERSION`], or refuses it: one of another application, or of a newer
+/// schema (checked again under the write lock: another process may have changed it since).
+fn migrate(conn: &mut Connection, path: &Path) -> Result<(), OpenError> {
+    let sqlite = |e: rusqlite::Error| OpenError::Sqlite {
+        path: path.to_owned(),
+        message: e.to_string(),
+    };
+    let tx = conn
+        .transaction_with_behavior(TransactionBehavior::Immediate)
+        .map_err(sqlite)?;
+    let (application, version) = identify(&tx, path)?;
+    if application == 0 {
         tx.execute_batch(&format!("PRAGMA application_id = {APPLICATION_ID}"))
             .map_err(sqlite)?;
     }

@@ -47,6 +47,12 @@ fn a_database_of_another_application_is_refused() {
     let err = SqliteStore::open(&path).unwrap_err();
     assert!(matches!(err, OpenError::NotPwh { .. }), "{err:?}");
     assert!(err.to_string().contains("a file of its own"), "{err}");
+    let conn = rusqlite::Connection::open(&path).unwrap();
+    let mode: String = conn
+        .query_row("PRAGMA journal_mode", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(mode, "delete", "not even put in WAL mode");
+    drop(conn);
 
     let (_dir, path) = fresh_file();
     let conn = rusqlite::Connection::open(&path).unwrap();
