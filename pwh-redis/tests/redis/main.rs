@@ -5,6 +5,7 @@
 mod common;
 mod dispatcher;
 mod faults;
+mod jobs;
 mod log;
 mod proxy;
 mod unavailable;
