@@ -14,6 +14,7 @@ use pwh_core::delivery::{StoreError, StoreErrorKind};
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use redis::{Cmd, FromRedisValue};
 
+use super::store::layout_error;
 use crate::log::store_error;
 
 /// At most this many runtimes' connections are kept; past it they are all made again (a
@@ -93,7 +94,10 @@ impl Connections {
                     self.drop_connection(runtime);
                 }
             }
-            result.map_err(store_error)
+            result.map_err(|e| match e.code() {
+                Some("PWHLAYOUT") => layout_error(e.detail().unwrap_or("unknown")),
+                _ => store_error(e),
+            })
         };
         match tokio::time::timeout(self.timeout, call).await {
             Ok(result) => result,

@@ -29,11 +29,8 @@ fn lease_lost(id: &JobId) -> StoreError {
     )
 }
 
-/// A script's refusal of a layout it does not read, said plainly; other errors as they are.
-pub(super) fn with_layout(error: StoreError) -> StoreError {
-    let Some((_, found)) = error.message().split_once("PWHLAYOUT ") else {
-        return error;
-    };
+/// A script's refusal of the layout version `found` (its `PWHLAYOUT` error), said plainly.
+pub(super) fn layout_error(found: &str) -> StoreError {
     let found: String = found.chars().take(20).collect();
     StoreError::new(
         StoreErrorKind::Failed,
@@ -46,8 +43,9 @@ pub(super) fn with_layout(error: StoreError) -> StoreError {
 }
 
 impl RedisJobs {
+    /// Runs one script call.
     async fn call<T: FromRedisValue>(&self, cmd: &Cmd) -> Result<T, StoreError> {
-        self.inner.connections.run(cmd).await.map_err(with_layout)
+        self.inner.connections.run(cmd).await
     }
 
     async fn enqueue_on(&self, jobs: &[NewJob]) -> Result<(), StoreError> {

@@ -219,3 +219,33 @@ async fn deferred_handlers_run_end_to_end_on_redis() {
     assert_eq!(jobs.retry(Some(&failed.id)).await.expect("retry"), 1);
     assert_eq!(harness.job_counts().await.pending, 1, "pending again");
 }
+
+#[tokio::test]
+async fn another_layout_version_is_a_clear_error_and_left_untouched() {
+    let url = require_redis!();
+    let jobs = jobs_on(&url, &fresh_prefix());
+    let mut conn = raw(&url).await;
+    let _: i64 = redis::cmd("HSET")
+        .arg(jobs.layout_key())
+        .arg("version")
+        .arg("2")
+        .query_async(&mut conn)
+        .await
+        .unwrap();
+    let handler = format!("layout::{}", fresh_id());
+    let err = jobs
+        .enqueue(&[job(&handler, 0)])
+        .await
+        .expect_err("refused");
+    assert_eq!(err.kind(), StoreErrorKind::Failed);
+    assert!(err.message().contains("layout version 2"), "{err}");
+    assert!(err.message().contains("reads version 1"), "{err}");
+    let err = jobs.claim(&[&handler], 1, LONG).await.expect_err("refused");
+    assert!(err.message().contains("layout version 2"), "{err}");
+    let keys: Vec<String> = redis::cmd("KEYS")
+        .arg(format!("{}*", jobs.prefix()))
+        .query_async(&mut conn)
+        .await
+        .unwrap();
+    assert_eq!(keys, [jobs.layout_key()], "nothing written");
+}

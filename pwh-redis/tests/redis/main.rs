@@ -6,6 +6,7 @@ mod common;
 mod dispatcher;
 mod faults;
 mod jobs;
+mod jobs_wiped;
 mod log;
 mod proxy;
 mod unavailable;
