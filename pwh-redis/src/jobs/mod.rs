@@ -2,6 +2,7 @@
 
 mod builder;
 mod connection;
+mod prelude;
 mod reply;
 mod scripts;
 mod store;

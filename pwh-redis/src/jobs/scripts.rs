@@ -12,71 +12,8 @@ pub(crate) const LAYOUT_VERSION: &str = "1";
 /// The consumer group of every ready stream.
 pub(crate) const GROUP: &str = "pwh-workers";
 
-/// What every script starts with: the clock, the layout check, the key names and helpers.
-const PRELUDE: &str = r"
-local base = ARGV[1]
-local time = redis.call('TIME')
-local now_us = tonumber(time[1]) * 1000000 + tonumber(time[2])
-local now = math.floor(now_us / 1000)
-local version = redis.call('HGET', KEYS[1], 'version')
-if version and version ~= '__VERSION__' then
-  return redis.error_reply('PWHLAYOUT ' .. version)
-end
-local GROUP = '__GROUP__'
--- Writes the layout key (version and epoch) unless it is there: at first use, or after a wipe.
-local function fresh_layout()
-  if not version then
-    redis.call('HSET', KEYS[1], 'version', '__VERSION__', 'epoch', string.format('%d', now_us))
-    version = '__VERSION__'
-  end
-end
-local function job_key(id) return base .. 'job:' .. id end
-local function ready_key(h) return base .. 'ready:' .. h end
-local function delayed_key(h) return base .. 'delayed:' .. h end
-local function leases_key(h) return base .. 'leases:' .. h end
-local function state_key(s) return base .. 'state:' .. s end
-local ALL = base .. 'all'
--- A job's hash as a table, or nil.
-local function fields(key)
-  local flat = redis.call('HGETALL', key)
-  if #flat == 0 then return nil end
-  local t = {}
-  for i = 1, #flat, 2 do t[flat[i]] = flat[i + 1] end
-  return t
-end
-local function ensure_group(stream)
-  if redis.call('EXISTS', stream) == 0 then
-    redis.call('XGROUP', 'CREATE', stream, GROUP, '0', 'MKSTREAM')
-  end
-end
--- Appends a job to its handler's ready stream; its entry id is kept in its hash.
-local function make_ready(id, handler)
-  local stream = ready_key(handler)
-  ensure_group(stream)
-  local entry = redis.call('XADD', stream, '*', 'job', id)
-  redis.call('HSET', job_key(id), 'entry', entry)
-end
--- Acknowledges and deletes a job's stream entry: the stream keeps only live entries.
-local function end_entry(handler, entry)
-  if entry and entry ~= '' then
-    local stream = ready_key(handler)
-    redis.call('XACK', stream, GROUP, entry)
-    redis.call('XDEL', stream, entry)
-  end
-end
--- Deletes a job and every trace of it.
-local function forget(id, job)
-  end_entry(job.handler, job.entry)
-  redis.call('ZREM', ALL, id)
-  redis.call('ZREM', state_key(job.state), id)
-  redis.call('ZREM', leases_key(job.handler), id)
-  redis.call('ZREM', delayed_key(job.handler), id)
-  redis.call('DEL', job_key(id))
-end
-";
-
 fn with_prelude(body: &str) -> String {
-    let prelude = PRELUDE
+    let prelude = super::prelude::PRELUDE
         .replace("__VERSION__", LAYOUT_VERSION)
         .replace("__GROUP__", GROUP);
     format!("{prelude}{body}")
@@ -340,7 +277,8 @@ return 1
 }
 
 /// `ARGV`: base, state, older than (ms). Deletes up to 10,000 jobs in the state unchanged
-/// for that long; returns how many.
+/// for that long; returns how many. Purging done jobs (the workers do, every minute) also
+/// removes from the groups the consumers idle for an hour that hold no job.
 pub(crate) fn purge() -> String {
     with_prelude(
         r"
@@ -360,6 +298,22 @@ for _, id in ipairs(ids) do
   elseif job.state == state and tonumber(job.updated) <= cutoff then
     forget(id, job)
     n = n + 1
+  end
+end
+if state == 'done' then
+  -- Consumers of instances gone for an hour, holding nothing, leave the groups.
+  for _, h in ipairs(redis.call('SMEMBERS', base .. 'handlers')) do
+    local stream = ready_key(h)
+    if redis.call('EXISTS', stream) == 1 then
+      local ok, consumers = pcall(redis.call, 'XINFO', 'CONSUMERS', stream, GROUP)
+      for _, c in ipairs(ok and consumers or {}) do
+        local info = {}
+        for i = 1, #c, 2 do info[c[i]] = c[i + 1] end
+        if info.pending == 0 and info.idle > 3600000 then
+          redis.call('XGROUP', 'DELCONSUMER', stream, GROUP, info.name)
+        end
+      end
+    end
   end
 end
 return n
