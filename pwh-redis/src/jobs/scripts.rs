@@ -136,8 +136,11 @@ local function claim_from(h, want)
   end
   return got
 end
-local handlers = {}
-for i = 5, #ARGV do table.insert(handlers, ARGV[i]) end
+-- The handlers from a place that turns with the clock, so that none always comes last.
+local handlers, named = {}, #ARGV - 4
+for i = 0, named - 1 do
+  table.insert(handlers, ARGV[5 + (i + now) % named])
+end
 -- A fair share of the limit for each handler first, then whatever is left.
 for i, h in ipairs(handlers) do
   if taken >= limit then break end

@@ -124,6 +124,9 @@ impl RedisJobs {
     }
 
     async fn list_on(&self, query: &JobQuery) -> Result<Vec<JobInfo>, StoreError> {
+        if query.limit == 0 {
+            return Ok(Vec::new());
+        }
         let mut cmd = self.eval(&self.inner.scripts.list);
         let limit = i64::try_from(query.limit).unwrap_or(-1);
         cmd.arg(query.state.map_or("", |s| s.as_str()))

@@ -5,7 +5,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use pwh_core::delivery::{LeaseToken, StoreErrorKind};
-use pwh_core::jobs::{JobEnd, JobId, JobState, JobStore, NewJob};
+use pwh_core::jobs::{JobEnd, JobId, JobQuery, JobState, JobStore, NewJob};
 use pwh_core::testing::{Harness, TestWebhook};
 use pwh_core::{handler, on_event};
 use pwh_redis::RedisJobs;
@@ -248,4 +248,28 @@ async fn another_layout_version_is_a_clear_error_and_left_untouched() {
         .await
         .unwrap();
     assert_eq!(keys, [jobs.layout_key()], "nothing written");
+}
+
+#[tokio::test]
+async fn a_claim_shares_its_limit_between_the_handlers_named() {
+    let url = require_redis!();
+    let jobs = jobs_on(&url, &fresh_prefix());
+    let (busy, quiet) = (
+        format!("busy::{}", fresh_id()),
+        format!("quiet::{}", fresh_id()),
+    );
+    let mut all: Vec<NewJob> = (0..10).map(|i| job(&busy, i)).collect();
+    all.extend((0..10).map(|i| job(&quiet, i)));
+    jobs.enqueue(&all).await.expect("enqueue");
+    let claimed = jobs.claim(&[&busy, &quiet], 4, LONG).await.expect("claim");
+    let of = |h: &str| claimed.iter().filter(|c| c.job.handler == h).count();
+    assert_eq!((of(&busy), of(&quiet)), (2, 2), "a fair share each");
+    // What one handler leaves goes to the other.
+    let rest = jobs.claim(&[&busy, &quiet], 30, LONG).await.expect("claim");
+    assert_eq!(rest.len(), 16);
+    let none = JobQuery {
+        limit: 0,
+        ..JobQuery::default()
+    };
+    assert!(jobs.list(&none).await.expect("list").is_empty());
 }
