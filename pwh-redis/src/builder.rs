@@ -42,7 +42,7 @@ pub enum OpenError {
     #[error("the Redis key prefix {0:?} contains '{{' or '}}'; choose one without braces, e.g. \"myapp:\"")]
     InvalidPrefix(String),
     /// The timeout is zero.
-    #[error("the Redis timeout must be more than zero (the default is 300 ms)")]
+    #[error("the Redis timeout must be more than zero (the defaults: 300 ms for RedisLog, 1 s for RedisJobs)")]
     ZeroTimeout,
 }
 

@@ -6,9 +6,11 @@
 )]
 
 mod builder;
+mod jobs;
 mod log;
 mod scripts;
 
 pub use builder::{OpenError, RedisLogBuilder};
+pub use jobs::{RedisJobs, RedisJobsBuilder};
 pub use log::RedisLog;
 pub use scripts::Keys;

@@ -190,7 +190,7 @@ impl Connection {
 }
 
 /// A Redis error as a [`StoreError`]: its message is Redis's own (never a key, body or URL).
-fn store_error(e: RedisError) -> StoreError {
+pub(crate) fn store_error(e: RedisError) -> StoreError {
     let kind = if e.is_timeout() {
         StoreErrorKind::TimedOut
     } else if e.is_io_error() || e.is_connection_refusal() || e.is_connection_dropped() {

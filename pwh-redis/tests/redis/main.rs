@@ -5,6 +5,8 @@
 mod common;
 mod dispatcher;
 mod faults;
+mod jobs;
+mod jobs_wiped;
 mod log;
 mod proxy;
 mod unavailable;

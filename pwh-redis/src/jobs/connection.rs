@@ -1,0 +1,110 @@
+//! The jobs store's connections: one multiplexed connection per Tokio runtime that calls
+//! the store, each call bounded by the timeout.
+//!
+//! Workers claim and end jobs on the app's runtime while their leases are renewed from a
+//! thread with a runtime of its own (so a runtime whose threads are all busy does not lose
+//! them); a connection is driven by a task of the runtime that made it, so each runtime gets
+//! its own, and the renewals never wait for the app's runtime.
+
+use std::collections::HashMap;
+use std::sync::{Mutex, PoisonError};
+use std::time::Duration;
+
+use pwh_core::delivery::{StoreError, StoreErrorKind};
+use redis::aio::{ConnectionManager, ConnectionManagerConfig};
+use redis::{Cmd, FromRedisValue};
+
+use super::store::layout_error;
+use crate::log::store_error;
+
+/// At most this many runtimes' connections are kept; past it they are all made again (a
+/// process that starts and ends runtimes, e.g. tests, does not keep dead connections).
+const MAX_RUNTIMES: usize = 16;
+
+pub(crate) struct Connections {
+    client: redis::Client,
+    config: ConnectionManagerConfig,
+    by_runtime: Mutex<HashMap<tokio::runtime::Id, ConnectionManager>>,
+    pub(crate) timeout: Duration,
+}
+
+impl Connections {
+    pub(crate) fn new(
+        client: redis::Client,
+        config: ConnectionManagerConfig,
+        timeout: Duration,
+    ) -> Self {
+        Self {
+            client,
+            config,
+            by_runtime: Mutex::default(),
+            timeout,
+        }
+    }
+
+    pub(crate) fn client(&self) -> &redis::Client {
+        &self.client
+    }
+
+    fn connection(&self, runtime: tokio::runtime::Id) -> Result<ConnectionManager, StoreError> {
+        let mut all = self
+            .by_runtime
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        if let Some(manager) = all.get(&runtime) {
+            return Ok(manager.clone());
+        }
+        if all.len() >= MAX_RUNTIMES {
+            all.clear();
+        }
+        let manager =
+            ConnectionManager::new_lazy_with_config(self.client.clone(), self.config.clone())
+                .map_err(store_error)?;
+        all.insert(runtime, manager.clone());
+        Ok(manager)
+    }
+
+    /// Forgets the connection of `runtime`, so that the next call makes another.
+    fn drop_connection(&self, runtime: tokio::runtime::Id) {
+        self.by_runtime
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .remove(&runtime);
+    }
+
+    /// Runs `cmd` within the timeout, on the calling runtime's connection.
+    pub(crate) async fn run<T: FromRedisValue>(&self, cmd: &Cmd) -> Result<T, StoreError> {
+        // The timer and the connection need a Tokio runtime: without one, fail, never panic.
+        let Ok(handle) = tokio::runtime::Handle::try_current() else {
+            return Err(StoreError::new(
+                StoreErrorKind::Failed,
+                "redis: RedisJobs must be called on a Tokio runtime",
+            ));
+        };
+        let runtime = handle.id();
+        let call = async {
+            let mut connection = self.connection(runtime)?;
+            let result = match cmd.query_async(&mut connection).await {
+                // Refused before anything was sent: one more try cannot run a script twice.
+                Err(e) if e.is_connection_refusal() => cmd.query_async(&mut connection).await,
+                result => result,
+            };
+            if let Err(e) = &result {
+                if e.is_connection_dropped() || e.is_unrecoverable_error() {
+                    self.drop_connection(runtime);
+                }
+            }
+            result.map_err(|e| match e.code() {
+                Some("PWHLAYOUT") => layout_error(e.detail().unwrap_or("unknown")),
+                _ => store_error(e),
+            })
+        };
+        match tokio::time::timeout(self.timeout, call).await {
+            Ok(result) => result,
+            Err(_) => Err(StoreError::new(
+                StoreErrorKind::TimedOut,
+                format_args!("redis did not answer within {:?}", self.timeout),
+            )),
+        }
+    }
+}
