@@ -30,6 +30,7 @@
 //! ```
 
 mod builders;
+mod counted;
 mod data;
 mod delivery_log;
 mod failing;
@@ -42,6 +43,7 @@ use crate::keyring::KeyRing;
 use crate::kind::PusherEvent;
 use crate::token::Token;
 
+pub use counted::Counted;
 pub use data::TestData;
 pub use delivery_log::check_delivery_log;
 pub use failing::Failing;

@@ -1,68 +1,11 @@
 //! Dispatchers over `RedisLog`, end to end: what a retry, a replay and two instances run.
 
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Arc;
 use std::time::Duration;
 
-use pwh_core::handler::{EventHandler, EventRoute, HandlerInfo};
-use pwh_core::testing::{Harness, TestWebhook};
-use pwh_core::{EventContext, HandlerError};
+use pwh_core::testing::{Counted, Harness, TestWebhook};
 use pwh_redis::RedisLog;
 
 use crate::common::{fresh_log, fresh_prefix, require_redis};
-
-/// A catch-all handler counting its calls; it fails its first `failures` calls, and takes
-/// `delay` for each.
-#[derive(Clone)]
-pub(crate) struct Counted {
-    name: &'static str,
-    calls: Arc<AtomicUsize>,
-    failures: usize,
-    delay: Duration,
-}
-
-impl Counted {
-    pub(crate) fn new(name: &'static str) -> Self {
-        Self {
-            name,
-            calls: Arc::default(),
-            failures: 0,
-            delay: Duration::ZERO,
-        }
-    }
-
-    pub(crate) fn failing_once(mut self) -> Self {
-        self.failures = 1;
-        self
-    }
-
-    pub(crate) fn taking(mut self, delay: Duration) -> Self {
-        self.delay = delay;
-        self
-    }
-
-    pub(crate) fn calls(&self) -> usize {
-        self.calls.load(Ordering::SeqCst)
-    }
-}
-
-#[pwh_core::handler::async_trait]
-impl EventHandler for Counted {
-    fn info(&self) -> HandlerInfo {
-        HandlerInfo::new(self.name, EventRoute::Any)
-    }
-
-    async fn call(&self, _cx: &EventContext<'_>) -> Result<(), HandlerError> {
-        let call = self.calls.fetch_add(1, Ordering::SeqCst);
-        if !self.delay.is_zero() {
-            tokio::time::sleep(self.delay).await;
-        }
-        if call < self.failures {
-            return Err(HandlerError::new("failing once"));
-        }
-        Ok(())
-    }
-}
 
 fn harness(log: RedisLog, handlers: &[&Counted]) -> Harness {
     Harness::configure(|builder| {

@@ -8,7 +8,7 @@ use pwh_core::testing::{Delivery, TestWebhook};
 use pwh_redis::RedisLog;
 
 use crate::common::{closed_port, OwnServer};
-use crate::dispatcher::Counted;
+use pwh_core::testing::Counted;
 
 fn store_error(delivery: &Delivery) -> Option<StoreErrorKind> {
     delivery

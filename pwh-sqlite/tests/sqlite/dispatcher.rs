@@ -6,7 +6,8 @@ use std::time::Duration;
 use pwh_core::testing::TestWebhook;
 use pwh_sqlite::SqliteStore;
 
-use crate::common::{fresh_file, harness, Counted};
+use crate::common::{fresh_file, harness};
+use pwh_core::testing::Counted;
 
 #[tokio::test]
 async fn the_memory_survives_a_restart() {

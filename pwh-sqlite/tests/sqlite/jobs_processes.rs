@@ -12,8 +12,9 @@ use pwh_core::testing::{test_token, TestWebhook};
 use pwh_core::{Dispatcher, EventContext, HandlerError, KeyRing};
 use pwh_sqlite::SqliteStore;
 
-use crate::common::{fresh_file, harness, Counted};
+use crate::common::{fresh_file, harness};
 use crate::processes::Killed;
+use pwh_core::testing::Counted;
 
 /// The variables that turn [`helper_works_until_killed`] into the child process's side.
 const HELPER_FILE: &str = "PWH_SQLITE_TEST_JOBS_FILE";

@@ -5,7 +5,8 @@ use pwh_core::jobs::JobState;
 use pwh_core::testing::TestWebhook;
 use pwh_sqlite::SqliteStore;
 
-use crate::common::{fresh_file, harness, Counted};
+use crate::common::{fresh_file, harness};
+use pwh_core::testing::Counted;
 
 #[tokio::test]
 async fn jobs_survive_a_restart_and_a_replay_after_one_records_nothing() {
