@@ -6,6 +6,18 @@
 #   scripts/load.sh --webhooks 5000 --concurrency 16
 #   scripts/load.sh --redis               # the same load with the in-memory memory and with
 #                                         # Redis (a redis-server of its own), side by side
+#                                         # (same as --store redis; the jobs go to SQLite)
+#   scripts/load.sh --store sqlite        # the same load with PWH_STORE=memory, then with the
+#                                         # delivery memory and jobs in one SQLite file (in a
+#                                         # temporary directory, removed after), side by side,
+#                                         # with the ratio and its aim (>= 0.5x memory)
+#   scripts/load.sh --store sqlite --deferred
+#                                         # every event a member_added: each becomes a job of
+#                                         # the deferred handler welcome_member; waits until
+#                                         # every job is done (--time-limit, default 300 s),
+#                                         # checks each ran once, reports the time to the last
+#                                         # job done and jobs/s, on both stores
+#   scripts/load.sh --deferred            # the same, in memory only
 #   scripts/load.sh --instances 2 --redis --fail-once 0.05
 #                                         # two apps sharing one Redis, every body sent to both:
 #                                         # steady, Redis stopped mid-run, one app SIGKILLed
@@ -19,6 +31,10 @@
 # port of 127.0.0.1 with --save '' --appendonly no --enable-debug-command local (DEBUG SLEEP
 # for the stall scenario) in a temporary directory and stops it by
 # its PID when the run ends, also when it fails.
+#
+# The app's store is always set explicitly: PWH_STORE=memory for the in-memory runs,
+# PWH_SQLITE_PATH in a temporary directory of the run for SQLite (and for the jobs of a Redis
+# run); never a file in the working directory.
 #
 # Builds example-axum and pwh-loadtest in release (under CARGO_TARGET_DIR when set), starts the
 # app on a free port of 127.0.0.1, sends, checks exactly-once handling, stops the app with

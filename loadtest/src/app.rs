@@ -9,6 +9,8 @@ use std::time::{Duration, Instant};
 use tokio::net::TcpStream;
 use tokio::process::{Child, Command};
 
+use crate::store::Store;
+
 /// The package of the app under test.
 pub(crate) const PACKAGE: &str = "example-axum";
 
@@ -106,8 +108,8 @@ impl Credentials {
 pub(crate) struct Launch {
     /// `PWH_FAIL_ONCE`, when set.
     pub(crate) fail_once: Option<f64>,
-    /// `PWH_REDIS_URL`, when set: the delivery memory in that Redis.
-    pub(crate) redis_url: Option<String>,
+    /// The delivery memory and the jobs: `PWH_STORE`, `PWH_SQLITE_PATH`, `PWH_REDIS_URL`.
+    pub(crate) store: Store,
     /// Whether every handled event is logged (`handled <kind> on <channel>`, the tracker's
     /// `info` line), for the per-event ledger; else `RUST_LOG=warn`.
     pub(crate) ledger: bool,
@@ -132,8 +134,8 @@ fn free_addr() -> io::Result<SocketAddr> {
 
 impl App {
     /// Starts `bin` on a free port of 127.0.0.1 with `credentials`, the default max age, and
-    /// `PWH_FAIL_ONCE`, `PWH_REDIS_URL`, `PUSHER_EXTRA_TOKENS` and `RUST_LOG` as `launch` says;
-    /// waits until it listens.
+    /// `PWH_FAIL_ONCE`, the store's variables, `PUSHER_EXTRA_TOKENS` and `RUST_LOG` as `launch`
+    /// says; waits until it listens.
     /// Its output goes to a log file. The app is killed if this `App` is dropped unstopped.
     ///
     /// # Errors
@@ -178,10 +180,12 @@ impl App {
             Some(ratio) => command.env("PWH_FAIL_ONCE", ratio.to_string()),
             None => command.env_remove("PWH_FAIL_ONCE"),
         };
-        match &launch.redis_url {
-            Some(url) => command.env("PWH_REDIS_URL", url),
-            None => command.env_remove("PWH_REDIS_URL"),
-        };
+        for (name, value) in launch.store.env() {
+            match value {
+                Some(value) => command.env(name, value),
+                None => command.env_remove(name),
+            };
+        }
         let mut child = command.spawn().map_err(|e| {
             io::Error::new(e.kind(), format!("cannot start {}: {e}", bin.display()))
         })?;

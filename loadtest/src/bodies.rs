@@ -17,6 +17,10 @@ pub(crate) const KINDS: [&str; 7] = [
     "subscription_count",
 ];
 
+/// The kinds of a `--deferred` run: each event a `member_added`, whose deferred handler
+/// `welcome_member` makes it a job.
+pub(crate) const DEFERRED_KINDS: [&str; 1] = ["member_added"];
+
 /// One webhook to deliver: the exact bytes and signature every delivery of it sends.
 #[derive(Debug, Clone)]
 pub(crate) struct Delivery {
@@ -73,11 +77,21 @@ impl SplitMix {
 }
 
 /// `n` distinct webhooks created at `time_ms`, signed by `key` of `keys`: 1 to 3 events each,
-/// of every kind the app handles, each on its own channel (`run` keeps the names of two runs
-/// apart), so that no two events are alike.
+/// of the `kinds` given ([`KINDS`]: every kind the app handles), each on its own channel
+/// (`run` keeps the names of two runs apart), so that no two events are alike.
 ///
-/// `None` when `keys` has no token named `key`.
-pub(crate) fn plan(n: usize, run: &str, time_ms: u64, keys: &KeyRing, key: &str) -> Option<Plan> {
+/// `None` when `keys` has no token named `key` or `kinds` is empty.
+pub(crate) fn plan(
+    n: usize,
+    run: &str,
+    time_ms: u64,
+    keys: &KeyRing,
+    key: &str,
+    kinds: &[&'static str],
+) -> Option<Plan> {
+    if kinds.is_empty() {
+        return None;
+    }
     let mut rng = SplitMix(0x5057_4821);
     let mut deliveries = Vec::with_capacity(n);
     let mut events_by_kind: BTreeMap<&'static str, u64> = KINDS.iter().map(|k| (*k, 0)).collect();
@@ -86,7 +100,7 @@ pub(crate) fn plan(n: usize, run: &str, time_ms: u64, keys: &KeyRing, key: &str)
         let count = 1 + rng.below(3) as usize;
         let events: Vec<Value> = (0..count)
             .map(|j| {
-                let kind = KINDS[rng.below(KINDS.len() as u64) as usize];
+                let kind = kinds[rng.below(kinds.len() as u64) as usize];
                 *events_by_kind.entry(kind).or_default() += 1;
                 let event = event(kind, &format!("{run}-{i}-{j}"), &mut rng);
                 planned.push(PlannedEvent {
@@ -220,7 +234,7 @@ mod tests {
     #[test]
     fn bodies_are_distinct_signed_and_counted() {
         let keys = KeyRing::new([Token::new("k", "s")]);
-        let plan = plan(300, "t", 1_700_000_000_000, &keys, "k").unwrap();
+        let plan = plan(300, "t", 1_700_000_000_000, &keys, "k", &KINDS).unwrap();
         assert_eq!(plan.deliveries.len(), 300);
         let mut channels = HashSet::new();
         let mut counted: BTreeMap<String, u64> = BTreeMap::new();
@@ -247,7 +261,25 @@ mod tests {
             assert!(plan.events_by_kind[kind] > 0, "{kind} never sent");
             assert_eq!(counted[kind], plan.events_by_kind[kind]);
         }
-        assert!(super::plan(1, "t", 0, &keys, "other").is_none());
+        assert!(super::plan(1, "t", 0, &keys, "other", &KINDS).is_none());
+        assert!(super::plan(1, "t", 0, &keys, "k", &[]).is_none());
+    }
+
+    #[test]
+    fn a_deferred_plan_is_all_member_added() {
+        let keys = KeyRing::new([Token::new("k", "s")]);
+        let plan = plan(200, "d", 1_700_000_000_000, &keys, "k", &DEFERRED_KINDS).unwrap();
+        assert!(plan.planned.iter().all(|e| e.kind == "member_added"));
+        assert!(plan.events() >= 200);
+        assert_eq!(plan.events_by_kind["member_added"], plan.events());
+        for d in &plan.deliveries {
+            let hook: Value = serde_json::from_slice(&d.body).unwrap();
+            for e in hook["events"].as_array().unwrap() {
+                assert_eq!(e["name"], "member_added");
+                assert!(e["user_id"].is_string());
+                assert!(e["channel"].as_str().unwrap().starts_with("presence-"));
+            }
+        }
     }
 
     #[test]

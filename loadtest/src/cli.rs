@@ -10,7 +10,8 @@ HTTP/1.1 connections on 127.0.0.1, then check that every event was handled exact
 
 USAGE:
     pwh-loadtest [--webhooks N] [--concurrency C] [--fail-once F] [--retries R] [--duplicate]
-                 [--redis] [--app-bin PATH]
+                 [--store memory|sqlite|redis] [--redis] [--deferred] [--time-limit S]
+                 [--app-bin PATH]
     pwh-loadtest --instances 2 --redis [--scenario S] [--webhooks N] [--concurrency C]
                  [--fail-once F] [--outage-secs S] [--time-limit S] [--app-bin PATH]
 
@@ -24,15 +25,31 @@ FLAGS:
                                                                        [default: 5]
     --duplicate       deliver every webhook twice, the two copies at the same time (a
                       redelivery racing the original); each event must still be handled once
+    --store S         the app's delivery memory and jobs, always set explicitly:
+                      memory: one run, both in the process (PWH_STORE=memory)
+                      sqlite: the same load twice, in memory and then in one SQLite file
+                      (PWH_SQLITE_PATH in a temporary directory of the run, removed at the
+                      end), printed side by side with the ratio (aim >= 0.5x)
+                      redis: the same as --redis                       [default: memory]
     --redis           one instance: run the same load twice, with the in-memory redelivery
                       memory and with PWH_REDIS_URL on a redis-server this tool starts (free
                       loopback port, temp dir, --save '' --appendonly no; stopped on exit),
-                      and print both side by side
+                      and print both side by side (the jobs then go to PWH_SQLITE_PATH in a
+                      temporary directory of the run)
+    --deferred        every event is a member_added, so that each one becomes a job of the
+                      deferred handler welcome_member: enqueueing dominates. After sending,
+                      /state is polled until no job is pending or running (within
+                      --time-limit of the first send); then jobs.done and welcomed_total must
+                      equal the member_added events sent and jobs.dead be 0. Reports the time
+                      from the first send until the last job was done, and jobs/s.
+                      PWH_EXAMPLE_SLOW_MS, PWH_EXAMPLE_DEFERRED_FAIL, PWH_JOB_MAX_ATTEMPTS and
+                      PWH_JOB_BACKOFF_MS pass from this environment to the app
     --instances N     1 or 2. With 2 (needs --redis): two apps share one Redis; every body
                       goes to both at once, and a body neither accepted (500, 503, no
                       answer) is sent again to a random live instance, with backoff, until
                       accepted or the time limit. Checks from both /state and the per-event
-                      log ledger that every event ran exactly once
+                      log ledger that every event ran exactly once (the two apps keep their
+                      jobs in one SQLite file of a temporary directory)
     --scenario S      with --instances 2: steady, redis-outage (redis-server stopped for
                       --outage-secs at 30 % of the bodies, then restarted on the same port
                       with the same arguments), kill (the second app SIGKILLed at 40 %),
@@ -47,13 +64,38 @@ FLAGS:
                       stall, rotation and large ignore --webhooks and --concurrency)
     --outage-secs S   how long Redis stays down in redis-outage        [default: 3]
     --time-limit S    with --instances 2: the longest a scenario may send; bodies not
-                      accepted by then count as undelivered (FAIL)     [default: 300]
+                      accepted by then count as undelivered (FAIL). With --deferred: the
+                      longest from the first send until every job is done (FAIL after)
+                                                                       [default: 300]
     --app-bin PATH    the example-axum binary to start; by default it is built in release
                       (`cargo build --release -p example-axum`) and taken from the target dir
     -h, --help        this text
 
 The app gets the demo token (demo-key/demo-secret) unless PUSHER_APP_KEY and PUSHER_APP_SECRET
 are both set. Exits 1 when a check fails, 2 on a usage or setup error.";
+
+/// Where the app keeps its delivery memory and jobs: in memory alone, or in memory and then in
+/// another store, side by side.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum StoreChoice {
+    /// One run, in memory.
+    Memory,
+    /// In memory, then in one SQLite file.
+    Sqlite,
+    /// In memory, then the delivery memory in Redis (the jobs in SQLite).
+    Redis,
+}
+
+impl StoreChoice {
+    /// Its name on the command line.
+    pub(crate) fn name(self) -> &'static str {
+        match self {
+            Self::Memory => "memory",
+            Self::Sqlite => "sqlite",
+            Self::Redis => "redis",
+        }
+    }
+}
 
 /// A run over two instances.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -124,8 +166,10 @@ pub(crate) struct Options {
     pub(crate) retries: u32,
     /// Whether every webhook is delivered twice, concurrently.
     pub(crate) duplicate: bool,
-    /// Whether Redis is used (beside the in-memory memory with one instance).
-    pub(crate) redis: bool,
+    /// The store: in memory alone, or another beside it (Redis also with two instances).
+    pub(crate) store: StoreChoice,
+    /// Whether every event is a `member_added` whose deferred job must be done once.
+    pub(crate) deferred: bool,
     /// App instances: 1 or 2.
     pub(crate) instances: usize,
     /// The scenarios to run with two instances.
@@ -146,7 +190,8 @@ impl Default for Options {
             fail_once: None,
             retries: 5,
             duplicate: false,
-            redis: false,
+            store: StoreChoice::Memory,
+            deferred: false,
             instances: 1,
             scenarios: Scenario::ALL.to_vec(),
             outage: Duration::from_secs(3),
@@ -160,6 +205,15 @@ impl Default for Options {
 pub(crate) fn parse(args: impl IntoIterator<Item = String>) -> Result<Command, String> {
     let mut options = Options::default();
     let mut scenario_given = false;
+    let mut store_given: Option<StoreChoice> = None;
+    let mut choose = |store: StoreChoice| match store_given.replace(store) {
+        Some(earlier) if earlier != store => Err(format!(
+            "--store {} and --store {} (or --redis) cannot both be given",
+            earlier.name(),
+            store.name()
+        )),
+        _ => Ok(store),
+    };
     let mut args = args.into_iter();
     while let Some(arg) = args.next() {
         let (flag, inline) = match arg.split_once('=') {
@@ -176,7 +230,11 @@ pub(crate) fn parse(args: impl IntoIterator<Item = String>) -> Result<Command, S
             continue;
         }
         if flag == "--redis" && inline.is_none() {
-            options.redis = true;
+            options.store = choose(StoreChoice::Redis)?;
+            continue;
+        }
+        if flag == "--deferred" && inline.is_none() {
+            options.deferred = true;
             continue;
         }
         let mut value = || {
@@ -227,6 +285,14 @@ pub(crate) fn parse(args: impl IntoIterator<Item = String>) -> Result<Command, S
                         })?],
                 };
             }
+            "--store" => {
+                let v = value()?;
+                let store = [StoreChoice::Memory, StoreChoice::Sqlite, StoreChoice::Redis]
+                    .into_iter()
+                    .find(|s| s.name() == v)
+                    .ok_or_else(|| format!("{flag}: `{v}` is not memory, sqlite or redis"))?;
+                options.store = choose(store)?;
+            }
             "--outage-secs" => options.outage = seconds(&flag, &value()?)?,
             "--time-limit" => options.time_limit = seconds(&flag, &value()?)?,
             "--app-bin" => options.app_bin = Some(PathBuf::from(value()?)),
@@ -234,7 +300,7 @@ pub(crate) fn parse(args: impl IntoIterator<Item = String>) -> Result<Command, S
         }
     }
     if options.instances == 2 {
-        if !options.redis {
+        if options.store != StoreChoice::Redis {
             return Err(
                 "--instances 2 needs --redis: instances share their memory only \
                         through Redis"
@@ -247,6 +313,9 @@ pub(crate) fn parse(args: impl IntoIterator<Item = String>) -> Result<Command, S
                         to both at once"
                     .into(),
             );
+        }
+        if options.deferred {
+            return Err("--deferred is for one instance".into());
         }
     } else if scenario_given {
         return Err("--scenario needs --instances 2".into());
@@ -313,7 +382,7 @@ mod tests {
         let Ok(Command::Run(o)) = run(&["--instances", "2", "--redis"]) else {
             panic!("should parse");
         };
-        assert_eq!((o.instances, o.redis), (2, true));
+        assert_eq!((o.instances, o.store), (2, StoreChoice::Redis));
         assert_eq!(o.scenarios, Scenario::ALL.to_vec());
         assert_eq!(o.time_limit, Duration::from_secs(300));
         let Ok(Command::Run(o)) = run(&[
@@ -336,7 +405,7 @@ mod tests {
         let Ok(Command::Run(o)) = run(&["--redis"]) else {
             panic!("should parse");
         };
-        assert_eq!((o.instances, o.redis), (1, true));
+        assert_eq!((o.instances, o.store), (1, StoreChoice::Redis));
     }
 
     #[test]
@@ -359,6 +428,52 @@ mod tests {
         assert!(run(&["--instances", "2", "--redis", "--time-limit", "0"]).is_err());
         assert!(run(&["--instances", "2", "--redis", "--outage-secs", "x"]).is_err());
         assert!(run(&["--redis=yes"]).is_err());
+    }
+
+    #[test]
+    fn stores_and_deferred() {
+        let store = |args: &[&str]| match run(args) {
+            Ok(Command::Run(o)) => Ok((o.store, o.deferred)),
+            Ok(Command::Help) => Err("help".to_owned()),
+            Err(e) => Err(e),
+        };
+        assert_eq!(store(&[]), Ok((StoreChoice::Memory, false)));
+        assert_eq!(
+            store(&["--store", "sqlite"]),
+            Ok((StoreChoice::Sqlite, false))
+        );
+        assert_eq!(
+            store(&["--store=sqlite", "--deferred"]),
+            Ok((StoreChoice::Sqlite, true))
+        );
+        assert_eq!(
+            store(&["--deferred", "--store", "memory"]),
+            Ok((StoreChoice::Memory, true))
+        );
+        assert_eq!(
+            store(&["--store", "redis"]),
+            Ok((StoreChoice::Redis, false))
+        );
+        assert_eq!(
+            store(&["--redis", "--store", "redis"]),
+            Ok((StoreChoice::Redis, false)),
+            "--redis is --store redis"
+        );
+        let Ok(Command::Run(o)) = run(&["--store", "redis", "--instances", "2"]) else {
+            panic!("--store redis is enough for two instances");
+        };
+        assert_eq!(o.instances, 2);
+        let Ok(Command::Run(o)) = run(&["--deferred", "--time-limit", "30"]) else {
+            panic!("should parse");
+        };
+        assert_eq!(o.time_limit, Duration::from_secs(30));
+        assert!(run(&["--store", "postgres"]).is_err());
+        assert!(run(&["--store"]).is_err());
+        assert!(run(&["--redis", "--store", "sqlite"]).is_err());
+        assert!(run(&["--store", "sqlite", "--store", "memory"]).is_err());
+        assert!(run(&["--deferred=yes"]).is_err());
+        assert!(run(&["--instances", "2", "--store", "sqlite"]).is_err());
+        assert!(run(&["--instances", "2", "--redis", "--deferred"]).is_err());
     }
 
     #[test]

@@ -15,9 +15,16 @@
 //! With `--duplicate` every webhook is delivered twice at the same time, as when a retry
 //! races a slow original delivery; each event must still be handled once.
 //!
+//! The app's store is always set explicitly: `PWH_STORE=memory`, or `PWH_SQLITE_PATH` in a
+//! temporary directory of the run (also for the jobs of a Redis run). `--store sqlite` runs
+//! the same load in memory and then on SQLite, side by side. With `--deferred` every event is
+//! a `member_added`, which the app's deferred handler makes a job; the tool waits until every
+//! job is done and checks each ran exactly once.
+//!
 //! ```sh
 //! scripts/load.sh                      # 50,000 webhooks, 64 connections
 //! scripts/load.sh --fail-once 0.05     # the same, 5 % of handler calls failing once
+//! scripts/load.sh --store sqlite --deferred
 //! ```
 //!
 //! A tool, not a test: `cargo test` runs only its unit tests.
@@ -27,10 +34,13 @@ mod bodies;
 mod cli;
 mod client;
 mod compare;
+mod jobs;
 mod ledger;
 mod multi;
 mod redis;
 mod report;
+mod scratch;
+mod store;
 
 use std::path::Path;
 use std::process::ExitCode;
@@ -40,11 +50,13 @@ use std::time::{Instant, SystemTime, UNIX_EPOCH};
 use pwh_core::{KeyRing, Token};
 
 use crate::app::{App, Credentials, Launch};
-use crate::cli::{Command, Options};
+use crate::cli::{Command, Options, StoreChoice};
 use crate::client::Sending;
 use crate::compare::Comparison;
 use crate::redis::RedisServer;
 use crate::report::{Report, State};
+use crate::scratch::ScratchDir;
+use crate::store::Store;
 
 fn main() -> ExitCode {
     let options = match cli::parse(std::env::args().skip(1)) {
@@ -81,13 +93,17 @@ fn main() -> ExitCode {
     };
     let outcome = if options.instances == 2 {
         runtime.block_on(two_instances(&options, &bin))
-    } else if options.redis {
+    } else if options.store == StoreChoice::Redis {
         runtime.block_on(memory_and_redis(&options, &bin))
+    } else if options.store == StoreChoice::Sqlite {
+        runtime.block_on(memory_and_sqlite(&options, &bin))
     } else {
-        runtime.block_on(run(&options, &bin, None)).map(|report| {
-            println!("{report}");
-            report.passed()
-        })
+        runtime
+            .block_on(run(&options, &bin, Backend::Memory))
+            .map(|report| {
+                println!("{report}");
+                report.passed()
+            })
     };
     match outcome {
         Ok(true) => ExitCode::SUCCESS,
@@ -115,15 +131,27 @@ fn plan(options: &Options, label: &str) -> Result<(Credentials, bodies::Plan), S
         "signing {} distinct webhooks with key `{}`...",
         options.webhooks, credentials.key
     );
-    let plan = bodies::plan(options.webhooks, &run_id, now_ms, &keys, &credentials.key)
-        .ok_or("cannot sign with the configured token")?;
+    let kinds: &[&'static str] = if options.deferred {
+        &bodies::DEFERRED_KINDS
+    } else {
+        &bodies::KINDS
+    };
+    let plan = bodies::plan(
+        options.webhooks,
+        &run_id,
+        now_ms,
+        &keys,
+        &credentials.key,
+        kinds,
+    )
+    .ok_or("cannot sign with the configured token")?;
     Ok((credentials, plan))
 }
 
 /// The same load with the in-memory memory, then with a redis-server of its own; both reports
 /// and the two side by side.
 async fn memory_and_redis(options: &Options, bin: &Path) -> Result<bool, String> {
-    let memory = run(options, bin, None).await?;
+    let memory = run(options, bin, Backend::Memory).await?;
     println!("{memory}\n");
     let redis = RedisServer::start().map_err(|e| e.to_string())?;
     eprintln!(
@@ -131,13 +159,36 @@ async fn memory_and_redis(options: &Options, bin: &Path) -> Result<bool, String>
         redis.pid().unwrap_or(0),
         redis.addr()
     );
-    let with_redis = run(options, bin, Some((redis.url(), redis.pid()))).await;
+    let with_redis = run(
+        options,
+        bin,
+        Backend::Redis {
+            url: redis.url(),
+            pid: redis.pid(),
+        },
+    )
+    .await;
     drop(redis);
     let with_redis = with_redis?;
     println!("{with_redis}\n");
     let comparison = Comparison {
         memory: &memory,
-        redis: &with_redis,
+        other: &with_redis,
+    };
+    println!("{comparison}");
+    Ok(comparison.passed())
+}
+
+/// The same load with everything in memory, then in one SQLite file; both reports and the two
+/// side by side.
+async fn memory_and_sqlite(options: &Options, bin: &Path) -> Result<bool, String> {
+    let memory = run(options, bin, Backend::Memory).await?;
+    println!("{memory}\n");
+    let sqlite = run(options, bin, Backend::Sqlite).await?;
+    println!("{sqlite}\n");
+    let comparison = Comparison {
+        memory: &memory,
+        other: &sqlite,
     };
     println!("{comparison}");
     Ok(comparison.passed())
@@ -173,19 +224,52 @@ async fn two_instances(options: &Options, bin: &Path) -> Result<bool, String> {
     Ok(passed)
 }
 
-/// One run against one app; with `redis`, the app's delivery memory is on that server (its
-/// URL, and its PID to read the CPU it used).
-async fn run(
-    options: &Options,
-    bin: &Path,
-    redis: Option<(String, Option<u32>)>,
-) -> Result<Report, String> {
-    let store = if redis.is_some() { "redis" } else { "memory" };
-    let (redis_url, redis_pid) = redis.unzip();
-    let redis_pid = redis_pid.flatten();
+/// The store of one run.
+enum Backend {
+    /// Everything in the app's memory.
+    Memory,
+    /// Everything in one SQLite file of a temporary directory.
+    Sqlite,
+    /// The delivery memory on a redis-server (its URL, and its PID to read the CPU it used);
+    /// the jobs in one SQLite file of a temporary directory.
+    Redis { url: String, pid: Option<u32> },
+}
+
+/// One run against one app, its store as `backend` says; a SQLite file is made in a temporary
+/// directory of the run, removed when the run ends.
+async fn run(options: &Options, bin: &Path, backend: Backend) -> Result<Report, String> {
+    let scratch = match backend {
+        Backend::Memory => None,
+        Backend::Sqlite | Backend::Redis { .. } => {
+            Some(ScratchDir::new("run").map_err(|e| e.to_string())?)
+        }
+    };
+    let sqlite = || {
+        scratch
+            .as_ref()
+            .map(ScratchDir::sqlite_file)
+            .unwrap_or_default()
+    };
+    let (store, redis_pid) = match backend {
+        Backend::Memory => (Store::Memory, None),
+        Backend::Sqlite => (Store::Sqlite { path: sqlite() }, None),
+        Backend::Redis { url, pid } => (
+            Store::Redis {
+                url,
+                sqlite: sqlite(),
+            },
+            pid,
+        ),
+    };
+    let label = store.label();
     let redis_cpu_before = redis_pid.and_then(app::cpu_time);
-    let (credentials, plan) = plan(options, store)?;
+    let (credentials, plan) = plan(options, label)?;
     let events = plan.events();
+    let member_added = plan
+        .events_by_kind
+        .get("member_added")
+        .copied()
+        .unwrap_or(0);
     let deliveries: Arc<[bodies::Delivery]> = if options.duplicate {
         // Adjacent copies: two workers take them at about the same time.
         plan.deliveries
@@ -197,9 +281,15 @@ async fn run(
     };
     let sent = deliveries.len() as u64;
 
+    let store_path = match &store {
+        Store::Sqlite { path } | Store::Redis { sqlite: path, .. } => {
+            format!(" in {}", path.display())
+        }
+        Store::Memory => String::new(),
+    };
     let launch = Launch {
         fail_once: options.fail_once,
-        redis_url,
+        store,
         ledger: false,
         extra_tokens: None,
     };
@@ -207,7 +297,7 @@ async fn run(
         .await
         .map_err(|e| e.to_string())?;
     eprintln!(
-        "app {} (pid {}, {store} redelivery memory) listening on {}; log: {}",
+        "app {} (pid {}, {label} redelivery memory{store_path}) listening on {}; log: {}",
         bin.display(),
         app.pid(),
         app.addr(),
@@ -225,6 +315,12 @@ async fn run(
     let started = Instant::now();
     let tally = client::send_all(app.addr(), deliveries, options.concurrency, sending).await;
     let elapsed = started.elapsed();
+    let jobs = if options.deferred {
+        eprintln!("waiting for {member_added} deferred jobs...");
+        Some(jobs::wait(app.addr(), started, options.time_limit, member_added).await)
+    } else {
+        None
+    };
 
     let state = match client::get(app.addr(), "/state").await {
         Ok((200, body)) => State::parse(&body).map_err(|e| format!("GET /state: {e}")),
@@ -238,9 +334,10 @@ async fn run(
     let stopped = app.stop().await.map_err(|e| e.to_string());
     let warnings = app::count_level(&log, "WARN");
     let errors = app::count_level(&log, "ERROR");
+    drop(scratch);
     Ok(Report {
         options: options.clone(),
-        store,
+        store: label,
         webhooks: options.webhooks as u64,
         deliveries: sent,
         events,
@@ -248,6 +345,7 @@ async fn run(
         tally,
         elapsed,
         state,
+        jobs,
         peak_rss_kib,
         app_cpu,
         redis_cpu: redis_pid

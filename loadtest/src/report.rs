@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use crate::cli::Options;
 use crate::client::Tally;
+use crate::jobs::JobsReport;
 
 /// The part of the app's `GET /state` the checks read.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -53,7 +54,7 @@ impl State {
 pub(crate) struct Report {
     /// The options of the run.
     pub(crate) options: Options,
-    /// The delivery memory: `memory` (in the app) or `redis`.
+    /// The store of the delivery memory: `memory` (in the app), `sqlite` or `redis`.
     pub(crate) store: &'static str,
     /// Distinct webhooks sent.
     pub(crate) webhooks: u64,
@@ -69,6 +70,8 @@ pub(crate) struct Report {
     pub(crate) elapsed: Duration,
     /// The app's state after the run.
     pub(crate) state: Result<State, String>,
+    /// With `--deferred`: what became of the jobs (`elapsed` then is the time to enqueue them).
+    pub(crate) jobs: Option<JobsReport>,
     /// The app's peak RSS, read before stopping it.
     pub(crate) peak_rss_kib: Option<u64>,
     /// The CPU time the app used (start-up included), read before stopping it.
@@ -130,7 +133,10 @@ impl Report {
 
     /// Whether every check passed.
     pub(crate) fn passed(&self) -> bool {
-        self.answers_ok() && self.exactly_once() && self.graceful()
+        self.answers_ok()
+            && self.exactly_once()
+            && self.jobs.as_ref().is_none_or(JobsReport::passed)
+            && self.graceful()
     }
 
     /// Requests answered per second.
@@ -209,6 +215,11 @@ impl fmt::Display for Report {
         } else {
             mode
         };
+        let mode = if self.jobs.is_some() {
+            format!("{mode}, deferred (every event a member_added job)")
+        } else {
+            mode
+        };
         let statuses = t
             .statuses
             .iter()
@@ -260,6 +271,9 @@ impl fmt::Display for Report {
             write!(f, "; {kind}: sent {sent}, handled {handled}")?;
         }
         writeln!(f)?;
+        if let Some(jobs) = &self.jobs {
+            writeln!(f, "{jobs}")?;
+        }
         writeln!(
             f,
             "peak RSS (VmHWM)   {}",

@@ -6,12 +6,13 @@ use std::str::FromStr;
 
 use clap::{Args, Parser, Subcommand};
 
+use crate::jobs::JobsArgs;
 use crate::kinds_help;
 
 /// The URL of the example apps' endpoint, the default target of `send` and `replay`.
 pub(crate) const DEFAULT_URL: &str = "http://127.0.0.1:3000/pusher/webhooks";
 
-/// Send, sign, verify and replay signed Pusher Channels WebHooks.
+/// Send, sign, verify and replay signed Pusher Channels WebHooks; inspect deferred jobs.
 #[derive(Debug, Parser)]
 #[command(name = "pwh", version, about, long_about = None)]
 #[command(after_help = "\
@@ -19,14 +20,15 @@ The key comes from --key or PUSHER_APP_KEY, the secret from --secret or PUSHER_A
 (a flag wins over its variable); PUSHER_EXTRA_TOKENS=key1:secret1,key2:secret2 adds tokens.
 Prefer the environment to --secret: a command line is visible to other users of the machine.
 
-Exit status: 0 done (2xx answer, signature matches), 1 non-2xx answer or signature mismatch,
-2 error (bad input, no credentials, no connection).
+Exit status: 0 done (2xx answer, signature matches, jobs action done), 1 non-2xx answer or
+signature mismatch, 2 error (bad input, no credentials, no connection, not a pwh store).
 
 Examples:
   pwh send channel_occupied --channel news
   pwh sign body.json
   pwh verify --signature 3f1c... body.json
-  pwh replay saved.json --fresh")]
+  pwh replay saved.json --fresh
+  pwh jobs --sqlite pwh.sqlite dead")]
 pub(crate) struct Cli {
     #[command(subcommand)]
     pub(crate) command: Command,
@@ -42,6 +44,8 @@ pub(crate) enum Command {
     Verify(VerifyArgs),
     /// POST a saved body again, as it was or with a fresh time_ms.
     Replay(ReplayArgs),
+    /// List, retry, discard and purge an app's deferred jobs (in its pwh-sqlite file).
+    Jobs(JobsArgs),
 }
 
 /// The token to sign with, or to check against. Each of the two may come from the environment
@@ -281,9 +285,25 @@ mod tests {
     }
 
     #[test]
+    fn jobs_takes_its_store_anywhere_and_checks_ids_and_choices() {
+        let parse = |args: &[&str]| Cli::try_parse_from(["pwh", "jobs"].iter().chain(args));
+        assert!(parse(&["--sqlite", "f", "list"]).is_ok());
+        assert!(parse(&["list", "--sqlite", "f", "--state", "dead"]).is_ok());
+        assert!(parse(&["list", "--state", "sleeping"]).is_err());
+        assert!(parse(&["retry"]).is_err(), "an id or --all-dead");
+        assert!(parse(&["retry", "--all-dead"]).is_ok());
+        assert!(parse(&["retry", &"ab".repeat(16), "--all-dead"]).is_err());
+        assert!(parse(&["retry", "abc"]).is_err(), "32 hex digits");
+        assert!(parse(&["discard", &"0".repeat(32)]).is_ok());
+        assert!(parse(&["purge"]).is_err(), "--done or --dead");
+        assert!(parse(&["purge", "--done", "--dead", "--older-than", "1h"]).is_ok());
+        assert!(parse(&["purge", "--done", "--older-than", "soon"]).is_err());
+    }
+
+    #[test]
     fn every_command_has_examples_in_its_help() {
         let mut cli = Cli::command();
-        for name in ["send", "sign", "verify", "replay"] {
+        for name in ["send", "sign", "verify", "replay", "jobs"] {
             let help = cli
                 .find_subcommand_mut(name)
                 .unwrap()

@@ -13,6 +13,7 @@ mod flags;
 mod forms;
 mod http;
 mod input;
+mod jobs;
 mod kinds_help;
 mod replay;
 mod send;
@@ -26,8 +27,9 @@ use clap::Parser;
 /// Runs the `pwh` command with the process's arguments: parses them, runs the command, and
 /// prints any error as one `error: ...` line on standard error.
 ///
-/// Exit status: 0 when done (a 2xx answer, a matching signature), 1 for a non-2xx answer or a
-/// signature mismatch, 2 for an error (bad input, no credentials, no connection).
+/// Exit status: 0 when done (a 2xx answer, a matching signature, a `jobs` action done), 1 for
+/// a non-2xx answer or a signature mismatch, 2 for an error (bad input, no credentials, no
+/// connection, a file that is not a pwh store, an unknown job).
 pub fn main() -> ExitCode {
     let cli = cli::Cli::parse();
     let result = match &cli.command {
@@ -35,6 +37,7 @@ pub fn main() -> ExitCode {
         cli::Command::Sign(args) => sign::run(args),
         cli::Command::Verify(args) => verify::run(args),
         cli::Command::Replay(args) => replay::run(args),
+        cli::Command::Jobs(args) => jobs::run(args),
     };
     result.unwrap_or_else(|failure| {
         eprintln!("error: {failure}");

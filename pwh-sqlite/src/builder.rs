@@ -1,29 +1,29 @@
-//! [`SqliteLogBuilder`]: which file a [`SqliteLog`] keeps, and how.
+//! [`SqliteStoreBuilder`]: which file a [`SqliteStore`] keeps, and how.
 
 use std::path::PathBuf;
 use std::time::Duration;
 
-use crate::log::SqliteLog;
 use crate::open_error::OpenError;
+use crate::store::SqliteStore;
 use crate::synchronous::Synchronous;
 
-/// Configures a [`SqliteLog`]; start with [`SqliteLog::builder`].
+/// Configures a [`SqliteStore`]; start with [`SqliteStore::builder`].
 #[must_use]
 #[derive(Debug, Clone)]
-pub struct SqliteLogBuilder {
+pub struct SqliteStoreBuilder {
     pub(crate) path: PathBuf,
     pub(crate) synchronous: Synchronous,
     pub(crate) busy_timeout: Duration,
     pub(crate) queue_limit: usize,
 }
 
-impl SqliteLogBuilder {
+impl SqliteStoreBuilder {
     pub(crate) fn new(path: PathBuf) -> Self {
         Self {
             path,
             synchronous: Synchronous::default(),
-            busy_timeout: SqliteLog::DEFAULT_BUSY_TIMEOUT,
-            queue_limit: SqliteLog::DEFAULT_QUEUE_LIMIT,
+            busy_timeout: SqliteStore::DEFAULT_BUSY_TIMEOUT,
+            queue_limit: SqliteStore::DEFAULT_QUEUE_LIMIT,
         }
     }
 
@@ -34,7 +34,7 @@ impl SqliteLogBuilder {
         self
     }
 
-    /// How long a transaction waits for another process (or another `SqliteLog` on the same
+    /// How long a transaction waits for another process (or another `SqliteStore` on the same
     /// file) to release the file's write lock before its requests fail with
     /// [`StoreErrorKind::TimedOut`](pwh_core::delivery::StoreErrorKind::TimedOut) (default 2 s). More
     /// than zero.
@@ -59,7 +59,7 @@ impl SqliteLogBuilder {
     /// An [`OpenError`] when an option is out of range, the file cannot be opened or put in
     /// WAL mode, it belongs to another application or to a newer pwh-sqlite, or the thread
     /// cannot be started.
-    pub fn open(self) -> Result<SqliteLog, OpenError> {
+    pub fn open(self) -> Result<SqliteStore, OpenError> {
         if self.busy_timeout.is_zero() {
             return Err(OpenError::InvalidOption(
                 "busy_timeout must be more than zero (the default is 2 s)",
@@ -70,6 +70,6 @@ impl SqliteLogBuilder {
                 "queue_limit must be more than zero (the default is 10,000)",
             ));
         }
-        SqliteLog::start(self)
+        SqliteStore::start(self)
     }
 }

@@ -1,19 +1,20 @@
 //! The delivery memory's statements: each step of a delivery as one function run inside
 //! the writer's transaction, so that it is atomic among every connection to the file.
 //!
-//! Time is the machine's clock (ms since the Unix epoch), read by the writer when it runs the
-//! request: every process sharing the file reads the same clock. Fencing tokens come from
-//! one counter in `pwh_meta`, incremented under the file's write lock, so each lease, of any
-//! body, by any process, gets a greater token than every earlier one.
+//! Time is the machine's clock ([`clock`](crate::clock)), read by the writer when it runs the
+//! request. Fencing tokens come from the file's one counter ([`fencing`](crate::fencing)), so
+//! each lease, of any body or job, by any process, gets a greater token than every earlier
+//! one.
 
 use std::collections::HashSet;
-use std::time::Duration;
 
 use pwh_core::delivery::{
     Begin, DeliveryId, Done, LeaseTerms, LeaseToken, Progress, StoreError, StoreErrorKind,
 };
 use rusqlite::{params, OptionalExtension, Transaction};
 
+use crate::clock::after;
+use crate::fencing::next_lease;
 use crate::request_error::RequestError;
 
 /// A body's state: nothing recorded yet (every handler runs).
@@ -84,29 +85,9 @@ fn row(tx: &Transaction<'_>, id: &DeliveryId) -> rusqlite::Result<Option<Row>> {
     .optional()
 }
 
-/// Milliseconds since the Unix epoch by the machine's clock, as SQLite stores them.
-pub(crate) fn now_ms() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
-}
-
-/// `now` plus `d`, saturating.
-fn after(now: i64, d: Duration) -> i64 {
-    now.saturating_add(i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
-}
-
 /// Whether a request given up at `not_after_ms` arrived too late at `now`.
 fn late(terms: &LeaseTerms, now: i64) -> bool {
     i64::try_from(terms.not_after_ms).is_ok_and(|not_after| now > not_after)
-}
-
-/// The next fencing token: greater than every token the file handed out.
-fn next_lease(tx: &Transaction<'_>) -> rusqlite::Result<i64> {
-    tx.prepare_cached(
-        "UPDATE pwh_meta SET value = value + 1 WHERE key = 'last_lease' RETURNING value",
-    )?
-    .query_row([], |r| r.get(0))
 }
 
 /// [`DeliveryLog::begin`](pwh_core::delivery::DeliveryLog::begin) at `now`.

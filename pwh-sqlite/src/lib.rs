@@ -6,15 +6,20 @@
 )]
 
 mod builder;
+mod clock;
+mod delivery_log;
 mod delivery_sql;
-mod log;
+mod fencing;
+mod job_store;
+mod jobs_sql;
 mod open_error;
 mod request_error;
 mod schema;
+mod store;
 mod synchronous;
 mod writer;
 
-pub use builder::SqliteLogBuilder;
-pub use log::SqliteLog;
+pub use builder::SqliteStoreBuilder;
 pub use open_error::OpenError;
+pub use store::SqliteStore;
 pub use synchronous::Synchronous;

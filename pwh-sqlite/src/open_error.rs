@@ -1,15 +1,15 @@
-//! [`OpenError`]: why a [`SqliteLog`](crate::SqliteLog) could not be opened.
+//! [`OpenError`]: why a [`SqliteStore`](crate::SqliteStore) could not be opened.
 
 use std::path::PathBuf;
 
-/// Why a [`SqliteLog`](crate::SqliteLog) could not be opened. Each says which file, and what
+/// Why a [`SqliteStore`](crate::SqliteStore) could not be opened. Each says which file, and what
 /// to do.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum OpenError {
     /// SQLite could not open or set up the file (missing directory, no permission, not a
     /// database, ...).
-    #[error("cannot open the delivery memory {}: {message}", path.display())]
+    #[error("cannot open the pwh store {}: {message}", path.display())]
     Sqlite {
         /// The file.
         path: PathBuf,
@@ -19,7 +19,7 @@ pub enum OpenError {
     /// The file was written by a newer version of pwh-sqlite: its schema is unknown here,
     /// and using it could corrupt it.
     #[error(
-        "the delivery memory {} has schema version {found}, newer than this pwh-sqlite knows \
+        "the pwh store {} has schema version {found}, newer than this pwh-sqlite knows \
          ({supported}); upgrade pwh-sqlite, or point it at another file",
         path.display()
     )]
@@ -34,7 +34,7 @@ pub enum OpenError {
     /// The file is an SQLite database of some other application: pwh-sqlite never writes
     /// into it.
     #[error(
-        "{} is not a pwh delivery memory ({reason}); give pwh-sqlite a file of its own",
+        "{} is not a pwh store ({reason}); give pwh-sqlite a file of its own",
         path.display()
     )]
     NotPwh {
@@ -45,7 +45,7 @@ pub enum OpenError {
     },
     /// SQLite could not put the file in WAL mode (e.g. on a network file system).
     #[error(
-        "the delivery memory {} cannot use a write-ahead log (journal mode is {mode:?}); \
+        "the pwh store {} cannot use a write-ahead log (journal mode is {mode:?}); \
          put it on a local file system",
         path.display()
     )]
@@ -56,7 +56,7 @@ pub enum OpenError {
         mode: String,
     },
     /// An option is out of range.
-    #[error("invalid option for the SQLite delivery memory: {0}")]
+    #[error("invalid option for the SQLite pwh store: {0}")]
     InvalidOption(&'static str),
     /// The writer thread could not be started.
     #[error("cannot start the SQLite writer thread for {}: {message}", path.display())]

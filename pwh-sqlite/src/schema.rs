@@ -5,8 +5,9 @@
 //! `PRAGMA user_version` ([`VERSION`]). Opening a file checks both inside one
 //! `BEGIN IMMEDIATE` transaction (so two processes opening a new file at once migrate it
 //! once): a file of another application, or of a newer schema, is refused, never reused.
-//! Migration `n` (in [`MIGRATIONS`]) brings a file from version `n` to `n + 1`; later tables
-//! (deferred jobs) are added as new migrations.
+//! Migration `n` (in [`MIGRATIONS`]) brings a file from version `n` to `n + 1`: version 1 is
+//! the delivery memory, version 2 adds the deferred jobs; later tables come as new
+//! migrations.
 
 use std::path::Path;
 use std::time::Duration;
@@ -23,7 +24,7 @@ pub(crate) const APPLICATION_ID: i64 = 0x7077_6831;
 pub(crate) const VERSION: i64 = MIGRATIONS.len() as i64;
 
 /// The migrations, in order: the one at index `n` brings a file from version `n` to `n + 1`.
-const MIGRATIONS: &[&str] = &[V1];
+const MIGRATIONS: &[&str] = &[V1, V2];
 
 /// Version 1: the delivery memory.
 ///
@@ -59,6 +60,38 @@ CREATE TABLE pwh_delivery_left (
 ) WITHOUT ROWID;
 ";
 
+/// Version 2: the deferred jobs.
+///
+/// - `pwh_job`: one row per job (see `pwh_core::jobs::NewJob`), its state (0 pending, 1
+///   running, 2 done, 3 dead), the attempts made, `at_ms` (pending: when it is due; running:
+///   when its lease runs out), its lease's fencing token (from `pwh_meta.last_lease`, as the
+///   deliveries'), when it last changed state and why its last attempt failed. A rowid table:
+///   the rowid is the order of enqueueing, for listings and claims oldest first.
+/// - `pwh_job_due`: the jobs a claim may take (pending or running), by `at_ms`, then rowid:
+///   a claim reads the due ones in order and stops at its limit, however long the backlog.
+/// - `pwh_job_state`: the jobs of one state by when they last changed: counts, listings of
+///   one state, purges of old done and dead jobs.
+const V2: &str = "
+CREATE TABLE pwh_job (
+    id           BLOB PRIMARY KEY,
+    handler      TEXT NOT NULL,
+    kind         TEXT NOT NULL,
+    payload      BLOB NOT NULL,
+    key          TEXT NOT NULL,
+    event        INTEGER NOT NULL,
+    received_ms  INTEGER NOT NULL,
+    max_attempts INTEGER NOT NULL,
+    state        INTEGER NOT NULL,
+    attempts     INTEGER NOT NULL,
+    at_ms        INTEGER NOT NULL,
+    lease        INTEGER,
+    updated_ms   INTEGER NOT NULL,
+    last_error   TEXT
+);
+CREATE INDEX pwh_job_due ON pwh_job (at_ms) WHERE state IN (0, 1);
+CREATE INDEX pwh_job_state ON pwh_job (state, updated_ms);
+";
+
 /// Opens the file at `path` (creating it if absent) for one connection of the writer: busy
 /// timeout, WAL mode, `synchronous`, and the schema brought to [`VERSION`].
 pub(crate) fn open(
@@ -75,6 +108,9 @@ pub(crate) fn open(
         | OpenFlags::SQLITE_OPEN_NO_MUTEX;
     let mut conn = Connection::open_with_flags(path, flags).map_err(sqlite)?;
     conn.busy_timeout(busy_timeout).map_err(sqlite)?;
+    // Before anything is written (WAL mode is a write): a file of another application, or
+    // of a newer schema, is left exactly as it was.
+    identify(&conn, path)?;
     let mode: String = conn
         .query_row("PRAGMA journal_mode = WAL", [], |row| row.get(0))
         .map_err(sqlite)?;
@@ -90,18 +126,15 @@ pub(crate) fn open(
     Ok(conn)
 }
 
-/// Brings the file to [`VERSION`], or refuses it: one of another application, or of a newer
-/// schema.
-fn migrate(conn: &mut Connection, path: &Path) -> Result<(), OpenError> {
+/// The file's `(application_id, user_version)`, read without writing; an error for a file
+/// of another application (another id, or tables without pwh's), or of a newer schema.
+fn identify(conn: &Connection, path: &Path) -> Result<(i64, i64), OpenError> {
     let sqlite = |e: rusqlite::Error| OpenError::Sqlite {
         path: path.to_owned(),
         message: e.to_string(),
     };
-    let tx = conn
-        .transaction_with_behavior(TransactionBehavior::Immediate)
-        .map_err(sqlite)?;
     let pragma = |name: &str| -> Result<i64, OpenError> {
-        tx.query_row(&format!("PRAGMA {name}"), [], |row| row.get(0))
+        conn.query_row(&format!("PRAGMA {name}"), [], |row| row.get(0))
             .map_err(sqlite)
     };
     let (application, version) = (pragma("application_id")?, pragma("user_version")?);
@@ -120,7 +153,7 @@ fn migrate(conn: &mut Connection, path: &Path) -> Result<(), OpenError> {
     }
     if application == 0 {
         // Not marked as pwh's: only an empty database becomes one.
-        let tables: i64 = tx
+        let tables: i64 = conn
             .query_row(
                 "SELECT count(*) FROM sqlite_schema WHERE name NOT LIKE 'sqlite_%'",
                 [],
@@ -136,6 +169,22 @@ fn migrate(conn: &mut Connection, path: &Path) -> Result<(), OpenError> {
                 ),
             });
         }
+    }
+    Ok((application, version))
+}
+
+/// Brings the file to [`VERSION`], or refuses it: one of another application, or of a newer
+/// schema (checked again under the write lock: another process may have changed it since).
+fn migrate(conn: &mut Connection, path: &Path) -> Result<(), OpenError> {
+    let sqlite = |e: rusqlite::Error| OpenError::Sqlite {
+        path: path.to_owned(),
+        message: e.to_string(),
+    };
+    let tx = conn
+        .transaction_with_behavior(TransactionBehavior::Immediate)
+        .map_err(sqlite)?;
+    let (application, version) = identify(&tx, path)?;
+    if application == 0 {
         tx.execute_batch(&format!("PRAGMA application_id = {APPLICATION_ID}"))
             .map_err(sqlite)?;
     }
@@ -193,6 +242,51 @@ mod tests {
         // Opened again: the same file, migrated once.
         let again = open(&path, Synchronous::Normal, Duration::from_secs(1)).unwrap();
         assert_eq!(version(&again), (APPLICATION_ID, VERSION));
+    }
+
+    #[test]
+    fn a_version_1_file_is_brought_to_the_current_version_and_keeps_its_rows() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("v1.sqlite");
+        let conn = Connection::open(&path).unwrap();
+        conn.execute_batch(&format!(
+            "PRAGMA application_id = {APPLICATION_ID}; {V1} PRAGMA user_version = 1; \
+             INSERT INTO pwh_delivery (id, since_ms, expires_ms, state) VALUES (x'01', 1, 2, 2);"
+        ))
+        .unwrap();
+        drop(conn);
+        let conn = open(&path, Synchronous::Normal, Duration::from_secs(1)).unwrap();
+        assert_eq!(version(&conn), (APPLICATION_ID, VERSION));
+        assert_eq!(VERSION, 2);
+        let (bodies, jobs): (i64, i64) = conn
+            .query_row(
+                "SELECT (SELECT count(*) FROM pwh_delivery), (SELECT count(*) FROM pwh_job)",
+                [],
+                |row| Ok((row.get(0)?, row.get(1)?)),
+            )
+            .unwrap();
+        assert_eq!((bodies, jobs), (1, 0));
+    }
+
+    #[test]
+    fn a_claim_reads_the_due_index_in_order() {
+        let dir = tempfile::tempdir().unwrap();
+        let conn = open(
+            &dir.path().join("plan.sqlite"),
+            Synchronous::Normal,
+            Duration::from_secs(1),
+        )
+        .unwrap();
+        let plan: Vec<String> = conn
+            .prepare(&format!("EXPLAIN QUERY PLAN {}", crate::jobs_sql::DUE))
+            .unwrap()
+            .query_map([0_i64], |row| row.get::<_, String>(3))
+            .unwrap()
+            .collect::<rusqlite::Result<_>>()
+            .unwrap();
+        let plan = plan.join("; ");
+        assert!(plan.contains("pwh_job_due"), "{plan}");
+        assert!(!plan.contains("TEMP B-TREE"), "no sort: {plan}");
     }
 
     #[test]

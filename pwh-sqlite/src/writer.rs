@@ -16,8 +16,9 @@
 //! about every [`CHORES_EVERY`] and bounded by the chore itself; at once again while a chore
 //! says it has more to do.
 //!
-//! The writer knows nothing of deliveries: the delivery memory and, later, the deferred jobs
-//! of the same file are requests and chores on the same thread.
+//! The writer knows nothing of deliveries or jobs: the delivery memory and the deferred jobs
+//! of the same file are requests and chores on the same thread, so an enqueue and the
+//! delivery records of other webhooks share a commit.
 
 use std::future::Future;
 use std::panic::{catch_unwind, AssertUnwindSafe};
@@ -327,7 +328,7 @@ impl Thread {
                 Ok(again) => more |= again,
                 Err(e) => tracing::warn!(
                     error = %sql_error(&e, &self.path),
-                    "a housekeeping pass of the SQLite delivery memory failed; it runs again later"
+                    "a housekeeping pass of the SQLite pwh store failed; it runs again later"
                 ),
             }
         }

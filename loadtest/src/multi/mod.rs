@@ -27,6 +27,8 @@ use crate::bodies::Plan;
 use crate::cli::{Options, Scenario};
 use crate::ledger::{self, Ledger};
 use crate::redis::RedisServer;
+use crate::scratch::ScratchDir;
+use crate::store::Store;
 use faults::{kill, read_state, redis_outage};
 pub(crate) use probe::ProbeReport;
 use send::{send_all, Shared, VICTIM};
@@ -70,9 +72,14 @@ pub(crate) async fn run(
         redis.addr()
     );
     let redis_pid = redis.pid();
+    // Both instances keep their jobs in one SQLite file, as processes of one machine would.
+    let scratch = ScratchDir::new("multi").map_err(|e| e.to_string())?;
     let launch = Launch {
         fail_once: options.fail_once,
-        redis_url: Some(redis.url()),
+        store: Store::Redis {
+            url: redis.url(),
+            sqlite: scratch.sqlite_file(),
+        },
         ledger: true,
         extra_tokens: None,
     };
@@ -138,6 +145,7 @@ pub(crate) async fn run(
         },
     ];
     drop(redis);
+    drop(scratch);
 
     let mut ledger = Ledger::default();
     for (i, log) in logs.iter().enumerate() {

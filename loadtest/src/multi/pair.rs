@@ -14,6 +14,8 @@ use crate::client::{Connection, PATH};
 use crate::ledger::{self, Ledger, INSTANCES};
 use crate::redis::RedisServer;
 use crate::report::State;
+use crate::scratch::ScratchDir;
+use crate::store::Store;
 
 /// Starts two apps as `launch` says and names them on stderr.
 ///
@@ -43,10 +45,12 @@ pub(super) async fn start_two(
     Ok([first, second])
 }
 
-/// Two apps sharing one Redis.
+/// Two apps sharing one Redis (the delivery memory) and one SQLite file (the jobs).
 pub(super) struct Pair {
     pub(super) redis: RedisServer,
     apps: [App; INSTANCES],
+    /// The directory of the SQLite file, removed once the apps have stopped.
+    scratch: ScratchDir,
 }
 
 /// What is left of a pair once stopped.
@@ -72,8 +76,9 @@ impl Stopped {
 }
 
 impl Pair {
-    /// Starts a redis-server and two apps on it, as `launch` says (its `redis_url` is set
-    /// here), each logging every handled event.
+    /// Starts a redis-server and two apps on it, as `launch` says (its store is set here: that
+    /// Redis, and one SQLite file of a temporary directory for both apps' jobs), each logging
+    /// every handled event.
     ///
     /// # Errors
     ///
@@ -89,13 +94,21 @@ impl Pair {
             redis.pid().unwrap_or(0),
             redis.addr()
         );
+        let scratch = ScratchDir::new("pair").map_err(|e| e.to_string())?;
         let launch = Launch {
-            redis_url: Some(redis.url()),
+            store: Store::Redis {
+                url: redis.url(),
+                sqlite: scratch.sqlite_file(),
+            },
             ledger: true,
             ..launch
         };
         let apps = start_two(bin, credentials, &launch).await?;
-        Ok(Self { redis, apps })
+        Ok(Self {
+            redis,
+            apps,
+            scratch,
+        })
     }
 
     /// Where instance `i` (0-based) listens.
@@ -124,7 +137,11 @@ impl Pair {
 
     /// Stops both apps with SIGTERM, then Redis, and reads their logs.
     pub(super) async fn stop(self) -> Stopped {
-        let Self { redis, apps } = self;
+        let Self {
+            redis,
+            apps,
+            scratch,
+        } = self;
         let redis_pid = redis.pid();
         let logs = [apps[0].log().to_path_buf(), apps[1].log().to_path_buf()];
         let mut statuses = [Err(String::new()), Err(String::new())];
@@ -136,6 +153,7 @@ impl Pair {
                 .map_err(|e| e.to_string());
         }
         drop(redis);
+        drop(scratch);
         let mut ledger = Ledger::default();
         for (i, log) in logs.iter().enumerate() {
             let text = std::fs::read_to_string(log).unwrap_or_default();

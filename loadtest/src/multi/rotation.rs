@@ -76,8 +76,15 @@ pub(super) async fn run(
         ..Launch::default()
     };
     let pair = Pair::start(bin, credentials, launch).await?;
-    let plan = bodies::plan(3, &format!("{now_ms:x}rot"), now_ms, &keys, names[0])
-        .ok_or("cannot sign with the configured token")?;
+    let plan = bodies::plan(
+        3,
+        &format!("{now_ms:x}rot"),
+        now_ms,
+        &keys,
+        names[0],
+        &bodies::KINDS,
+    )
+    .ok_or("cannot sign with the configured token")?;
 
     let mut lines = Vec::new();
     let mut answers_ok = true;

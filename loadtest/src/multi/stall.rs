@@ -88,6 +88,7 @@ pub(super) async fn run(
         now_ms,
         &keys,
         &credentials.key,
+        &bodies::KINDS,
     )
     .ok_or("cannot sign with the configured token")?;
     let pair = Pair::start(bin, credentials, Launch::default()).await?;

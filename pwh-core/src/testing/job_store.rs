@@ -57,6 +57,17 @@ fn job(handler: &str, index: u32, max_attempts: u32) -> NewJob {
     }
 }
 
+/// A job of a fresh handler with `max_attempts`, enqueued.
+async fn one_job<S: JobStore + ?Sized>(store: &S, max_attempts: u32) -> (String, NewJob) {
+    let handler = fresh_handler();
+    let j = job(&handler, 0, max_attempts);
+    store
+        .enqueue(std::slice::from_ref(&j))
+        .await
+        .expect("enqueue");
+    (handler, j)
+}
+
 /// The one job of a claim that must have taken exactly one.
 fn one(claimed: &[ClaimedJob]) -> &ClaimedJob {
     match claimed {
@@ -138,12 +149,7 @@ async fn claims_take_due_jobs_of_the_named_handlers<S: JobStore + ?Sized>(store:
 }
 
 async fn only_the_current_token_renews_or_ends<S: JobStore + ?Sized>(store: &S) {
-    let handler = fresh_handler();
-    let j = job(&handler, 0, 5);
-    store
-        .enqueue(std::slice::from_ref(&j))
-        .await
-        .expect("enqueue");
+    let (handler, j) = one_job(store, 5).await;
     let claimed = store.claim(&[&handler], 1, LONG).await.expect("claim");
     let lease = one(&claimed).lease;
     store
@@ -175,12 +181,7 @@ async fn only_the_current_token_renews_or_ends<S: JobStore + ?Sized>(store: &S) 
 }
 
 async fn a_dead_workers_job_is_claimed_again_after_its_lease<S: JobStore + ?Sized>(store: &S) {
-    let handler = fresh_handler();
-    let j = job(&handler, 0, 5);
-    store
-        .enqueue(std::slice::from_ref(&j))
-        .await
-        .expect("enqueue");
+    let (handler, j) = one_job(store, 5).await;
     let old = store.claim(&[&handler], 1, SHORT).await.expect("claim");
     assert!(store
         .claim(&[&handler], 1, SHORT)
@@ -214,12 +215,7 @@ async fn a_dead_workers_job_is_claimed_again_after_its_lease<S: JobStore + ?Size
 }
 
 async fn retries_wait_then_the_last_failure_is_dead_until_retried<S: JobStore + ?Sized>(store: &S) {
-    let handler = fresh_handler();
-    let j = job(&handler, 0, 2);
-    store
-        .enqueue(std::slice::from_ref(&j))
-        .await
-        .expect("enqueue");
+    let (handler, j) = one_job(store, 2).await;
     let first = store.claim(&[&handler], 1, LONG).await.expect("claim");
     let retry = JobEnd::Retry {
         after: SHORT,
@@ -282,12 +278,7 @@ async fn retries_wait_then_the_last_failure_is_dead_until_retried<S: JobStore + 
 }
 
 async fn a_lease_that_ran_out_on_the_last_attempt_is_dead<S: JobStore + ?Sized>(store: &S) {
-    let handler = fresh_handler();
-    let j = job(&handler, 0, 1);
-    store
-        .enqueue(std::slice::from_ref(&j))
-        .await
-        .expect("enqueue");
+    let (handler, j) = one_job(store, 1).await;
     let only = store.claim(&[&handler], 1, SHORT).await.expect("claim");
     assert_eq!(one(&only).attempt, 1);
     tokio::time::sleep(PAST_SHORT).await;

@@ -1,4 +1,5 @@
-//! What the tests share: a fresh file, a log on it, a counting handler, and a harness.
+//! What the tests share: a fresh file, a store on it, a counting handler (inline or
+//! deferred), and a harness.
 
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -7,9 +8,10 @@ use std::time::Duration;
 
 use pwh_core::delivery::{Begin, LeaseTerms, LeaseToken, Progress};
 use pwh_core::handler::{EventHandler, EventRoute, HandlerInfo};
+use pwh_core::jobs::JobPolicy;
 use pwh_core::testing::Harness;
 use pwh_core::{EventContext, HandlerError};
-use pwh_sqlite::SqliteLog;
+use pwh_sqlite::SqliteStore;
 
 /// A fresh directory (removed when dropped) and the path of a file in it.
 pub(crate) fn fresh_file() -> (tempfile::TempDir, PathBuf) {
@@ -43,6 +45,7 @@ pub(crate) struct Counted {
     calls: Arc<AtomicUsize>,
     failures: usize,
     delay: Duration,
+    deferred: bool,
 }
 
 impl Counted {
@@ -52,7 +55,14 @@ impl Counted {
             calls: Arc::default(),
             failures: 0,
             delay: Duration::ZERO,
+            deferred: false,
         }
+    }
+
+    /// Deferred: recorded as a job under its name, run by workers.
+    pub(crate) fn deferred(mut self) -> Self {
+        self.deferred = true;
+        self
     }
 
     pub(crate) fn failing_once(mut self) -> Self {
@@ -73,7 +83,12 @@ impl Counted {
 #[pwh_core::handler::async_trait]
 impl EventHandler for Counted {
     fn info(&self) -> HandlerInfo {
-        HandlerInfo::new(self.name, EventRoute::Any)
+        let info = HandlerInfo::new(self.name, EventRoute::Any);
+        if self.deferred {
+            info.deferred(JobPolicy::default())
+        } else {
+            info
+        }
     }
 
     async fn call(&self, _cx: &EventContext<'_>) -> Result<(), HandlerError> {
@@ -88,13 +103,14 @@ impl EventHandler for Counted {
     }
 }
 
-/// A harness running `handlers` over `log`.
-pub(crate) fn harness(log: SqliteLog, handlers: &[&Counted]) -> Harness {
+/// A harness running `handlers` over `store`, its delivery memory and its job store.
+pub(crate) fn harness(store: SqliteStore, handlers: &[&Counted]) -> Harness {
     Harness::configure(|builder| {
         handlers
             .iter()
             .map(|h| (*h).clone())
             .fold(builder.registered_handlers(false), |b, h| b.handler(h))
-            .delivery_log(log)
+            .delivery_log(store.clone())
+            .job_store(store)
     })
 }

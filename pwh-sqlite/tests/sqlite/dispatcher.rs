@@ -1,10 +1,10 @@
-//! Dispatchers over `SqliteLog`, end to end: the memory across a restart, and two instances
+//! Dispatchers over `SqliteStore`, end to end: the memory across a restart, and two instances
 //! sharing one file.
 
 use std::time::Duration;
 
 use pwh_core::testing::TestWebhook;
-use pwh_sqlite::SqliteLog;
+use pwh_sqlite::SqliteStore;
 
 use crate::common::{fresh_file, harness, Counted};
 
@@ -20,14 +20,14 @@ async fn the_memory_survives_a_restart() {
         .member_added("presence-room", "7");
 
     // First run of the app: flaky fails.
-    let app = harness(SqliteLog::open(&path).unwrap(), &[&steady, &flaky]);
+    let app = harness(SqliteStore::open(&path).unwrap(), &[&steady, &flaky]);
     let first = app.deliver(hook.clone()).await;
     assert_eq!(first.status(), 500);
     assert_eq!(first.events_of("app::steady"), [0, 1]);
     drop(app);
 
     // Restarted: the retry runs only what failed.
-    let app = harness(SqliteLog::open(&path).unwrap(), &[&steady, &flaky]);
+    let app = harness(SqliteStore::open(&path).unwrap(), &[&steady, &flaky]);
     let retry = app.deliver(hook.clone()).await;
     retry.assert_ok();
     assert!(
@@ -42,7 +42,7 @@ async fn the_memory_survives_a_restart() {
     drop(app);
 
     // Restarted again: the same body is a replay and runs nothing.
-    let app = harness(SqliteLog::open(&path).unwrap(), &[&steady, &flaky]);
+    let app = harness(SqliteStore::open(&path).unwrap(), &[&steady, &flaky]);
     let replay = app.deliver(hook).await;
     replay.assert_ok();
     assert!(replay.response().outcome().is_some_and(|o| o.is_replay()));
@@ -55,8 +55,8 @@ async fn two_instances_on_one_file_run_a_body_delivered_to_both_at_once_once() {
     let (_dir, path) = fresh_file();
     let slow = Counted::new("app::slow").taking(Duration::from_millis(300));
     // Two logs, two connections, two writer threads: as two processes of one app.
-    let one = harness(SqliteLog::open(&path).unwrap(), &[&slow]);
-    let two = harness(SqliteLog::open(&path).unwrap(), &[&slow]);
+    let one = harness(SqliteStore::open(&path).unwrap(), &[&slow]);
+    let two = harness(SqliteStore::open(&path).unwrap(), &[&slow]);
     let hook = TestWebhook::new()
         .channel_vacated("news")
         .channel_vacated("sport");
@@ -85,7 +85,7 @@ async fn two_instances_on_one_file_run_a_body_delivered_to_both_at_once_once() {
 async fn a_body_that_cannot_be_recorded_is_answered_503_and_runs_nothing() {
     let (_dir, path) = fresh_file();
     let handler = Counted::new("app::h");
-    let log = SqliteLog::builder(&path)
+    let log = SqliteStore::builder(&path)
         .busy_timeout(Duration::from_millis(50))
         .open()
         .unwrap();

@@ -1,9 +1,13 @@
-//! Tests of `SqliteLog` on real files: the shared suite of `DeliveryLog` promises, grouped
-//! commits under load, the memory across a restart, several logs and processes on one file,
-//! and files it must refuse.
+//! Tests of `SqliteStore` on real files: the shared suites of `DeliveryLog` and `JobStore`
+//! promises, grouped commits under load, the memory and the jobs across a restart, several
+//! stores and processes on one file (a writer and a job worker killed mid-way), and files it
+//! must refuse.
 
 mod common;
+mod delivery_log;
 mod dispatcher;
-mod log;
+mod job_store;
+mod jobs_processes;
+mod jobs_restart;
 mod processes;
 mod schema;

@@ -7,7 +7,7 @@ use std::process::{Command, Stdio};
 
 use futures_util::future::join_all;
 use pwh_core::delivery::{Begin, DeliveryId, DeliveryLog, Done};
-use pwh_sqlite::SqliteLog;
+use pwh_sqlite::SqliteStore;
 
 use crate::common::{fresh_file, leased, terms};
 
@@ -15,8 +15,8 @@ use crate::common::{fresh_file, leased, terms};
 async fn fencing_holds_between_two_logs_on_one_file() {
     let (_dir, path) = fresh_file();
     let (a, b) = (
-        SqliteLog::open(&path).unwrap(),
-        SqliteLog::open(&path).unwrap(),
+        SqliteStore::open(&path).unwrap(),
+        SqliteStore::open(&path).unwrap(),
     );
     let id = DeliveryId::of("", b"shared body");
     let (first, _) = leased(a.begin(&id, terms()).await.unwrap(), "a takes the body");
@@ -62,8 +62,8 @@ async fn fencing_holds_between_two_logs_on_one_file() {
 async fn concurrent_begins_from_two_logs_lease_each_body_once() {
     let (_dir, path) = fresh_file();
     let (a, b) = (
-        SqliteLog::open(&path).unwrap(),
-        SqliteLog::open(&path).unwrap(),
+        SqliteStore::open(&path).unwrap(),
+        SqliteStore::open(&path).unwrap(),
     );
     let ids: Vec<DeliveryId> = (0..100u32)
         .map(|n| DeliveryId::of("", &n.to_le_bytes()))
@@ -107,7 +107,7 @@ fn helper_writes_until_killed() {
         .enable_time()
         .build()
         .unwrap();
-    let log = SqliteLog::open(path).unwrap();
+    let log = SqliteStore::open(path).unwrap();
     let names: Vec<String> = (0..PAIRS).map(|n| format!("app::handler_{n}")).collect();
     let left: Vec<(u32, &str)> = names.iter().map(|n| (3, n.as_str())).collect();
     let mut out = std::io::stdout().lock();
@@ -176,7 +176,7 @@ async fn a_process_killed_while_it_writes_leaves_the_file_consistent() {
     assert_eq!(integrity, "ok");
     drop(conn);
 
-    let log = SqliteLog::open(&path).unwrap();
+    let log = SqliteStore::open(&path).unwrap();
     for (n, what) in &said {
         let id = DeliveryId::of("", format!("killed {n}").as_bytes());
         let begun = log.begin(&id, terms()).await.unwrap();
@@ -199,7 +199,7 @@ async fn a_process_killed_while_it_writes_leaves_the_file_consistent() {
 }
 
 /// The child process, killed when the test ends, passed or not.
-struct Killed(std::process::Child);
+pub(crate) struct Killed(pub(crate) std::process::Child);
 
 impl Drop for Killed {
     fn drop(&mut self) {

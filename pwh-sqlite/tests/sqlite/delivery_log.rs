@@ -1,9 +1,9 @@
-//! `SqliteLog` as a `DeliveryLog`: the shared suite, grouped commits, the purge.
+//! `SqliteStore` as a `DeliveryLog`: the shared suite, grouped commits, the purge.
 
 use futures_util::future::join_all;
 use pwh_core::delivery::{Begin, DeliveryId, DeliveryLog, Done, LeaseTerms};
 use pwh_core::testing::check_delivery_log;
-use pwh_sqlite::{SqliteLog, Synchronous};
+use pwh_sqlite::{SqliteStore, Synchronous};
 use std::time::Duration;
 
 use crate::common::{fresh_file, leased, terms};
@@ -11,13 +11,13 @@ use crate::common::{fresh_file, leased, terms};
 #[tokio::test(flavor = "current_thread")]
 async fn keeps_every_promise_on_a_current_thread_runtime() {
     let (_dir, path) = fresh_file();
-    check_delivery_log(&SqliteLog::open(&path).unwrap()).await;
+    check_delivery_log(&SqliteStore::open(&path).unwrap()).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn keeps_every_promise_on_a_multi_thread_runtime_with_full_sync() {
     let (_dir, path) = fresh_file();
-    let log = SqliteLog::builder(&path)
+    let log = SqliteStore::builder(&path)
         .synchronous(Synchronous::Full)
         .open()
         .unwrap();
@@ -33,7 +33,7 @@ fn id(n: u32) -> DeliveryId {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn many_concurrent_requests_are_all_answered_and_each_body_leased_once() {
     let (_dir, path) = fresh_file();
-    let log = SqliteLog::open(&path).unwrap();
+    let log = SqliteStore::open(&path).unwrap();
     // 250 bodies, each asked for 4 times at once: 1,000 requests in flight.
     let ids: Vec<DeliveryId> = (0..250).flat_map(|n| [id(n); 4]).collect();
     let begun = join_all(ids.iter().map(|id| log.begin(id, terms()))).await;
@@ -77,7 +77,7 @@ async fn many_concurrent_requests_are_all_answered_and_each_body_leased_once() {
 #[tokio::test(flavor = "current_thread")]
 async fn bodies_past_keep_for_are_purged_from_the_file() {
     let (_dir, path) = fresh_file();
-    let log = SqliteLog::open(&path).unwrap();
+    let log = SqliteStore::open(&path).unwrap();
     let short = LeaseTerms::new(
         Duration::from_secs(30),
         Duration::from_millis(100),
@@ -90,7 +90,11 @@ async fn bodies_past_keep_for_are_purged_from_the_file() {
         .unwrap();
     leased(log.begin(&held, short).await.unwrap(), "a body still held");
     tokio::time::sleep(Duration::from_millis(300)).await;
-    assert_eq!(log.purge().await, Ok(1), "the body no delivery holds");
+    assert_eq!(
+        log.purge_deliveries().await,
+        Ok(1),
+        "the body no delivery holds"
+    );
     let conn = rusqlite_count(&path);
     assert_eq!(
         conn,
@@ -112,7 +116,7 @@ fn rusqlite_count(path: &std::path::Path) -> (i64, i64) {
 #[tokio::test(flavor = "current_thread")]
 async fn renewals_are_answered_while_the_apps_runtime_is_blocked() {
     let (_dir, path) = fresh_file();
-    let log = SqliteLog::open(&path).unwrap();
+    let log = SqliteStore::open(&path).unwrap();
     let body = id(7);
     let (lease, _) = leased(log.begin(&body, terms()).await.unwrap(), "a delivery");
     let handle = log.renewal_handle().expect("a handle for the renewer");
@@ -131,7 +135,7 @@ async fn renewals_are_answered_while_the_apps_runtime_is_blocked() {
 #[tokio::test(flavor = "current_thread")]
 async fn a_request_never_polled_does_nothing() {
     let (_dir, path) = fresh_file();
-    let log = SqliteLog::open(&path).unwrap();
+    let log = SqliteStore::open(&path).unwrap();
     let body = id(9);
     // The dispatcher looks at a store's answer once before awaiting it, and drops it if it
     // is not ready: that look must not take a lease.
