@@ -2,19 +2,18 @@
 
 use pwh_core::dispatcher::DispatcherBuilder;
 use pwh_core::jobs::MemoryJobs;
-use pwh_sqlite::SqliteLog;
+use pwh_sqlite::SqliteStore;
 
-use crate::config::{Store, ENV_SQLITE_PATH};
+use crate::config::ENV_SQLITE_PATH;
 use crate::{Config, ConfigError, ENV_REDIS_URL};
 
 /// Gives `builder` the delivery memory and the job store of `config`, opening the SQLite file
 /// if one is used, and logs where each is kept.
 ///
-/// - `PWH_STORE=sqlite` (the default): the delivery memory in the SQLite file
-///   (`PWH_SQLITE_PATH`), the jobs in this process until `pwh-sqlite` keeps jobs too.
+/// - `PWH_STORE=sqlite` (the default): one [`SqliteStore`] on `PWH_SQLITE_PATH` for both.
 /// - `PWH_STORE=memory`: both in this process.
 /// - `PWH_REDIS_URL`: the delivery memory in Redis whatever `PWH_STORE` says; the jobs where
-///   `PWH_STORE` says (jobs on Redis come later).
+///   `PWH_STORE` says (jobs on Redis come in a later version).
 ///
 /// # Errors
 ///
@@ -24,10 +23,12 @@ pub(crate) fn with_stores(
     config: &Config,
 ) -> Result<DispatcherBuilder, ConfigError> {
     let sqlite = match config.store.sqlite_path() {
-        Some(path) => Some(SqliteLog::open(path).map_err(|source| ConfigError::Sqlite {
-            var: ENV_SQLITE_PATH,
-            source,
-        })?),
+        Some(path) => Some(
+            SqliteStore::open(path).map_err(|source| ConfigError::Sqlite {
+                var: ENV_SQLITE_PATH,
+                source,
+            })?,
+        ),
         None => None,
     };
     let builder = match (&config.redis, &sqlite) {
@@ -40,13 +41,13 @@ pub(crate) fn with_stores(
             );
             builder.delivery_log(redis.clone())
         }
-        (None, Some(log)) => {
+        (None, Some(store)) => {
             tracing::info!(
-                file = %log.path().display(),
+                file = %store.path().display(),
                 "redelivery memory in SQLite: survives restarts, shared by this machine's \
                  processes using the file"
             );
-            builder.delivery_log(log.clone())
+            builder.delivery_log(store.clone())
         }
         (None, None) => {
             tracing::info!(
@@ -56,20 +57,29 @@ pub(crate) fn with_stores(
             builder
         }
     };
-    match (&config.store, &config.redis) {
-        (Store::Sqlite { .. }, Some(_)) => tracing::info!(
-            "deferred jobs: not on Redis yet (a later version), so not in {ENV_REDIS_URL}; \
-             kept in this process until pwh-sqlite keeps jobs"
-        ),
-        (Store::Sqlite { .. }, None) => tracing::info!(
-            "deferred jobs: kept in this process until pwh-sqlite keeps jobs (a restart loses \
-             those not done)"
-        ),
-        (Store::Memory, _) => tracing::info!(
-            "deferred jobs in this process: a restart loses those not done (PWH_STORE=memory)"
-        ),
-    }
-    Ok(builder.job_store(MemoryJobs::new()))
+    Ok(match sqlite {
+        Some(store) => {
+            if config.redis.is_some() {
+                tracing::info!(
+                    file = %store.path().display(),
+                    "deferred jobs in SQLite, not in Redis ({ENV_REDIS_URL}): jobs on Redis \
+                     come in a later version; instances share jobs only on this machine"
+                );
+            } else {
+                tracing::info!(
+                    file = %store.path().display(),
+                    "deferred jobs in SQLite: survive restarts"
+                );
+            }
+            builder.job_store(store)
+        }
+        None => {
+            tracing::info!(
+                "deferred jobs in this process: a restart loses those not done (PWH_STORE=memory)"
+            );
+            builder.job_store(MemoryJobs::new())
+        }
+    })
 }
 
 #[cfg(test)]
@@ -94,7 +104,7 @@ mod tests {
         let sqlite = config(vec![("PWH_SQLITE_PATH", path.display().to_string())]);
         let dispatcher = App::new(&sqlite).dispatcher(&sqlite).unwrap();
         assert!(path.exists(), "the file is made");
-        assert!(dispatcher.job_store().is_some());
+        assert!(dispatcher.job_store().unwrap().is_durable());
 
         let missing = dir.path().join("no-such-dir").join("app.sqlite3");
         let bad = config(vec![("PWH_SQLITE_PATH", missing.display().to_string())]);
