@@ -154,9 +154,6 @@ impl App {
             .env("PWH_ADDR", addr.to_string())
             .env("RUST_LOG", rust_log(launch.ledger))
             .env_remove("PWH_MAX_AGE_SECS")
-            // The delivery memory in the process (or in Redis with `--redis`), as the figures
-            // in BENCHMARKS.md were measured; no SQLite file in the working directory.
-            .env("PWH_STORE", "memory")
             .stdin(Stdio::null())
             .stdout(out.try_clone()?)
             .stderr(out)
