@@ -117,3 +117,30 @@ async fn a_retried_member_added_older_than_a_member_removed_is_ignored() {
     assert_eq!(json["ignored_late"], 1);
     assert!(tracked.tracker.snapshot().members.is_empty());
 }
+
+#[actix_web::test]
+async fn the_state_route_counts_deferred_jobs_from_the_store() {
+    let tracked = App::default();
+    let config = example_shared::Config::from_vars(|_| None).unwrap();
+    let harness = Harness::configure(|b| tracked.configure(b, &config));
+    let app = init_service(example_actix::app(
+        tracked.clone(),
+        harness.dispatcher().clone(),
+    ))
+    .await;
+    let hook = TestWebhook::new().member_added("presence-lobby", "alice");
+    assert_eq!(post(&app, &hook.signed()).await.0, 200);
+    let json = state(&app).await;
+    assert_eq!(
+        json["jobs"],
+        serde_json::json!({"pending": 1, "running": 0, "done": 0, "dead": 0})
+    );
+    assert_eq!(json["welcomed_total"], 0);
+    assert_eq!(harness.run_due_jobs().await, 1);
+    let json = state(&app).await;
+    assert_eq!(
+        json["jobs"],
+        serde_json::json!({"pending": 0, "running": 0, "done": 1, "dead": 0})
+    );
+    assert_eq!(json["welcomed_total"], 1);
+}

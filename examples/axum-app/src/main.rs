@@ -4,23 +4,26 @@
 //! `cargo run -p example-axum -- --demo` also fires signed webhooks of every kind at itself and
 //! prints what happened. Configuration: `PUSHER_APP_KEY`, `PUSHER_APP_SECRET`,
 //! `PUSHER_EXTRA_TOKENS`, `PWH_ADDR`, `PWH_MAX_AGE_SECS` (0 disables the freshness check),
-//! `PWH_REDIS_URL` (the delivery memory in Redis, shared by several instances).
+//! `PWH_STORE`/`PWH_SQLITE_PATH` (the delivery memory and the deferred jobs, SQLite by
+//! default), `PWH_REDIS_URL` (the delivery memory in Redis, shared by several instances),
+//! `PWH_JOB_MAX_ATTEMPTS`, `PWH_JOB_BACKOFF_MS`, `PWH_EXAMPLE_SLOW_MS`,
+//! `PWH_EXAMPLE_DEFERRED_FAIL` (the deferred handler `welcome_member`).
 
 use std::future::IntoFuture;
 use std::process::ExitCode;
 
-use example_shared::{demo, shutdown_signal, App};
+use example_shared::{demo, shutdown_signal, workers};
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    let Some(config) = example_shared::start("info") else {
+    let Some(launch) = example_shared::launch("info") else {
         return ExitCode::FAILURE;
     };
-    let demo_mode = example_shared::demo_mode();
-    let app = App::new(&config);
-    let router = example_axum::router(app.clone(), app.dispatcher(&config));
+    let config = &launch.config;
+    let jobs = workers::start(&launch.dispatcher);
+    let router = example_axum::router(launch.app.clone(), launch.dispatcher.clone());
     // The demo listens on a free port unless PWH_ADDR says otherwise.
-    let addr = if demo_mode && std::env::var_os("PWH_ADDR").is_none() {
+    let addr = if launch.demo && std::env::var_os("PWH_ADDR").is_none() {
         std::net::SocketAddr::from(([127, 0, 0, 1], 0))
     } else {
         config.addr
@@ -38,7 +41,7 @@ async fn main() -> ExitCode {
     tracing::info!(
         "listening on http://{addr} (webhooks: POST /pusher/webhooks, state: GET /state)"
     );
-    if demo_mode {
+    let code = if launch.demo {
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
         let server = tokio::spawn(
             axum::serve(listener, router)
@@ -50,24 +53,28 @@ async fn main() -> ExitCode {
         let result = demo::run(addr, &config.keys).await;
         let _ = stop.send(());
         let _ = server.await;
-        return match result {
+        match result {
             Ok(0) => ExitCode::SUCCESS,
             Ok(_) => ExitCode::FAILURE,
             Err(e) => {
                 tracing::error!("demo failed: {e}");
                 ExitCode::FAILURE
             }
-        };
-    }
-    // On Ctrl-C or SIGTERM: stop accepting, let webhooks in flight finish.
-    match axum::serve(listener, router)
-        .with_graceful_shutdown(shutdown_signal())
-        .await
-    {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            tracing::error!("server error: {e}");
-            ExitCode::FAILURE
         }
-    }
+    } else {
+        // On Ctrl-C or SIGTERM: stop accepting, let webhooks in flight finish.
+        match axum::serve(listener, router)
+            .with_graceful_shutdown(shutdown_signal())
+            .await
+        {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                tracing::error!("server error: {e}");
+                ExitCode::FAILURE
+            }
+        }
+    };
+    // Then the job workers: running jobs get a grace period.
+    workers::stop(jobs).await;
+    code
 }

@@ -3,7 +3,7 @@
 
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
-use example_shared::{App, Snapshot};
+use example_shared::{App, Config, Snapshot};
 use http_body_util::BodyExt;
 use pwh_core::testing::{Harness, SignedRequest, TestWebhook};
 use tower::ServiceExt;
@@ -136,4 +136,28 @@ async fn a_retried_member_added_older_than_a_member_removed_is_ignored() {
     assert_eq!(json["members"], serde_json::json!({}));
     assert_eq!(json["ignored_late"], 1);
     assert!(app.tracker.snapshot().members.is_empty());
+}
+
+#[tokio::test]
+async fn the_state_route_counts_deferred_jobs_from_the_store() {
+    let app = App::default();
+    let config = Config::from_vars(|_| None).unwrap();
+    let harness = Harness::configure(|b| app.configure(b, &config));
+    let router = example_axum::router(app.clone(), harness.dispatcher().clone());
+    let hook = TestWebhook::new().member_added("presence-lobby", "alice");
+    assert_eq!(post(&router, &hook.signed()).await.0, StatusCode::OK);
+    let json = state(&router).await;
+    assert_eq!(
+        json["jobs"],
+        serde_json::json!({"pending": 1, "running": 0, "done": 0, "dead": 0})
+    );
+    assert_eq!(json["welcomed_total"], 0);
+    assert_eq!(json["handled_total"], 1, "the inline member_added ran");
+    assert_eq!(harness.run_due_jobs().await, 1);
+    let json = state(&router).await;
+    assert_eq!(
+        json["jobs"],
+        serde_json::json!({"pending": 0, "running": 0, "done": 1, "dead": 0})
+    );
+    assert_eq!(json["welcomed_total"], 1);
 }

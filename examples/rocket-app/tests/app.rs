@@ -125,3 +125,32 @@ async fn a_retried_member_added_older_than_a_member_removed_is_ignored() {
     assert_eq!(json["ignored_late"], 1);
     assert!(app.tracker.snapshot().members.is_empty());
 }
+
+#[rocket::async_test]
+async fn the_state_route_counts_deferred_jobs_from_the_store() {
+    let app = App::default();
+    let config = example_shared::Config::from_vars(|_| None).unwrap();
+    let harness = Harness::configure(|b| app.configure(b, &config));
+    let figment = rocket::Config::figment().merge(("log_level", rocket::config::LogLevel::Off));
+    let rocket = example_rocket::rocket(figment, app.clone(), harness.dispatcher().clone());
+    let client = Client::tracked(rocket).await.unwrap();
+    let hook = TestWebhook::new().member_added("presence-lobby", "alice");
+    assert_eq!(post(&client, &hook.signed()).await.0, Status::Ok);
+    let json = state(&client).await;
+    assert_eq!(
+        json["jobs"],
+        serde_json::json!({"pending": 1, "running": 0, "done": 0, "dead": 0})
+    );
+    assert_eq!(json["welcomed_total"], 0);
+    assert_eq!(harness.run_due_jobs().await, 1);
+    let json = state(&client).await;
+    assert_eq!(
+        json["jobs"],
+        serde_json::json!({"pending": 0, "running": 0, "done": 1, "dead": 0})
+    );
+    assert_eq!(json["welcomed_total"], 1);
+    assert_eq!(
+        json["members"]["presence-lobby"],
+        serde_json::json!(["alice"])
+    );
+}

@@ -1,18 +1,24 @@
 //! The application state handlers receive.
 
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
+use pwh_core::dispatcher::DispatcherBuilder;
 use pwh_core::Dispatcher;
 
-use crate::{Config, Faults, Tracker};
+use crate::handlers::WelcomeMember;
+use crate::{Config, ConfigError, Faults, Tracker};
 
-/// The application state: the tracker, and the fault injector used by the load script.
+/// The application state: the tracker, the fault injector used by the load script, and the
+/// count of members welcomed.
 #[derive(Clone, Default)]
 pub struct App {
     /// Channel occupancy, presence members, counters.
     pub tracker: Arc<Tracker>,
     /// Fails a chosen fraction of handler calls once (off unless configured).
     pub faults: Arc<Faults>,
+    /// `welcome_member`'s completions in this process.
+    welcomed: Arc<AtomicU64>,
 }
 
 impl App {
@@ -21,20 +27,40 @@ impl App {
         Self {
             tracker: Arc::new(Tracker::new(Tracker::DEFAULT_CAPACITY, config.max_age)),
             faults: Arc::new(Faults::new(config.fail_once_ratio)),
+            welcomed: Arc::default(),
         }
     }
 
-    /// The dispatcher for `config`: its tokens and max age, this state, every handler, and
-    /// the delivery memory in Redis when `PWH_REDIS_URL` is set (else in this process).
-    pub fn dispatcher(&self, config: &Config) -> Dispatcher {
-        let builder = Dispatcher::builder(config.keys.clone())
-            .max_age(config.max_age)
-            .state(self.clone());
-        match &config.redis {
-            Some(log) => builder.delivery_log(log.clone()),
-            None => builder,
-        }
-        .build()
+    /// The dispatcher for `config`: its tokens and max age, this state, every handler, the
+    /// delivery memory and the job store it names (SQLite by default, Redis for the delivery
+    /// memory when `PWH_REDIS_URL` is set, in the process with `PWH_STORE=memory`).
+    ///
+    /// # Errors
+    ///
+    /// [`ConfigError::Sqlite`] when the SQLite file cannot be opened.
+    pub fn dispatcher(&self, config: &Config) -> Result<Dispatcher, ConfigError> {
+        let builder = Dispatcher::builder(config.keys.clone()).max_age(config.max_age);
+        let builder = crate::stores::with_stores(self.configure(builder, config), config)?;
+        Ok(builder.build())
+    }
+
+    /// Adds this state and the handlers the configuration makes (the deferred
+    /// `welcome_member`, with its retry policy) to `builder`; the `#[on_event]` handlers are
+    /// registered already. For tests, with `pwh_core::testing::Harness::configure`.
+    pub fn configure(&self, builder: DispatcherBuilder, config: &Config) -> DispatcherBuilder {
+        builder
+            .state(self.clone())
+            .handler(WelcomeMember::new(config.welcome))
+    }
+
+    /// How many times `welcome_member` completed in this process.
+    pub fn welcomed_total(&self) -> u64 {
+        self.welcomed.load(Ordering::Relaxed)
+    }
+
+    /// Counts one completion of `welcome_member`; the new total.
+    pub(crate) fn count_welcome(&self) -> u64 {
+        self.welcomed.fetch_add(1, Ordering::Relaxed) + 1
     }
 }
 
@@ -53,10 +79,14 @@ mod tests {
             listener.local_addr().unwrap().port()
         };
         let url = format!("redis://127.0.0.1:{port}/");
-        let config = Config::from_vars(|name| (name == "PWH_REDIS_URL").then(|| url.clone()))
-            .expect("Redis down is no configuration error");
+        let config = Config::from_vars(|name| match name {
+            "PWH_REDIS_URL" => Some(url.clone()),
+            "PWH_STORE" => Some("memory".into()),
+            _ => None,
+        })
+        .expect("Redis down is no configuration error");
         let app = App::new(&config);
-        let dispatcher = app.dispatcher(&config);
+        let dispatcher = app.dispatcher(&config).unwrap();
         let now = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .unwrap();

@@ -1,6 +1,8 @@
 //! What the example apps share, whatever their web framework: a channel occupancy tracker (the
 //! seed's use case: publish only to channels that have subscribers), the `#[on_event]` handlers
-//! that feed it, configuration from the environment, and the demo sender.
+//! that feed it (among them the deferred `welcome_member`), configuration from the
+//! environment, the stores it names, the job workers, the `/state` document, and the demo
+//! sender.
 //!
 //! The handlers register themselves: an app that links this crate and builds a `Dispatcher`
 //! runs them.
@@ -14,11 +16,21 @@ mod faults;
 mod handlers;
 pub mod http;
 mod last_changes;
+mod launch;
+mod state;
+mod stores;
 mod tracker;
+pub mod workers;
 
 pub use app::App;
-pub use config::{Config, ConfigError, DEMO_KEY, DEMO_SECRET, ENV_REDIS_URL};
+pub use config::{
+    Config, ConfigError, Store, Welcome, DEMO_KEY, DEMO_SECRET, ENV_REDIS_URL, ENV_SQLITE_PATH,
+    ENV_STORE,
+};
 pub use faults::Faults;
+pub use handlers::WelcomeMember;
+pub use launch::{launch, Launch};
+pub use state::{Jobs, StateReport};
 pub use tracker::{ClientEventSeen, Dropped, Snapshot, Stamp, Tracker};
 
 /// Starts an app: logs to stdout (`RUST_LOG`, default `default_filter`) and reads the
@@ -72,5 +84,7 @@ pub async fn shutdown_signal() {
     {
         let _ = ctrl_c.await;
     }
-    tracing::info!("shutting down: finishing webhooks in flight, refusing new ones");
+    tracing::info!(
+        "shutting down: finishing webhooks in flight, refusing new ones, then the job workers"
+    );
 }

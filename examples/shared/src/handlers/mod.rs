@@ -1,4 +1,10 @@
-//! The app's Pusher event handlers. Each registers itself with `#[on_event]`.
+//! The app's Pusher event handlers. Each registers itself with `#[on_event]`, except the
+//! deferred `welcome_member` ([`WelcomeMember`]), whose retry policy comes from the
+//! configuration: `App::dispatcher` adds it.
+
+mod welcome;
+
+pub use welcome::WelcomeMember;
 
 use pwh_core::handler::ExtractError;
 use pwh_core::{on_event, ClientData, Shared, Webhook};

@@ -1,11 +1,17 @@
 //! Configuration from the environment.
 
+mod store;
+mod welcome;
+
 use std::net::SocketAddr;
 use std::time::Duration;
 
 use pwh_core::keyring::{KeyRingError, ENV_EXTRA_TOKENS, ENV_KEY, ENV_SECRET};
 use pwh_core::{KeyRing, Token};
 use pwh_redis::RedisLog;
+
+pub use store::{Store, ENV_SQLITE_PATH, ENV_STORE};
+pub use welcome::Welcome;
 
 /// The variable naming the Redis that instances of an app share their delivery memory in.
 pub const ENV_REDIS_URL: &str = "PWH_REDIS_URL";
@@ -33,6 +39,11 @@ pub struct Config {
     /// at it; unset, each instance remembers deliveries in its own memory. Not connected yet:
     /// Redis may be down when the app starts (it then answers 503 until Redis is back).
     pub redis: Option<RedisLog>,
+    /// `PWH_STORE` and `PWH_SQLITE_PATH`: where the deferred jobs are kept, and the delivery
+    /// memory unless `PWH_REDIS_URL` is set. Default: SQLite in `pwh.sqlite3`.
+    pub store: Store,
+    /// The deferred handler `welcome_member`: its retry policy and demo knobs.
+    pub welcome: Welcome,
 }
 
 /// A configuration variable that cannot be used.
@@ -50,6 +61,15 @@ pub enum ConfigError {
         var: &'static str,
         /// Why.
         source: pwh_redis::OpenError,
+    },
+    /// The SQLite file cannot be opened (a directory that does not exist, a file of another
+    /// application, no permission).
+    #[error("{var}: {source}")]
+    Sqlite {
+        /// The variable naming the file.
+        var: &'static str,
+        /// Why.
+        source: pwh_sqlite::OpenError,
     },
     /// No token is configured and `PWH_ADDR` is not a loopback address: the demo token is
     /// public, so anyone who can reach the app could sign webhooks with it.
@@ -87,9 +107,13 @@ impl Config {
         Self::from_vars(|name| std::env::var(name).ok())
     }
 
-    pub(crate) fn from_vars(
-        var: impl Fn(&'static str) -> Option<String>,
-    ) -> Result<Self, ConfigError> {
+    /// Reads the variables `var` gives (by name; `None` when unset), as
+    /// [`from_env`](Self::from_env) reads the environment: for tests.
+    ///
+    /// # Errors
+    ///
+    /// A [`ConfigError`] naming the variable that cannot be used.
+    pub fn from_vars(var: impl Fn(&'static str) -> Option<String>) -> Result<Self, ConfigError> {
         let configured = [ENV_KEY, ENV_SECRET, ENV_EXTRA_TOKENS]
             .into_iter()
             .any(|name| var(name).is_some_and(|v| !v.trim().is_empty()));
@@ -153,6 +177,8 @@ impl Config {
             })?),
             None => None,
         };
+        let store = Store::from_vars(&get)?;
+        let welcome = Welcome::from_vars(&get)?;
         Ok(Self {
             keys,
             demo_credentials: !configured,
@@ -160,6 +186,8 @@ impl Config {
             max_age,
             fail_once_ratio,
             redis,
+            store,
+            welcome,
         })
     }
 
@@ -174,18 +202,15 @@ impl Config {
         }
         let keys: Vec<&str> = self.keys.tokens().map(Token::key).collect();
         tracing::info!(?keys, addr = %self.addr, max_age = ?self.max_age, "configuration");
-        match &self.redis {
-            // Host, port, database and prefix: never the password.
-            Some(log) => tracing::info!(
-                ?log,
-                "redelivery memory in Redis, shared by every instance using it (answers 503 \
-                 while Redis cannot be reached)"
-            ),
-            None => tracing::info!(
-                "redelivery memory in this process (set {ENV_REDIS_URL} to share it among \
-                 instances)"
-            ),
-        }
+        let welcome = &self.welcome;
+        tracing::info!(
+            max_attempts = welcome.policy.attempts(),
+            first_backoff = ?welcome.policy.base_delay(1),
+            slow = ?welcome.slow,
+            fail_always = welcome.fail_always,
+            "deferred handler welcome_member"
+        );
+        // Where deliveries and jobs are kept is logged when the stores are opened.
     }
 }
 
@@ -274,5 +299,40 @@ mod tests {
             "{message}"
         );
         assert!(!message.contains("hunter2"), "{message}");
+    }
+
+    #[test]
+    fn reads_the_store_and_the_deferred_handler() {
+        let config = Config::from_vars(vars(&[])).unwrap();
+        assert_eq!(config.store, Store::Sqlite { path: None });
+        assert_eq!(config.welcome, Welcome::default());
+        let config = Config::from_vars(vars(&[
+            ("PWH_STORE", "memory"),
+            ("PWH_JOB_MAX_ATTEMPTS", "3"),
+            ("PWH_JOB_BACKOFF_MS", "250"),
+            ("PWH_EXAMPLE_SLOW_MS", "10"),
+            ("PWH_EXAMPLE_DEFERRED_FAIL", "always"),
+        ]))
+        .unwrap();
+        assert_eq!(config.store, Store::Memory);
+        assert_eq!(config.welcome.policy.attempts(), 3);
+        assert_eq!(
+            config.welcome.policy.base_delay(1),
+            Duration::from_millis(250)
+        );
+        assert_eq!(config.welcome.slow, Duration::from_millis(10));
+        assert!(config.welcome.fail_always);
+        for (var, value) in [
+            ("PWH_STORE", "redis"),
+            ("PWH_JOB_MAX_ATTEMPTS", "0"),
+            ("PWH_JOB_BACKOFF_MS", "soon"),
+            ("PWH_EXAMPLE_SLOW_MS", "1.5"),
+            ("PWH_EXAMPLE_DEFERRED_FAIL", "yes"),
+        ] {
+            let pairs: &'static [(&'static str, &'static str)] =
+                Box::leak(Box::new([(var, value)]));
+            let message = Config::from_vars(vars(pairs)).unwrap_err().to_string();
+            assert!(message.starts_with(&format!("{var}=")), "{message}");
+        }
     }
 }

@@ -1,5 +1,8 @@
 //! The demo sender: fires signed webhooks of every kind at a running app over real HTTP, plus
-//! late, unreadable, forged, stale and future ones, and prints each answer.
+//! late, unreadable, forged, stale and future ones, and prints each answer; then a
+//! `member_added` whose deferred job is done after the answer.
+
+mod deferred;
 
 use std::io;
 use std::net::SocketAddr;
@@ -9,6 +12,8 @@ use pwh_core::KeyRing;
 use serde_json::{json, Value};
 
 use crate::http;
+
+pub use deferred::{prepare, DemoFiles, DEMO_SLOW};
 
 /// The webhook path of the example apps.
 pub const PATH: &str = "/pusher/webhooks";
@@ -143,8 +148,10 @@ fn steps() -> Vec<Step> {
 }
 
 /// Runs the demo against the app at `addr`, signing with the first token of `keys`. Prints
-/// each request and its answer, then the app's `/state`. Returns how many answers differed
-/// from what the HTTP contract says.
+/// each request and its answer, then a `member_added` answered at once whose deferred job is
+/// done later (polling `/state` until every `welcome_member` job of the demo is done), then the
+/// app's `/state`. Returns how many answers (or deferred jobs) differed from what the HTTP
+/// contract says.
 ///
 /// # Errors
 ///
@@ -155,8 +162,18 @@ pub async fn run(addr: SocketAddr, keys: &KeyRing) -> io::Result<usize> {
     };
     let now = SystemClock.now_ms();
     let mut surprises = 0;
+    let done_before = deferred::jobs_done(addr).await?;
+    let steps = steps();
+    // Each member_added answered 200 becomes a welcome_member job.
+    let jobs = steps
+        .iter()
+        .filter(|step| step.expect == 200)
+        .flat_map(|step| &step.events)
+        .filter(|event| event["name"] == "member_added")
+        .count() as u64;
     println!("\n== pwh demo: sending webhooks to http://{addr}{PATH} ==");
-    for (n, step) in steps().into_iter().enumerate() {
+    let sent = steps.len() as u64;
+    for (n, step) in steps.into_iter().enumerate() {
         let time_ms = now.saturating_add_signed(step.time_offset_ms) + n as u64;
         let body = serde_json::to_vec(&json!({"time_ms": time_ms, "events": step.events}))?;
         let signature = keys.sign(token.key(), &body).unwrap_or_default();
@@ -194,6 +211,7 @@ pub async fn run(addr: SocketAddr, keys: &KeyRing) -> io::Result<usize> {
         // Let the handler's log line come out next to its request.
         tokio::time::sleep(std::time::Duration::from_millis(20)).await;
     }
+    surprises += deferred::show(addr, keys, now + sent, jobs + 1, done_before).await?;
     let state = http::send(addr, "GET", "/state", &[], b"").await?;
     let pretty = serde_json::from_str::<Value>(&state.body)
         .and_then(|v| serde_json::to_string_pretty(&v))
