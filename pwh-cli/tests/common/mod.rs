@@ -44,9 +44,11 @@ impl Server {
             max_age: Some(pwh_core::Dispatcher::DEFAULT_MAX_AGE),
             fail_once_ratio: 0.0,
             redis: None,
+            store: example_shared::Store::Memory,
+            welcome: example_shared::Welcome::default(),
         };
         let app = App::new(&config);
-        let router = example_axum::router(app.clone(), app.dispatcher(&config));
+        let router = example_axum::router(app.clone(), app.dispatcher(&config).unwrap());
         runtime.spawn(async move { axum::serve(listener, router).await });
         Self { runtime, addr }
     }
