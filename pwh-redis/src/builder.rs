@@ -1,18 +1,18 @@
-//! [`RedisLogBuilder`]: where a [`RedisLog`] connects, under which prefix, with which
-//! timeout; and why it could not be opened.
+//! [`RedisLogBuilder`]: where a [`RedisLog`] connects (a server or a cluster), under which
+//! prefix, with which timeout; and why it could not be opened.
 
 use std::fmt;
 use std::time::Duration;
 
-use redis::aio::ConnectionManagerConfig;
+use crate::log::RedisLog;
+use crate::target::{Address, Target};
 
-use crate::log::{describe, RedisLog};
-
-/// Configures a [`RedisLog`]; start with [`RedisLog::builder`].
+/// Configures a [`RedisLog`]; start with [`RedisLog::builder`] (one server) or
+/// [`RedisLog::cluster_builder`] (a Redis Cluster).
 #[must_use]
 #[derive(Clone)]
 pub struct RedisLogBuilder {
-    url: String,
+    address: Address,
     prefix: String,
     timeout: Duration,
 }
@@ -21,7 +21,7 @@ impl fmt::Debug for RedisLogBuilder {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         // The URL may hold a password.
         f.debug_struct("RedisLogBuilder")
-            .field("url", &"<redacted>")
+            .field("address", &"<redacted>")
             .field("prefix", &self.prefix)
             .field("timeout", &self.timeout)
             .finish()
@@ -44,15 +44,18 @@ pub enum OpenError {
     /// The timeout is zero.
     #[error("the Redis timeout must be more than zero (the defaults: 300 ms for RedisLog, 1 s for RedisJobs)")]
     ZeroTimeout,
+    /// A cluster was asked for with no node to start from.
+    #[error(
+        "no Redis Cluster node given; give at least one, e.g. \"127.0.0.1:7000,127.0.0.1:7001\" \
+         through pwh_redis::cluster_nodes"
+    )]
+    NoClusterNodes,
 }
 
-/// How long one connection attempt may take, at least (a stalled Redis included).
-const CONNECTION_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
-
 impl RedisLogBuilder {
-    pub(crate) fn new(url: String) -> Self {
+    pub(crate) fn new(address: Address) -> Self {
         Self {
-            url,
+            address,
             prefix: RedisLog::DEFAULT_PREFIX.to_owned(),
             timeout: RedisLog::DEFAULT_TIMEOUT,
         }
@@ -76,25 +79,16 @@ impl RedisLogBuilder {
     ///
     /// # Errors
     ///
-    /// An [`OpenError`] when the URL is not a usable Redis URL, the prefix contains a brace,
-    /// or the timeout is zero.
+    /// An [`OpenError`] when a URL is not a usable Redis URL, a cluster has no node, the
+    /// prefix contains a brace, or the timeout is zero.
     pub fn build(self) -> Result<RedisLog, OpenError> {
-        let client = redis::Client::open(self.url.as_str())
-            .map_err(|e| OpenError::InvalidUrl(describe(&e)))?;
+        let target = Target::open(&self.address, self.timeout)?;
         if self.prefix.contains(['{', '}']) {
             return Err(OpenError::InvalidPrefix(self.prefix));
         }
         if self.timeout.is_zero() {
             return Err(OpenError::ZeroTimeout);
         }
-        // One attempt per connection (the caller's call is bounded anyway): a failed call
-        // makes the manager connect again, and the next call uses the new connection. A
-        // connection attempt may outlast a call (up to 10 s): one begun while Redis stalls
-        // then succeeds when Redis wakes, instead of failing the first call after it.
-        let config = ConnectionManagerConfig::new()
-            .set_number_of_retries(0)
-            .set_connection_timeout(Some(self.timeout.max(CONNECTION_TIMEOUT)))
-            .set_response_timeout(Some(self.timeout));
-        Ok(RedisLog::new(client, config, self.prefix, self.timeout))
+        Ok(RedisLog::new(target, self.prefix, self.timeout))
     }
 }

@@ -9,8 +9,10 @@ mod builder;
 mod jobs;
 mod log;
 mod scripts;
+mod target;
 
 pub use builder::{OpenError, RedisLogBuilder};
 pub use jobs::{RedisJobs, RedisJobsBuilder};
 pub use log::RedisLog;
 pub use scripts::Keys;
+pub use target::cluster_nodes;

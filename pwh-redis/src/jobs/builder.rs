@@ -1,20 +1,19 @@
-//! [`RedisJobsBuilder`]: where a [`RedisJobs`] connects, under which prefix, with which
-//! timeout, and under which consumer name.
+//! [`RedisJobsBuilder`]: where a [`RedisJobs`] connects (a server or a cluster), under
+//! which prefix, with which timeout, and under which consumer name.
 
 use std::fmt;
 use std::time::Duration;
 
-use redis::aio::ConnectionManagerConfig;
-
 use crate::builder::OpenError;
 use crate::jobs::RedisJobs;
-use crate::log::describe;
+use crate::target::{Address, Target};
 
-/// Configures a [`RedisJobs`]; start with [`RedisJobs::builder`].
+/// Configures a [`RedisJobs`]; start with [`RedisJobs::builder`] (one server) or
+/// [`RedisJobs::cluster_builder`] (a Redis Cluster).
 #[must_use]
 #[derive(Clone)]
 pub struct RedisJobsBuilder {
-    url: String,
+    address: Address,
     prefix: String,
     timeout: Duration,
     consumer: Option<String>,
@@ -24,7 +23,7 @@ impl fmt::Debug for RedisJobsBuilder {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         // The URL may hold a password.
         f.debug_struct("RedisJobsBuilder")
-            .field("url", &"<redacted>")
+            .field("address", &"<redacted>")
             .field("prefix", &self.prefix)
             .field("timeout", &self.timeout)
             .field("consumer", &self.consumer)
@@ -32,13 +31,10 @@ impl fmt::Debug for RedisJobsBuilder {
     }
 }
 
-/// How long one connection attempt may take, at least (a stalled Redis included).
-const CONNECTION_TIMEOUT: Duration = Duration::from_secs(10);
-
 impl RedisJobsBuilder {
-    pub(crate) fn new(url: String) -> Self {
+    pub(crate) fn new(address: Address) -> Self {
         Self {
-            url,
+            address,
             prefix: RedisJobs::DEFAULT_PREFIX.to_owned(),
             timeout: RedisJobs::DEFAULT_TIMEOUT,
             consumer: None,
@@ -75,30 +71,18 @@ impl RedisJobsBuilder {
     ///
     /// # Errors
     ///
-    /// An [`OpenError`] when the URL is not a usable Redis URL, the prefix contains a brace,
-    /// or the timeout is zero.
+    /// An [`OpenError`] when a URL is not a usable Redis URL, a cluster has no node, the
+    /// prefix contains a brace, or the timeout is zero.
     pub fn build(self) -> Result<RedisJobs, OpenError> {
-        let client = redis::Client::open(self.url.as_str())
-            .map_err(|e| OpenError::InvalidUrl(describe(&e)))?;
+        let target = Target::open(&self.address, self.timeout)?;
         if self.prefix.contains(['{', '}']) {
             return Err(OpenError::InvalidPrefix(self.prefix));
         }
         if self.timeout.is_zero() {
             return Err(OpenError::ZeroTimeout);
         }
-        // As for RedisLog: one attempt per connection, the caller's call bounded anyway.
-        let config = ConnectionManagerConfig::new()
-            .set_number_of_retries(0)
-            .set_connection_timeout(Some(self.timeout.max(CONNECTION_TIMEOUT)))
-            .set_response_timeout(Some(self.timeout));
         let consumer = self.consumer.unwrap_or_else(default_consumer);
-        Ok(RedisJobs::new(
-            client,
-            config,
-            self.prefix,
-            self.timeout,
-            consumer,
-        ))
+        Ok(RedisJobs::new(target, self.prefix, self.timeout, consumer))
     }
 }
 

@@ -11,57 +11,49 @@ use std::sync::{Mutex, PoisonError};
 use std::time::Duration;
 
 use pwh_core::delivery::{StoreError, StoreErrorKind};
-use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use redis::{Cmd, FromRedisValue};
 
 use super::store::layout_error;
 use crate::log::store_error;
+use crate::target::{Connection, Target};
 
 /// At most this many runtimes' connections are kept; past it they are all made again (a
 /// process that starts and ends runtimes, e.g. tests, does not keep dead connections).
 const MAX_RUNTIMES: usize = 16;
 
 pub(crate) struct Connections {
-    client: redis::Client,
-    config: ConnectionManagerConfig,
-    by_runtime: Mutex<HashMap<tokio::runtime::Id, ConnectionManager>>,
+    target: Target,
+    by_runtime: Mutex<HashMap<tokio::runtime::Id, Connection>>,
     pub(crate) timeout: Duration,
 }
 
 impl Connections {
-    pub(crate) fn new(
-        client: redis::Client,
-        config: ConnectionManagerConfig,
-        timeout: Duration,
-    ) -> Self {
+    pub(crate) fn new(target: Target, timeout: Duration) -> Self {
         Self {
-            client,
-            config,
+            target,
             by_runtime: Mutex::default(),
             timeout,
         }
     }
 
-    pub(crate) fn client(&self) -> &redis::Client {
-        &self.client
+    pub(crate) fn target(&self) -> &Target {
+        &self.target
     }
 
-    fn connection(&self, runtime: tokio::runtime::Id) -> Result<ConnectionManager, StoreError> {
+    fn connection(&self, runtime: tokio::runtime::Id) -> Result<Connection, StoreError> {
         let mut all = self
             .by_runtime
             .lock()
             .unwrap_or_else(PoisonError::into_inner);
-        if let Some(manager) = all.get(&runtime) {
-            return Ok(manager.clone());
+        if let Some(connection) = all.get(&runtime) {
+            return Ok(connection.clone());
         }
         if all.len() >= MAX_RUNTIMES {
             all.clear();
         }
-        let manager =
-            ConnectionManager::new_lazy_with_config(self.client.clone(), self.config.clone())
-                .map_err(store_error)?;
-        all.insert(runtime, manager.clone());
-        Ok(manager)
+        let connection = self.target.connect().map_err(store_error)?;
+        all.insert(runtime, connection.clone());
+        Ok(connection)
     }
 
     /// Forgets the connection of `runtime`, so that the next call makes another.

@@ -11,17 +11,17 @@ use std::fmt;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
-use redis::aio::ConnectionManagerConfig;
 use redis::Cmd;
 
 pub use builder::RedisJobsBuilder;
 
 use crate::builder::OpenError;
+use crate::target::{Address, Target};
 use connection::Connections;
 
 /// The deferred jobs of a [`Dispatcher`](pwh_core::Dispatcher) on Redis, shared by every
-/// instance that points at the same server and prefix: any instance's workers run any job,
-/// a job whose worker died is taken over after its lease.
+/// instance that points at the same server (or cluster) and prefix: any instance's workers
+/// run any job, a job whose worker died is taken over after its lease.
 ///
 /// Jobs wait in a Redis stream per handler, read through a consumer group (`XREADGROUP`):
 /// a running job is an entry pending for the consumer that holds it, taken over with
@@ -37,7 +37,11 @@ use connection::Connections;
 /// `error` line, and served on.
 ///
 /// Cheap to clone (an `Arc` inside). Open it with [`RedisJobs::open`] or
-/// [`RedisJobs::builder`]: that only checks the URL, the connection is made on first use.
+/// [`RedisJobs::builder`], or on a Redis Cluster with [`RedisJobs::open_cluster`] or
+/// [`RedisJobs::cluster_builder`]: that only checks the URLs, the connection is made on
+/// first use. Every key of the queue shares one hash tag, so on a cluster the whole queue
+/// lives in one slot (one node): a cluster spreads several apps' (prefixes') queues and the
+/// delivery memory, not one queue.
 #[derive(Clone)]
 pub struct RedisJobs {
     inner: Arc<Inner>,
@@ -74,17 +78,11 @@ impl RedisJobs {
     /// The default bound on each call: 1 s.
     pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(1);
 
-    pub(crate) fn new(
-        client: redis::Client,
-        config: ConnectionManagerConfig,
-        prefix: String,
-        timeout: Duration,
-        consumer: String,
-    ) -> Self {
+    pub(crate) fn new(target: Target, prefix: String, timeout: Duration, consumer: String) -> Self {
         let base = format!("{prefix}{{{prefix}jobs}}:");
         Self {
             inner: Arc::new(Inner {
-                connections: Connections::new(client, config, timeout),
+                connections: Connections::new(target, timeout),
                 layout_key: format!("{base}layout"),
                 base,
                 prefix,
@@ -118,7 +116,34 @@ impl RedisJobs {
     /// A builder for a store on the Redis at `url`, to set the prefix, the timeout and the
     /// consumer name.
     pub fn builder(url: impl Into<String>) -> RedisJobsBuilder {
-        RedisJobsBuilder::new(url.into())
+        RedisJobsBuilder::new(Address::Server(url.into()))
+    }
+
+    /// A store on the Redis Cluster that `nodes` belong to (`redis://host:port` each; the
+    /// other nodes are found from them), with the default prefix and timeout. Does not
+    /// connect. [`cluster_nodes`](crate::cluster_nodes) reads a comma-separated list.
+    ///
+    /// # Errors
+    ///
+    /// An [`OpenError`] when a node's URL is not usable, or `nodes` is empty.
+    pub fn open_cluster<I, S>(nodes: I) -> Result<Self, OpenError>
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        Self::cluster_builder(nodes).build()
+    }
+
+    /// A builder for a store on the Redis Cluster that `nodes` belong to, to set the
+    /// prefix, the timeout and the consumer name.
+    pub fn cluster_builder<I, S>(nodes: I) -> RedisJobsBuilder
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        RedisJobsBuilder::new(Address::Cluster(
+            nodes.into_iter().map(Into::into).collect(),
+        ))
     }
 
     /// The prefix of every key.
@@ -193,12 +218,10 @@ impl RedisJobs {
 
 impl fmt::Debug for RedisJobs {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let info = self.inner.connections.client().get_connection_info();
-        f.debug_struct("RedisJobs")
-            // Host and port, or socket path: never the password.
-            .field("addr", &info.addr().to_string())
-            .field("db", &info.redis_settings().db())
-            .field("prefix", &self.inner.prefix)
+        let mut f = f.debug_struct("RedisJobs");
+        // Host and port, or socket path, or the cluster's nodes: never the password.
+        self.inner.connections.target().debug_fields(&mut f);
+        f.field("prefix", &self.inner.prefix)
             .field("consumer", &self.inner.consumer)
             .field("timeout", &self.timeout())
             .finish_non_exhaustive()

@@ -8,19 +8,22 @@ use pwh_core::delivery::{
     Begin, DeliveryId, DeliveryLog, Done, LeaseTerms, LeaseToken, Progress, StoreError,
     StoreErrorKind, StoreFuture,
 };
-use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use redis::{Cmd, FromRedisValue, RedisError};
 
 use crate::builder::{OpenError, RedisLogBuilder};
 use crate::scripts::{self, Keys};
+use crate::target::{Address, Target};
 
 /// The delivery memory of a [`Dispatcher`](pwh_core::Dispatcher) on Redis, shared by every
-/// instance that points at the same server and prefix.
+/// instance that points at the same server (or cluster) and prefix.
 ///
 /// Cheap to clone (an `Arc` inside); clones share one connection. Open it with
-/// [`RedisLog::open`] or [`RedisLog::builder`]: that only checks the URL, the connection is
-/// made on the first call (on the Tokio runtime that makes it) and remade after a failure, so
-/// an app starts while Redis is down and its dispatcher answers 503 until Redis is back.
+/// [`RedisLog::open`] or [`RedisLog::builder`], or on a Redis Cluster with
+/// [`RedisLog::open_cluster`] or [`RedisLog::cluster_builder`]: that only checks the URLs,
+/// the connection is made on the first call (on the Tokio runtime that makes it) and remade
+/// after a failure, so an app starts while Redis is down and its dispatcher answers 503 until
+/// Redis is back. On a cluster each body's keys share one hash tag, so each call is one
+/// script on the node that holds the body's slot.
 ///
 /// Every call is one atomic Lua script (`EVAL`), bounded
 /// by the [timeout](RedisLogBuilder::timeout); a failure becomes a [`StoreError`]:
@@ -33,10 +36,9 @@ pub struct RedisLog {
 }
 
 struct Connection {
-    client: redis::Client,
-    config: ConnectionManagerConfig,
+    target: Target,
     /// Made on the first call, inside the runtime.
-    manager: Mutex<Option<ConnectionManager>>,
+    connection: Mutex<Option<crate::target::Connection>>,
     prefix: String,
     timeout: Duration,
     scripts: Scripts,
@@ -63,17 +65,11 @@ fn eval(code: &str, keys: &[&str]) -> Cmd {
 }
 
 impl RedisLog {
-    pub(crate) fn new(
-        client: redis::Client,
-        config: ConnectionManagerConfig,
-        prefix: String,
-        timeout: Duration,
-    ) -> Self {
+    pub(crate) fn new(target: Target, prefix: String, timeout: Duration) -> Self {
         Self {
             inner: Arc::new(Connection {
-                client,
-                config,
-                manager: Mutex::new(None),
+                target,
+                connection: Mutex::new(None),
                 prefix,
                 timeout,
                 scripts: Scripts {
@@ -90,8 +86,7 @@ impl RedisLog {
     fn detached(&self) -> Self {
         let connection = &*self.inner;
         Self::new(
-            connection.client.clone(),
-            connection.config.clone(),
+            connection.target.clone(),
             connection.prefix.clone(),
             connection.timeout,
         )
@@ -114,7 +109,34 @@ impl RedisLog {
 
     /// A builder for a log on the Redis at `url`, to set the prefix and the timeout.
     pub fn builder(url: impl Into<String>) -> RedisLogBuilder {
-        RedisLogBuilder::new(url.into())
+        RedisLogBuilder::new(Address::Server(url.into()))
+    }
+
+    /// A log on the Redis Cluster that `nodes` belong to (`redis://host:port` each; the
+    /// other nodes are found from them), with the default prefix and timeout. Does not
+    /// connect. [`cluster_nodes`](crate::cluster_nodes) reads a comma-separated list.
+    ///
+    /// # Errors
+    ///
+    /// An [`OpenError`] when a node's URL is not usable, or `nodes` is empty.
+    pub fn open_cluster<I, S>(nodes: I) -> Result<Self, OpenError>
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        Self::cluster_builder(nodes).build()
+    }
+
+    /// A builder for a log on the Redis Cluster that `nodes` belong to, to set the prefix
+    /// and the timeout.
+    pub fn cluster_builder<I, S>(nodes: I) -> RedisLogBuilder
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        RedisLogBuilder::new(Address::Cluster(
+            nodes.into_iter().map(Into::into).collect(),
+        ))
     }
 
     /// The prefix of every key.
@@ -135,28 +157,27 @@ impl RedisLog {
 
 impl fmt::Debug for RedisLog {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let info = self.inner.client.get_connection_info();
-        f.debug_struct("RedisLog")
-            // Host and port, or socket path: never the password.
-            .field("addr", &info.addr().to_string())
-            .field("db", &info.redis_settings().db())
-            .field("prefix", &self.inner.prefix)
+        let mut f = f.debug_struct("RedisLog");
+        // Host and port, or socket path, or the cluster's nodes: never the password.
+        self.inner.target.debug_fields(&mut f);
+        f.field("prefix", &self.inner.prefix)
             .field("timeout", &self.inner.timeout)
             .finish_non_exhaustive()
     }
 }
 
 impl Connection {
-    fn connection(&self) -> Result<ConnectionManager, StoreError> {
-        let mut slot = self.manager.lock().unwrap_or_else(PoisonError::into_inner);
-        if let Some(manager) = &*slot {
-            return Ok(manager.clone());
+    fn connection(&self) -> Result<crate::target::Connection, StoreError> {
+        let mut slot = self
+            .connection
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        if let Some(connection) = &*slot {
+            return Ok(connection.clone());
         }
-        let manager =
-            ConnectionManager::new_lazy_with_config(self.client.clone(), self.config.clone())
-                .map_err(store_error)?;
-        *slot = Some(manager.clone());
-        Ok(manager)
+        let connection = self.target.connect().map_err(store_error)?;
+        *slot = Some(connection.clone());
+        Ok(connection)
     }
 
     /// Runs `invocation` within the timeout.
@@ -193,7 +214,13 @@ impl Connection {
 pub(crate) fn store_error(e: RedisError) -> StoreError {
     let kind = if e.is_timeout() {
         StoreErrorKind::TimedOut
-    } else if e.is_io_error() || e.is_connection_refusal() || e.is_connection_dropped() {
+    } else if e.is_io_error()
+        || e.is_connection_refusal()
+        || e.is_connection_dropped()
+        // A cluster with no node to reach, or not serving the slot (yet, or any more).
+        || e.kind() == redis::ErrorKind::ClusterConnectionNotFound
+        || e.is_cluster_error()
+    {
         StoreErrorKind::Unreachable
     } else {
         StoreErrorKind::Failed
