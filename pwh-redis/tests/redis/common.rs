@@ -29,18 +29,30 @@ fn skip_requested() -> bool {
     std::env::var(SKIP_VAR).is_ok_and(|v| v.trim() == "1")
 }
 
+/// The variable naming the Redis Cluster the cluster tests use: a comma-separated node
+/// list, e.g. `127.0.0.1:7000,127.0.0.1:7001,127.0.0.1:7002`.
+pub(crate) const CLUSTER_VAR: &str = "PWH_TEST_REDIS_CLUSTER";
+
 /// Fails the calling test because `what` is missing, saying how to run it; or skips it (a
 /// notice on stderr) when the user opted out with `PWH_SKIP_REDIS_TESTS=1`, which CI refuses.
 /// A test that could not run never counts as passed unless asked. The test is named by where
 /// it called.
 #[track_caller]
 fn missing(what: &str) {
-    let test = std::panic::Location::caller();
-    let how = format!(
-        "run every test with scripts/test.sh (it installs and starts a redis-server of its \
-         own), or start redis-server and set {URL_VAR}=redis://127.0.0.1:<port>/ (the tests \
-         that stall or restart Redis also need redis-server on PATH)"
+    missing_because(
+        what,
+        &format!(
+            "run every test with scripts/test.sh (it installs and starts a redis-server of \
+             its own), or start redis-server and set {URL_VAR}=redis://127.0.0.1:<port>/ (the \
+             tests that stall or restart Redis also need redis-server on PATH)"
+        ),
     );
+}
+
+/// [`missing`], saying `how` to run the test.
+#[track_caller]
+fn missing_because(what: &str, how: &str) {
+    let test = std::panic::Location::caller();
     if in_ci() {
         panic!(
             "{test}: {what}, and CI is set: this test must not be skipped in CI ({SKIP_VAR} \
@@ -70,6 +82,40 @@ pub(crate) fn redis_url() -> Option<String> {
         }
     }
 }
+
+/// The nodes of the Redis Cluster to test against. When [`CLUSTER_VAR`] is not set: a panic
+/// saying how to run the test, or `None` after a skip notice when [`SKIP_VAR`] is `1` (not
+/// in CI).
+#[track_caller]
+pub(crate) fn redis_cluster() -> Option<Vec<String>> {
+    let nodes = std::env::var(CLUSTER_VAR).map(|list| pwh_redis::cluster_nodes(&list));
+    match nodes {
+        Ok(nodes) if !nodes.is_empty() => Some(nodes),
+        _ => {
+            missing_because(
+                &format!("{CLUSTER_VAR} is not set"),
+                &format!(
+                    "run every test with scripts/test.sh (it starts a 3-master Redis Cluster \
+                     of its own), or start one (redis-server --cluster-enabled yes, then \
+                     redis-cli --cluster create) and set {CLUSTER_VAR}=127.0.0.1:<port>,..."
+                ),
+            );
+            None
+        }
+    }
+}
+
+/// `let nodes = require_cluster!();` at the top of a test: the cluster's nodes, or return
+/// (skipped on request), or a panic saying how to run it.
+macro_rules! require_cluster {
+    () => {
+        match $crate::common::redis_cluster() {
+            Some(nodes) => nodes,
+            None => return,
+        }
+    };
+}
+pub(crate) use require_cluster;
 
 /// `let url = require_redis!();` at the top of a test: the URL, or return (skipped on
 /// request), or a panic saying how to run it.
