@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Every test of the workspace, with nothing preinstalled but Rust: installs Debian's
 # redis-server when it is missing (apt-get; root or sudo), starts one on a free loopback port
-# for pwh-redis's tests (PWH_TEST_REDIS_URL), runs `cargo test --workspace --all-features`
-# (extra arguments are passed to it; with `-p`/`--package`, only those packages), and stops
-# that redis-server by its PID on exit.
+# for pwh-redis's tests (PWH_TEST_REDIS_URL) and a 3-master Redis Cluster of three more
+# (PWH_TEST_REDIS_CLUSTER), runs `cargo test --workspace --all-features` (extra arguments are
+# passed to it; with `-p`/`--package`, only those packages), and stops every redis-server it
+# started by its PID on exit.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -19,11 +20,14 @@ fi
 
 redis_dir="$(mktemp -d)"
 redis_pid=""
+cluster_pids=()
 stop_redis() {
-  if [ -n "$redis_pid" ]; then
-    kill "$redis_pid" 2>/dev/null || true
-    wait "$redis_pid" 2>/dev/null || true
-  fi
+  for pid in $redis_pid "${cluster_pids[@]}"; do
+    kill "$pid" 2>/dev/null || true
+  done
+  for pid in $redis_pid "${cluster_pids[@]}"; do
+    wait "$pid" 2>/dev/null || true
+  done
   rm -rf "$redis_dir"
 }
 trap stop_redis EXIT
@@ -45,29 +49,76 @@ free_port() {
   return 1
 }
 
+# Waits until the redis-server of PID $2 answers on port $1; fails showing its log $3.
+wait_for_redis() {
+  local port="$1" pid="$2" log="$3"
+  for _ in $(seq 1 100); do
+    if [ "$(redis-cli -p "$port" ping 2>/dev/null)" = "PONG" ]; then
+      return 0
+    fi
+    if ! kill -0 "$pid" 2>/dev/null; then
+      break
+    fi
+    sleep 0.1
+  done
+  if [ "$(redis-cli -p "$port" ping 2>/dev/null)" != "PONG" ]; then
+    echo "redis-server did not answer on 127.0.0.1:$port" >&2
+    cat "$log" >&2 || true
+    return 1
+  fi
+}
+
 echo "== redis-server for pwh-redis's tests (PWH_TEST_REDIS_URL)"
 redis_port="$(free_port)"
 redis-server --port "$redis_port" --bind 127.0.0.1 --dir "$redis_dir" \
   --save '' --appendonly no --daemonize no >"$redis_dir/redis.log" 2>&1 &
 redis_pid=$!
+wait_for_redis "$redis_port" "$redis_pid" "$redis_dir/redis.log"
+export PWH_TEST_REDIS_URL="redis://127.0.0.1:$redis_port/"
+
+echo "== a 3-master Redis Cluster for pwh-redis's tests (PWH_TEST_REDIS_CLUSTER)"
+cluster_nodes=()
+for _ in 1 2 3; do
+  # A cluster node also listens on its port + 10000 (the cluster bus): both must be free.
+  for _ in $(seq 1 20); do
+    port="$(free_port)"
+    if [ "$port" -lt 55535 ] && ! (exec 3<>"/dev/tcp/127.0.0.1/$((port + 10000))") 2>/dev/null; then
+      break
+    fi
+  done
+  node_dir="$redis_dir/cluster-$port"
+  mkdir -p "$node_dir"
+  redis-server --port "$port" --bind 127.0.0.1 --dir "$node_dir" \
+    --cluster-enabled yes --cluster-config-file "$node_dir/nodes-$port.conf" \
+    --save '' --appendonly no --daemonize no >"$node_dir/redis.log" 2>&1 &
+  cluster_pids+=($!)
+  wait_for_redis "$port" "$!" "$node_dir/redis.log"
+  cluster_nodes+=("127.0.0.1:$port")
+done
+if ! redis-cli --cluster create "${cluster_nodes[@]}" --cluster-replicas 0 --cluster-yes \
+  >"$redis_dir/cluster-create.log" 2>&1; then
+  echo "redis-cli --cluster create ${cluster_nodes[*]} failed" >&2
+  cat "$redis_dir/cluster-create.log" >&2 || true
+  exit 1
+fi
+first_port="${cluster_nodes[0]##*:}"
 for _ in $(seq 1 100); do
-  if [ "$(redis-cli -p "$redis_port" ping 2>/dev/null)" = "PONG" ]; then
-    break
-  fi
-  if ! kill -0 "$redis_pid" 2>/dev/null; then
+  if redis-cli -p "$first_port" cluster info 2>/dev/null | grep -q '^cluster_state:ok'; then
     break
   fi
   sleep 0.1
 done
-if [ "$(redis-cli -p "$redis_port" ping 2>/dev/null)" != "PONG" ]; then
-  echo "redis-server did not answer on 127.0.0.1:$redis_port" >&2
-  cat "$redis_dir/redis.log" >&2 || true
+if ! redis-cli -p "$first_port" cluster info 2>/dev/null | grep -q '^cluster_state:ok'; then
+  echo "the Redis Cluster ${cluster_nodes[*]} is not ok" >&2
+  redis-cli -p "$first_port" cluster info >&2 || true
   exit 1
 fi
-export PWH_TEST_REDIS_URL="redis://127.0.0.1:$redis_port/"
+PWH_TEST_REDIS_CLUSTER="$(IFS=,; echo "${cluster_nodes[*]}")"
+export PWH_TEST_REDIS_CLUSTER
 # A skip would hide these tests: never here.
 unset PWH_SKIP_REDIS_TESTS
 echo "redis-server $(redis-server --version | sed -n 's/.*v=\([^ ]*\).*/\1/p') on $PWH_TEST_REDIS_URL (pid $redis_pid)"
+echo "Redis Cluster (3 masters) on $PWH_TEST_REDIS_CLUSTER (pids ${cluster_pids[*]})"
 
 scope=(--workspace)
 for arg in "$@"; do
