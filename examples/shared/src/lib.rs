@@ -19,6 +19,8 @@ mod last_changes;
 mod launch;
 mod state;
 mod stores;
+#[cfg(any(test, feature = "testing"))]
+pub mod test_redis;
 mod tracker;
 pub mod workers;
 
