@@ -28,7 +28,8 @@ Examples:
   pwh sign body.json
   pwh verify --signature 3f1c... body.json
   pwh replay saved.json --fresh
-  pwh jobs --sqlite pwh.sqlite dead")]
+  pwh jobs --sqlite pwh.sqlite dead
+  pwh jobs --redis redis://127.0.0.1:6379/ list")]
 pub(crate) struct Cli {
     #[command(subcommand)]
     pub(crate) command: Command,
@@ -44,7 +45,7 @@ pub(crate) enum Command {
     Verify(VerifyArgs),
     /// POST a saved body again, as it was or with a fresh time_ms.
     Replay(ReplayArgs),
-    /// List, retry, discard and purge an app's deferred jobs (in its pwh-sqlite file).
+    /// List, retry, discard and purge an app's deferred jobs (in its pwh-sqlite file or Redis).
     Jobs(JobsArgs),
 }
 
@@ -289,6 +290,8 @@ mod tests {
         let parse = |args: &[&str]| Cli::try_parse_from(["pwh", "jobs"].iter().chain(args));
         assert!(parse(&["--sqlite", "f", "list"]).is_ok());
         assert!(parse(&["list", "--sqlite", "f", "--state", "dead"]).is_ok());
+        assert!(parse(&["--redis", "redis://h/", "list", "--redis-prefix", "a:"]).is_ok());
+        assert!(parse(&["dead", "--redis", "redis://h/"]).is_ok());
         assert!(parse(&["list", "--state", "sleeping"]).is_err());
         assert!(parse(&["retry"]).is_err(), "an id or --all-dead");
         assert!(parse(&["retry", "--all-dead"]).is_ok());

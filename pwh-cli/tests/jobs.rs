@@ -1,14 +1,18 @@
-//! `pwh jobs` against a pwh-sqlite file whose jobs were recorded through `SqliteStore`: list
-//! (a table, JSON, payloads only when asked), dead, retry, discard, purge, and the errors.
+//! `pwh jobs` against the jobs an app recorded, in a pwh-sqlite file (`SqliteStore`) and on
+//! Redis (`RedisJobs`, under a fresh prefix on `PWH_TEST_REDIS_URL`): list (a table, JSON,
+//! payloads only when asked), dead, retry, discard, purge, and the errors. Each action's test
+//! runs on both stores.
 
 mod common;
 
-use std::path::Path;
+use std::path::PathBuf;
 use std::time::Duration;
 
-use common::{pwh, temp_dir};
+use common::{pwh, temp_dir, TempDir};
+use example_shared::test_redis::{fresh_prefix, redis_url};
 use pwh_core::delivery::DeliveryId;
 use pwh_core::jobs::{JobCounts, JobEnd, JobId, JobStore, NewJob};
+use pwh_redis::RedisJobs;
 use pwh_sqlite::SqliteStore;
 use serde_json::Value;
 
@@ -46,48 +50,126 @@ fn runtime() -> tokio::runtime::Runtime {
         .unwrap()
 }
 
-/// A pwh-sqlite file at `path` holding [`Jobs`], recorded as an app would.
-fn recorded(path: &Path) -> Jobs {
-    let store = SqliteStore::open(path).unwrap();
-    let jobs = [
-        job("app::later", 0),
-        job("app::crm", 1),
-        job("app::crm", 2),
-        job("app::report", 3),
-    ];
-    runtime().block_on(async {
-        store.enqueue(&jobs).await.unwrap();
-        let lease = Duration::from_secs(30);
-        for c in store.claim(&["app::crm"], 10, lease).await.unwrap() {
-            let end = JobEnd::Dead {
-                error: "CRM down\nfor good".to_owned(),
-            };
-            store.end(&c.job.id, c.lease, end).await.unwrap();
+/// The store of one test, as `pwh jobs` is told where it is.
+enum Store {
+    Sqlite { _dir: TempDir, path: PathBuf },
+    Redis { url: String, prefix: String },
+}
+
+impl Store {
+    fn sqlite(test: &str) -> Self {
+        let dir = temp_dir(test);
+        let path = dir.join("pwh.sqlite");
+        Self::Sqlite { _dir: dir, path }
+    }
+
+    /// A fresh prefix on the test Redis; `None` when the tests that need Redis are skipped.
+    #[track_caller]
+    fn redis() -> Option<Self> {
+        Some(Self::Redis {
+            url: redis_url()?,
+            prefix: fresh_prefix(),
+        })
+    }
+
+    /// The store as the app opens it.
+    fn open(&self) -> Box<dyn JobStore> {
+        match self {
+            Self::Sqlite { path, .. } => Box::new(SqliteStore::open(path).unwrap()),
+            Self::Redis { url, prefix } => Box::new(
+                RedisJobs::builder(url.as_str())
+                    .prefix(prefix.as_str())
+                    .timeout(Duration::from_secs(5))
+                    .build()
+                    .unwrap(),
+            ),
         }
-        for c in store.claim(&["app::report"], 10, lease).await.unwrap() {
-            store.end(&c.job.id, c.lease, JobEnd::Done).await.unwrap();
+    }
+
+    /// Runs `pwh jobs <the store's flags> <args>`.
+    fn pwh(&self, args: &[&str]) -> common::Run {
+        let mut all = vec!["jobs"];
+        match self {
+            Self::Sqlite { path, .. } => all.extend(["--sqlite", path.to_str().unwrap()]),
+            Self::Redis { url, prefix } => {
+                all.extend(["--redis", url.as_str(), "--redis-prefix", prefix.as_str()]);
+            }
         }
-    });
-    Jobs {
-        pending: jobs[0].id,
-        dead: [jobs[1].id, jobs[2].id],
-        done: jobs[3].id,
+        all.extend_from_slice(args);
+        pwh(&all)
+    }
+
+    /// Records [`Jobs`] as an app would.
+    fn record(&self) -> Jobs {
+        let store = self.open();
+        let jobs = [
+            job("app::later", 0),
+            job("app::crm", 1),
+            job("app::crm", 2),
+            job("app::report", 3),
+        ];
+        runtime().block_on(async {
+            store.enqueue(&jobs).await.unwrap();
+            let lease = Duration::from_secs(30);
+            for c in store.claim(&["app::crm"], 10, lease).await.unwrap() {
+                let end = JobEnd::Dead {
+                    error: "CRM down\nfor good".to_owned(),
+                };
+                store.end(&c.job.id, c.lease, end).await.unwrap();
+            }
+            for c in store.claim(&["app::report"], 10, lease).await.unwrap() {
+                store.end(&c.job.id, c.lease, JobEnd::Done).await.unwrap();
+            }
+        });
+        Jobs {
+            pending: jobs[0].id,
+            dead: [jobs[1].id, jobs[2].id],
+            done: jobs[3].id,
+        }
+    }
+
+    fn counts(&self) -> JobCounts {
+        let store = self.open();
+        runtime().block_on(store.counts()).unwrap()
     }
 }
 
-fn counts(path: &Path) -> JobCounts {
-    let store = SqliteStore::open(path).unwrap();
-    runtime().block_on(store.counts()).unwrap()
+/// `on_both!(test)`: `test(&Store)` as two tests, `sqlite::test` and `redis::test`.
+macro_rules! on_both {
+    ($($test:ident),* $(,)?) => {
+        mod sqlite {
+            $(
+                #[test]
+                fn $test() {
+                    super::$test(&super::Store::sqlite(stringify!($test)));
+                }
+            )*
+        }
+        mod redis {
+            $(
+                #[test]
+                fn $test() {
+                    if let Some(store) = super::Store::redis() {
+                        super::$test(&store);
+                    }
+                }
+            )*
+        }
+    };
 }
 
-#[test]
-fn list_shows_a_table_without_payloads_unless_asked() {
-    let dir = temp_dir("jobs-list");
-    let path = dir.join("pwh.sqlite");
-    let jobs = recorded(&path);
-    let file = path.to_str().unwrap();
+on_both!(
+    list_shows_a_table_without_payloads_unless_asked,
+    dead_and_json_parse_with_payloads_only_when_asked,
+    retry_moves_dead_jobs_back_to_pending,
+    discard_and_purge_delete_jobs,
+    unknown_ids_are_errors_that_say_so,
+);
 
-    let run = pwh(&["jobs", "--sqlite", file, "list"]);
+fn list_shows_a_table_without_payloads_unless_asked(store: &Store) {
+    let jobs = store.record();
+
+    let run = store.pwh(&["list"]);
     assert_eq!(run.code, 0, "{run:?}");
     let lines: Vec<&str> = run.stdout.lines().collect();
     assert_eq!(lines.len(), 6, "a header, four jobs, the counts: {run:?}");
@@ -126,15 +208,7 @@ fn list_shows_a_table_without_payloads_unless_asked() {
     );
     assert!(!run.stdout.contains(PRIVATE), "no payload: {run:?}");
 
-    let pending = pwh(&[
-        "jobs",
-        "list",
-        "--sqlite",
-        file,
-        "--state",
-        "pending",
-        "--payload",
-    ]);
+    let pending = store.pwh(&["list", "--state", "pending", "--payload"]);
     assert_eq!(pending.code, 0, "{pending:?}");
     assert!(
         pending.stdout.contains(&format!("{PRIVATE}-0")),
@@ -145,23 +219,19 @@ fn list_shows_a_table_without_payloads_unless_asked() {
         "{pending:?}"
     );
 
-    let limited = pwh(&["jobs", "--sqlite", file, "list", "--limit", "1"]);
+    let limited = store.pwh(&["list", "--limit", "1"]);
     assert!(limited.stdout.contains("1 of 4 jobs shown"), "{limited:?}");
 }
 
-#[test]
-fn dead_and_json_parse_with_payloads_only_when_asked() {
-    let dir = temp_dir("jobs-json");
-    let path = dir.join("pwh.sqlite");
-    let jobs = recorded(&path);
-    let file = path.to_str().unwrap();
+fn dead_and_json_parse_with_payloads_only_when_asked(store: &Store) {
+    let jobs = store.record();
 
-    let dead = pwh(&["jobs", "--sqlite", file, "dead"]);
+    let dead = store.pwh(&["dead"]);
     assert_eq!(dead.code, 0, "{dead:?}");
     assert_eq!(dead.stdout.lines().count(), 4, "{dead:?}");
     assert!(dead.stdout.contains(&jobs.dead[1].to_string()), "{dead:?}");
 
-    let run = pwh(&["jobs", "--sqlite", file, "dead", "--json"]);
+    let run = store.pwh(&["dead", "--json"]);
     assert_eq!(run.code, 0, "{run:?}");
     let listed: Value = serde_json::from_str(&run.stdout).unwrap();
     let listed = listed.as_array().unwrap();
@@ -176,7 +246,7 @@ fn dead_and_json_parse_with_payloads_only_when_asked() {
     assert!(listed[0].get("payload").is_none());
     assert!(!run.stdout.contains(PRIVATE));
 
-    let run = pwh(&["jobs", "--sqlite", file, "list", "--json", "--payload"]);
+    let run = store.pwh(&["list", "--json", "--payload"]);
     let listed: Value = serde_json::from_str(&run.stdout).unwrap();
     assert_eq!(listed.as_array().unwrap().len(), 4);
     assert_eq!(
@@ -185,26 +255,20 @@ fn dead_and_json_parse_with_payloads_only_when_asked() {
     );
 }
 
-#[test]
-fn retry_moves_dead_jobs_back_to_pending() {
-    let dir = temp_dir("jobs-retry");
-    let path = dir.join("pwh.sqlite");
-    let jobs = recorded(&path);
-    let file = path.to_str().unwrap();
+fn retry_moves_dead_jobs_back_to_pending(store: &Store) {
+    let jobs = store.record();
 
-    let one = pwh(&["jobs", "--sqlite", file, "retry", &jobs.dead[0].to_string()]);
+    let one = store.pwh(&["retry", &jobs.dead[0].to_string()]);
     assert_eq!(one.code, 0, "{one:?}");
     assert!(one.stdout.contains("pending again"), "{one:?}");
-    assert_eq!((counts(&path).pending, counts(&path).dead), (2, 1));
+    assert_eq!((store.counts().pending, store.counts().dead), (2, 1));
 
-    let all = pwh(&["jobs", "--sqlite", file, "retry", "--all-dead"]);
+    let all = store.pwh(&["retry", "--all-dead"]);
     assert_eq!(all.code, 0, "{all:?}");
     assert_eq!(all.stdout, "1 dead job is pending again\n");
-    let after = counts(&path);
+    let after = store.counts();
     assert_eq!((after.pending, after.dead, after.done), (3, 0, 1));
-    let listed = pwh(&[
-        "jobs", "--sqlite", file, "list", "--state", "pending", "--json",
-    ]);
+    let listed = store.pwh(&["list", "--state", "pending", "--json"]);
     let listed: Value = serde_json::from_str(&listed.stdout).unwrap();
     assert!(
         listed
@@ -214,13 +278,13 @@ fn retry_moves_dead_jobs_back_to_pending() {
             .all(|j| j["attempts"] == 0),
         "fresh attempts: {listed}"
     );
-    let none = pwh(&["jobs", "--sqlite", file, "retry", "--all-dead"]);
+    let none = store.pwh(&["retry", "--all-dead"]);
     assert_eq!(
         (none.code, none.stdout.as_str()),
         (0, "no dead job to retry\n")
     );
 
-    let not_dead = pwh(&["jobs", "--sqlite", file, "retry", &jobs.done.to_string()]);
+    let not_dead = store.pwh(&["retry", &jobs.done.to_string()]);
     assert_eq!(not_dead.code, 2, "{not_dead:?}");
     assert!(
         not_dead.stderr.contains("is done, not dead"),
@@ -228,50 +292,60 @@ fn retry_moves_dead_jobs_back_to_pending() {
     );
 }
 
-#[test]
-fn discard_and_purge_delete_jobs() {
-    let dir = temp_dir("jobs-discard");
-    let path = dir.join("pwh.sqlite");
-    let jobs = recorded(&path);
-    let file = path.to_str().unwrap();
+fn discard_and_purge_delete_jobs(store: &Store) {
+    let jobs = store.record();
 
     let id = jobs.pending.to_string();
-    let run = pwh(&["jobs", "--sqlite", file, "discard", &id]);
+    let run = store.pwh(&["discard", &id]);
     assert_eq!(run.code, 0, "{run:?}");
     assert_eq!(run.stdout, format!("job {id} discarded\n"));
-    assert_eq!(counts(&path).pending, 0);
-    let again = pwh(&["jobs", "--sqlite", file, "discard", &id]);
+    assert_eq!(store.counts().pending, 0);
+    let again = store.pwh(&["discard", &id]);
     assert_eq!(again.code, 2, "{again:?}");
     assert!(again.stderr.contains(&format!("no job {id}")), "{again:?}");
 
-    let young = pwh(&[
-        "jobs",
-        "--sqlite",
-        file,
-        "purge",
-        "--done",
-        "--older-than",
-        "1h",
-    ]);
+    let young = store.pwh(&["purge", "--done", "--older-than", "1h"]);
     assert_eq!(young.code, 0, "{young:?}");
     assert!(young.stdout.starts_with("purged 0 done jobs"), "{young:?}");
-    assert_eq!(counts(&path).done, 1);
-    let all = pwh(&["jobs", "--sqlite", file, "purge", "--done", "--dead"]);
+    assert_eq!(store.counts().done, 1);
+    let all = store.pwh(&["purge", "--done", "--dead"]);
     assert_eq!(all.code, 0, "{all:?}");
     assert_eq!(all.stdout, "purged 1 done job\npurged 2 dead jobs\n");
-    assert_eq!(counts(&path), JobCounts::default());
+    assert_eq!(store.counts(), JobCounts::default());
+}
+
+fn unknown_ids_are_errors_that_say_so(store: &Store) {
+    store.record();
+    let run = store.pwh(&["retry", "not-an-id"]);
+    assert_eq!(run.code, 2, "{run:?}");
+    assert!(run.stderr.contains("32 hex digits"), "{run:?}");
+    let unknown = "0".repeat(32);
+    for action in ["retry", "discard"] {
+        let run = store.pwh(&[action, &unknown]);
+        assert_eq!(run.code, 2, "{run:?}");
+        assert!(run.stderr.contains(&format!("no job {unknown}")), "{run:?}");
+    }
+    let run = store.pwh(&["list", "--state", "asleep"]);
+    assert_eq!(run.code, 2, "{run:?}");
+    assert!(
+        run.stderr.contains("pending, running, done or dead"),
+        "{run:?}"
+    );
 }
 
 #[test]
-fn bad_files_and_ids_are_errors_that_say_so() {
-    let dir = temp_dir("jobs-errors");
-    let path = dir.join("pwh.sqlite");
-    recorded(&path);
+fn bad_files_are_errors_that_say_so() {
+    let store = Store::sqlite("jobs-errors");
+    store.record();
+    let Store::Sqlite { path, .. } = &store else {
+        unreachable!("a SQLite store")
+    };
+    let dir = path.parent().unwrap();
     let file = path.to_str().unwrap();
 
-    let no_store = pwh(&["jobs", "list"]);
-    assert_eq!(no_store.code, 2, "{no_store:?}");
-    assert!(no_store.stderr.contains("--sqlite PATH"), "{no_store:?}");
+    // The store may come after the action.
+    let run = pwh(&["jobs", "list", "--sqlite", file, "--state", "dead"]);
+    assert_eq!(run.code, 0, "{run:?}");
 
     let missing = dir.join("missing.sqlite");
     let run = pwh(&["jobs", "--sqlite", missing.to_str().unwrap(), "list"]);
@@ -293,18 +367,88 @@ fn bad_files_and_ids_are_errors_that_say_so() {
     let run = pwh(&["jobs", "--sqlite", empty.to_str().unwrap(), "list"]);
     assert_eq!(run.code, 2, "{run:?}");
     assert!(run.stderr.contains("is empty"), "{run:?}");
+}
 
-    let run = pwh(&["jobs", "--sqlite", file, "retry", "not-an-id"]);
-    assert_eq!(run.code, 2, "{run:?}");
-    assert!(run.stderr.contains("32 hex digits"), "{run:?}");
-    let unknown = "0".repeat(32);
-    let run = pwh(&["jobs", "--sqlite", file, "retry", &unknown]);
-    assert_eq!(run.code, 2, "{run:?}");
-    assert!(run.stderr.contains(&format!("no job {unknown}")), "{run:?}");
-    let run = pwh(&["jobs", "--sqlite", file, "list", "--state", "asleep"]);
-    assert_eq!(run.code, 2, "{run:?}");
+/// Exactly one store; a Redis URL that is not one, or a Redis that does not answer, is one
+/// line that never repeats the URL's password. Needs no Redis.
+#[test]
+fn one_store_and_redis_errors_say_so() {
+    let no_store = pwh(&["jobs", "list"]);
+    assert_eq!(no_store.code, 2, "{no_store:?}");
     assert!(
-        run.stderr.contains("pending, running, done or dead"),
-        "{run:?}"
+        no_store.stderr.contains("--sqlite PATH") && no_store.stderr.contains("--redis URL"),
+        "{no_store:?}"
     );
+    let both = pwh(&[
+        "jobs",
+        "--sqlite",
+        "pwh.sqlite",
+        "list",
+        "--redis",
+        "redis://127.0.0.1/",
+    ]);
+    assert_eq!(both.code, 2, "{both:?}");
+    assert!(both.stderr.contains("not both"), "{both:?}");
+    let prefix_alone = pwh(&[
+        "jobs",
+        "--sqlite",
+        "pwh.sqlite",
+        "--redis-prefix",
+        "a:",
+        "list",
+    ]);
+    assert_eq!(prefix_alone.code, 2, "{prefix_alone:?}");
+    assert!(
+        prefix_alone
+            .stderr
+            .contains("--redis-prefix goes with --redis"),
+        "{prefix_alone:?}"
+    );
+
+    let bad = pwh(&["jobs", "--redis", "http://ada:hunter2@example.com/", "list"]);
+    assert_eq!(bad.code, 2, "{bad:?}");
+    assert!(bad.stderr.starts_with("error: --redis: "), "{bad:?}");
+    assert!(!bad.stderr.contains("hunter2"), "{bad:?}");
+
+    let port = {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        listener.local_addr().unwrap().port()
+    };
+    let url = format!("redis://ada:hunter2@127.0.0.1:{port}/");
+    let down = pwh(&["jobs", "--redis", &url, "list"]);
+    assert_eq!(down.code, 2, "{down:?}");
+    assert_eq!(down.stderr.lines().count(), 1, "{down:?}");
+    assert!(!down.stderr.contains("hunter2"), "{down:?}");
+}
+
+/// The prefix the app uses: without `--redis-prefix`, RedisJobs' default (`pwh:`); jobs
+/// under another prefix are not shown.
+#[test]
+fn redis_prefix_defaults_to_the_stores_and_separates_apps() {
+    let Some(url) = redis_url() else {
+        return;
+    };
+    let store = Store::Redis {
+        url: url.clone(),
+        prefix: fresh_prefix(),
+    };
+    let jobs = store.record();
+    let other = pwh(&[
+        "jobs",
+        "--redis",
+        &url,
+        "--redis-prefix",
+        &fresh_prefix(),
+        "list",
+    ]);
+    assert_eq!(other.code, 0, "{other:?}");
+    assert!(other.stdout.starts_with("0 of 0 jobs shown"), "{other:?}");
+    let id = jobs.pending.to_string();
+    let unknown = pwh(&["jobs", "--redis", &url, "discard", &id]);
+    assert_eq!(unknown.code, 2, "{unknown:?}");
+    assert!(
+        unknown.stderr.contains("under the prefix \"pwh:\""),
+        "the default prefix: {unknown:?}"
+    );
+    assert_eq!(store.counts().pending, 1, "another prefix's job is kept");
 }

@@ -32,8 +32,8 @@ impl App {
     }
 
     /// The dispatcher for `config`: its tokens and max age, this state, every handler, the
-    /// delivery memory and the job store it names (SQLite by default, Redis for the delivery
-    /// memory when `PWH_REDIS_URL` is set, in the process with `PWH_STORE=memory`).
+    /// delivery memory and the job store it names (SQLite by default, both on Redis when
+    /// `PWH_REDIS_URL` is set, in the process with `PWH_STORE=memory`).
     ///
     /// # Errors
     ///

@@ -19,13 +19,15 @@ mod last_changes;
 mod launch;
 mod state;
 mod stores;
+#[cfg(any(test, feature = "testing"))]
+pub mod test_redis;
 mod tracker;
 pub mod workers;
 
 pub use app::App;
 pub use config::{
-    Config, ConfigError, Store, Welcome, DEMO_KEY, DEMO_SECRET, ENV_REDIS_URL, ENV_SQLITE_PATH,
-    ENV_STORE,
+    Config, ConfigError, RedisStores, Store, Welcome, DEMO_KEY, DEMO_SECRET, ENV_REDIS_URL,
+    ENV_SQLITE_PATH, ENV_STORE,
 };
 pub use faults::Faults;
 pub use handlers::WelcomeMember;

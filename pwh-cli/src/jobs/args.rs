@@ -11,9 +11,10 @@ use crate::jobs::time::parse_duration;
 /// The help of `pwh jobs` after its options.
 const JOBS_HELP: &str = "\
 The jobs are those of an app's deferred handlers (#[on_event(\"kind\", deferred)]), in the
-pwh-sqlite file the app opens with SqliteStore. pwh jobs may run while the app runs: each
-command is one short transaction on the file. Payloads (the events, the app's data) are
-shown only with --payload.
+app's job store: the pwh-sqlite file it opens with SqliteStore (--sqlite PATH), or the Redis
+it opens with RedisJobs (--redis URL, and --redis-prefix P when the app sets a prefix). pwh
+jobs may run while the app runs: each command is one short transaction on the file, or one
+script on Redis. Payloads (the events, the app's data) are shown only with --payload.
 
 Examples:
   pwh jobs --sqlite /var/lib/app/pwh.sqlite list
@@ -22,7 +23,9 @@ Examples:
   pwh jobs --sqlite pwh.sqlite retry 3f1c0c6e2d7a4b5f8e9d0a1b2c3d4e5f
   pwh jobs --sqlite pwh.sqlite retry --all-dead
   pwh jobs --sqlite pwh.sqlite discard 3f1c0c6e2d7a4b5f8e9d0a1b2c3d4e5f
-  pwh jobs --sqlite pwh.sqlite purge --done --older-than 1h";
+  pwh jobs --sqlite pwh.sqlite purge --done --older-than 1h
+  pwh jobs --redis redis://127.0.0.1:6379/ list
+  pwh jobs --redis redis://redis.internal:6379/2 --redis-prefix app1: dead --json";
 
 /// `pwh jobs`: the store, and the action.
 #[derive(Debug, Args)]
@@ -35,12 +38,19 @@ pub(crate) struct JobsArgs {
 }
 
 /// Where the jobs are. Exactly one store must be given (checked when the command runs, so
-/// that it may come before or after the action); only SQLite for now.
+/// that it may come before or after the action).
 #[derive(Debug, Args)]
 pub(crate) struct StoreArgs {
     /// The app's pwh-sqlite file (SqliteStore)
     #[arg(long, value_name = "PATH", global = true)]
     pub(crate) sqlite: Option<PathBuf>,
+    /// The app's Redis (RedisJobs): redis://[[user]:password@]host[:port][/db]
+    #[arg(long, value_name = "URL", global = true)]
+    pub(crate) redis: Option<String>,
+    /// The prefix of the app's Redis keys, as given to RedisJobs::builder(url).prefix(P)
+    /// [default: pwh:]
+    #[arg(long, value_name = "P", global = true)]
+    pub(crate) redis_prefix: Option<String>,
 }
 
 #[derive(Debug, Subcommand)]

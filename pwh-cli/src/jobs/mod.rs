@@ -1,4 +1,5 @@
-//! `pwh jobs`: list, retry, discard and purge the deferred jobs of an app, in its store.
+//! `pwh jobs`: list, retry, discard and purge the deferred jobs of an app, in its store
+//! (a pwh-sqlite file or a Redis), through the `JobStore` trait the app's workers use.
 
 mod args;
 mod json;
@@ -12,6 +13,7 @@ use std::time::Duration;
 
 use pwh_core::delivery::StoreError;
 use pwh_core::jobs::{JobId, JobQuery, JobState, JobStore};
+use pwh_redis::RedisJobs;
 use pwh_sqlite::SqliteStore;
 
 pub(crate) use args::JobsArgs;
@@ -21,11 +23,13 @@ use crate::error::Failure;
 
 /// Runs `pwh jobs`: opens the store, does the action, prints what it did.
 pub(crate) fn run(args: &JobsArgs) -> Result<ExitCode, Failure> {
-    let (store, path) = open(&args.store)?;
+    let (store, place) = open(&args.store)?;
+    // Time and I/O for Redis's connection and its timeouts.
     let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
         .build()
         .map_err(|e| Failure::new(format!("cannot start the async runtime: {e}")))?;
-    let said = runtime.block_on(act(&store, path, &args.action))?;
+    let said = runtime.block_on(act(&*store, &place, &args.action))?;
     let mut stdout = std::io::stdout().lock();
     stdout
         .write_all(said.as_bytes())
@@ -34,14 +38,47 @@ pub(crate) fn run(args: &JobsArgs) -> Result<ExitCode, Failure> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// The store the flags name. A path that is not an existing pwh file is refused: never
-/// created, nor written to.
-fn open(store: &StoreArgs) -> Result<(SqliteStore, &Path), Failure> {
-    let Some(path) = store.sqlite.as_deref() else {
+/// The store the flags name (exactly one of `--sqlite`, `--redis`), and where it is, for the
+/// messages.
+fn open(store: &StoreArgs) -> Result<(Box<dyn JobStore>, String), Failure> {
+    if store.redis_prefix.is_some() && store.redis.is_none() {
         return Err(Failure::new(
-            "pwh jobs needs the app's job store: --sqlite PATH (its pwh-sqlite file)",
+            "--redis-prefix goes with --redis URL: the prefix of the app's keys on that Redis",
         ));
-    };
+    }
+    match (&store.sqlite, &store.redis) {
+        (Some(path), None) => {
+            let opened = open_sqlite(path)?;
+            Ok((Box::new(opened), path.display().to_string()))
+        }
+        (None, Some(url)) => {
+            let prefix = store
+                .redis_prefix
+                .as_deref()
+                .unwrap_or(RedisJobs::DEFAULT_PREFIX);
+            let opened = RedisJobs::builder(url.as_str())
+                .prefix(prefix)
+                .build()
+                // The message never repeats the URL: it may hold a password.
+                .map_err(|e| Failure::new(format!("--redis: {e}")))?;
+            Ok((
+                Box::new(opened),
+                format!("Redis under the prefix {prefix:?}"),
+            ))
+        }
+        (None, None) => Err(Failure::new(
+            "pwh jobs needs the app's job store: --sqlite PATH (its pwh-sqlite file) or \
+             --redis URL (its Redis, with --redis-prefix P if the app sets a prefix)",
+        )),
+        (Some(_), Some(_)) => Err(Failure::new(
+            "pwh jobs takes one job store: --sqlite PATH or --redis URL, not both",
+        )),
+    }
+}
+
+/// The pwh-sqlite file at `path`. A path that is not an existing pwh file is refused: never
+/// created, nor written to.
+fn open_sqlite(path: &Path) -> Result<SqliteStore, Failure> {
     let meta = std::fs::metadata(path).map_err(|e| Failure::file("open", path, &e))?;
     if !meta.is_file() {
         return Err(Failure::new(format!(
@@ -55,17 +92,16 @@ fn open(store: &StoreArgs) -> Result<(SqliteStore, &Path), Failure> {
             path.display()
         )));
     }
-    let opened = SqliteStore::open(path).map_err(|e| Failure::new(e.to_string()))?;
-    Ok((opened, path))
+    SqliteStore::open(path).map_err(|e| Failure::new(e.to_string()))
 }
 
-/// Does `action` on `store` (the file at `path`); what to print.
-async fn act(store: &SqliteStore, path: &Path, action: &JobsAction) -> Result<String, Failure> {
+/// Does `action` on `store` (at `place`: a file, or a Redis prefix); what to print.
+async fn act(store: &dyn JobStore, place: &str, action: &JobsAction) -> Result<String, Failure> {
     match action {
         JobsAction::List(list) => show(store, list.state, &list.show).await,
         JobsAction::Dead(dead) => show(store, Some(JobState::Dead), dead).await,
         JobsAction::Retry(retry) => match retry.id {
-            Some(id) => retry_one(store, path, &id).await,
+            Some(id) => retry_one(store, place, &id).await,
             None => {
                 let n = store.retry(None).await.map_err(failed)?;
                 Ok(match n {
@@ -78,7 +114,7 @@ async fn act(store: &SqliteStore, path: &Path, action: &JobsAction) -> Result<St
             if store.discard(&discard.id).await.map_err(failed)? {
                 Ok(format!("job {} discarded\n", discard.id))
             } else {
-                Err(unknown(&discard.id, path))
+                Err(unknown(&discard.id, place))
             }
         }
         JobsAction::Purge(purge) => purge_old(store, purge).await,
@@ -87,7 +123,7 @@ async fn act(store: &SqliteStore, path: &Path, action: &JobsAction) -> Result<St
 
 /// `list` and `dead`: the jobs as a table, or as JSON.
 async fn show(
-    store: &SqliteStore,
+    store: &dyn JobStore,
     state: Option<JobState>,
     show: &ShowArgs,
 ) -> Result<String, Failure> {
@@ -105,7 +141,7 @@ async fn show(
 }
 
 /// `retry ID`: the dead job pending again, or why not.
-async fn retry_one(store: &SqliteStore, path: &Path, id: &JobId) -> Result<String, Failure> {
+async fn retry_one(store: &dyn JobStore, place: &str, id: &JobId) -> Result<String, Failure> {
     if store.retry(Some(id)).await.map_err(failed)? == 1 {
         return Ok(format!("job {id} is pending again, with fresh attempts\n"));
     }
@@ -119,12 +155,12 @@ async fn retry_one(store: &SqliteStore, path: &Path, id: &JobId) -> Result<Strin
             "job {id} is {}, not dead: only dead jobs are retried",
             job.state
         ))),
-        None => Err(unknown(id, path)),
+        None => Err(unknown(id, place)),
     }
 }
 
 /// `purge`: the done and/or dead jobs unchanged for `--older-than`.
-async fn purge_old(store: &SqliteStore, purge: &PurgeArgs) -> Result<String, Failure> {
+async fn purge_old(store: &dyn JobStore, purge: &PurgeArgs) -> Result<String, Failure> {
     let older_than = purge.older_than.unwrap_or(Duration::ZERO);
     let states = [(purge.done, JobState::Done), (purge.dead, JobState::Dead)];
     let mut said = String::new();
@@ -155,10 +191,9 @@ fn jobs_are(n: u64) -> &'static str {
     }
 }
 
-fn unknown(id: &JobId, path: &Path) -> Failure {
+fn unknown(id: &JobId, place: &str) -> Failure {
     Failure::new(format!(
-        "no job {id} in {} (`pwh jobs list` shows the ids)",
-        path.display()
+        "no job {id} in {place} (`pwh jobs list` shows the ids)"
     ))
 }
 

@@ -1,5 +1,6 @@
 //! Configuration from the environment.
 
+mod redis;
 mod store;
 mod welcome;
 
@@ -8,12 +9,12 @@ use std::time::Duration;
 
 use pwh_core::keyring::{KeyRingError, ENV_EXTRA_TOKENS, ENV_KEY, ENV_SECRET};
 use pwh_core::{KeyRing, Token};
-use pwh_redis::RedisLog;
-
+pub use redis::RedisStores;
 pub use store::{Store, ENV_SQLITE_PATH, ENV_STORE};
 pub use welcome::Welcome;
 
-/// The variable naming the Redis that instances of an app share their delivery memory in.
+/// The variable naming the Redis that instances of an app share their delivery memory and
+/// their deferred jobs in.
 pub const ENV_REDIS_URL: &str = "PWH_REDIS_URL";
 
 /// The key the apps use when no token is configured.
@@ -35,12 +36,12 @@ pub struct Config {
     /// `PWH_FAIL_ONCE`: the fraction (0 to 1) of handler calls that fail once, for the load
     /// script's failure mode. Default 0.
     pub fail_once_ratio: f64,
-    /// `PWH_REDIS_URL`: the delivery memory on this Redis, shared by every instance pointing
-    /// at it; unset, each instance remembers deliveries in its own memory. Not connected yet:
-    /// Redis may be down when the app starts (it then answers 503 until Redis is back).
-    pub redis: Option<RedisLog>,
-    /// `PWH_STORE` and `PWH_SQLITE_PATH`: where the deferred jobs are kept, and the delivery
-    /// memory unless `PWH_REDIS_URL` is set. Default: SQLite in `pwh.sqlite3`.
+    /// `PWH_REDIS_URL`: the delivery memory and the deferred jobs on this Redis, shared by
+    /// every instance pointing at it, whatever `PWH_STORE` says. Not connected yet: Redis may
+    /// be down when the app starts (it then answers 503 until Redis is back).
+    pub redis: Option<RedisStores>,
+    /// `PWH_STORE` and `PWH_SQLITE_PATH`: where the delivery memory and the deferred jobs are
+    /// kept when `PWH_REDIS_URL` is unset. Default: SQLite in `pwh.sqlite3`.
     pub store: Store,
     /// The deferred handler `welcome_member`: its retry policy and demo knobs.
     pub welcome: Welcome,
@@ -171,10 +172,12 @@ impl Config {
             None => 0.0,
         };
         let redis = match get(ENV_REDIS_URL) {
-            Some(url) => Some(RedisLog::open(&url).map_err(|source| ConfigError::Redis {
-                var: ENV_REDIS_URL,
-                source,
-            })?),
+            Some(url) => Some(
+                RedisStores::open(&url).map_err(|source| ConfigError::Redis {
+                    var: ENV_REDIS_URL,
+                    source,
+                })?,
+            ),
             None => None,
         };
         let store = Store::from_vars(&get)?;
@@ -281,13 +284,19 @@ mod tests {
     }
 
     #[test]
-    fn redis_url_switches_to_a_shared_log() {
+    fn redis_url_switches_the_log_and_the_jobs_to_redis() {
         assert!(Config::from_vars(vars(&[])).unwrap().redis.is_none());
-        // Nothing needs to listen there: the log connects on its first call.
-        let config =
-            Config::from_vars(vars(&[("PWH_REDIS_URL", "redis://127.0.0.1:1/2")])).unwrap();
-        let log = config.redis.expect("a Redis log");
-        assert_eq!(log.prefix(), "pwh:");
+        // Nothing needs to listen there: the stores connect on their first call.
+        let config = Config::from_vars(vars(&[
+            ("PWH_REDIS_URL", "redis://127.0.0.1:1/2"),
+            ("PWH_STORE", "memory"),
+        ]))
+        .unwrap();
+        let redis = config.redis.expect("Redis stores");
+        // The defaults of RedisLog, RedisJobs and `pwh jobs --redis`.
+        assert_eq!(redis.log.prefix(), "pwh:");
+        assert_eq!(redis.jobs.prefix(), "pwh:");
+        assert_eq!(redis.jobs.prefix(), pwh_redis::RedisJobs::DEFAULT_PREFIX);
         let err = Config::from_vars(vars(&[(
             "PWH_REDIS_URL",
             "http://user:hunter2@example.com",

@@ -1,0 +1,40 @@
+//! `PWH_REDIS_URL`: the delivery memory and the deferred jobs of the app on one Redis.
+
+use pwh_redis::{OpenError, RedisJobs, RedisLog};
+
+/// The stores the apps keep on Redis when `PWH_REDIS_URL` is set: the delivery memory
+/// ([`RedisLog`]) and the deferred jobs ([`RedisJobs`]), under the same key prefix, shared
+/// by every instance pointing at that Redis. Neither connects when opened: Redis may be down
+/// when the app starts (it then answers 503 until Redis is back).
+#[derive(Debug, Clone)]
+pub struct RedisStores {
+    /// The delivery memory.
+    pub log: RedisLog,
+    /// The deferred jobs (what `pwh jobs --redis URL` reads).
+    pub jobs: RedisJobs,
+}
+
+impl RedisStores {
+    /// Both stores on the Redis at `url`, under the default prefix (`pwh:`, the default of
+    /// `RedisLog` and `RedisJobs`, and of `pwh jobs --redis`).
+    ///
+    /// # Errors
+    ///
+    /// An [`OpenError`] when `url` is not a usable Redis URL.
+    pub fn open(url: &str) -> Result<Self, OpenError> {
+        Self::with_prefix(url, RedisJobs::DEFAULT_PREFIX)
+    }
+
+    /// Both stores on the Redis at `url`, their keys under `prefix`: several apps on one
+    /// Redis, or a test of its own.
+    ///
+    /// # Errors
+    ///
+    /// An [`OpenError`] when `url` is not a usable Redis URL or `prefix` holds a brace.
+    pub fn with_prefix(url: &str, prefix: &str) -> Result<Self, OpenError> {
+        Ok(Self {
+            log: RedisLog::builder(url).prefix(prefix).build()?,
+            jobs: RedisJobs::builder(url).prefix(prefix).build()?,
+        })
+    }
+}
