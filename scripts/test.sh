@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Every test of the workspace, with nothing preinstalled but Rust: installs Debian's
 # redis-server when it is missing (apt-get; root or sudo), starts one on a free loopback port
-# for pwh-redis's tests (PWH_TEST_REDIS_URL) and a 3-master Redis Cluster of three more
+# for the tests that need Redis (PWH_TEST_REDIS_URL: pwh-redis, pwh-cli, example-shared) and a 3-master Redis Cluster of three more
 # (PWH_TEST_REDIS_CLUSTER), runs `cargo test --workspace --all-features` (extra arguments are
 # passed to it; with `-p`/`--package`, only those packages), and stops every redis-server it
 # started by its PID on exit.

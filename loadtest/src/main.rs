@@ -16,7 +16,7 @@
 //! races a slow original delivery; each event must still be handled once.
 //!
 //! The app's store is always set explicitly: `PWH_STORE=memory`, or `PWH_SQLITE_PATH` in a
-//! temporary directory of the run (also for the jobs of a Redis run). `--store sqlite` runs
+//! temporary directory of the run (a Redis run keeps its jobs in Redis too). `--store sqlite` runs
 //! the same load in memory and then on SQLite, side by side. With `--deferred` every event is
 //! a `member_added`, which the app's deferred handler makes a job; the tool waits until every
 //! job is done and checks each ran exactly once.
@@ -282,10 +282,8 @@ async fn run(options: &Options, bin: &Path, backend: Backend) -> Result<Report, 
     let sent = deliveries.len() as u64;
 
     let store_path = match &store {
-        Store::Sqlite { path } | Store::Redis { sqlite: path, .. } => {
-            format!(" in {}", path.display())
-        }
-        Store::Memory => String::new(),
+        Store::Sqlite { path } => format!(" in {}", path.display()),
+        Store::Redis { .. } | Store::Memory => String::new(),
     };
     let launch = Launch {
         fail_once: options.fail_once,

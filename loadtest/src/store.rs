@@ -15,7 +15,9 @@ pub(crate) enum Store {
         /// The file, in a temporary directory of the run.
         path: PathBuf,
     },
-    /// Delivery memory in Redis (`PWH_REDIS_URL`), jobs in SQLite (`PWH_SQLITE_PATH`).
+    /// Delivery memory and jobs in Redis (`PWH_REDIS_URL`); `PWH_SQLITE_PATH` still names a
+    /// scratch file, so that an app that ignored Redis would not write into the working
+    /// directory.
     Redis {
         /// The server's URL.
         url: String,

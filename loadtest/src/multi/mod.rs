@@ -72,7 +72,7 @@ pub(crate) async fn run(
         redis.addr()
     );
     let redis_pid = redis.pid();
-    // Both instances keep their jobs in one SQLite file, as processes of one machine would.
+    // Both instances keep their jobs in the one Redis (the SQLite path is a scratch file).
     let scratch = ScratchDir::new("multi").map_err(|e| e.to_string())?;
     let launch = Launch {
         fail_once: options.fail_once,
