@@ -1,6 +1,7 @@
 //! [`MemoryJobs`]: deferred jobs kept in the process, for tests and for trying things out.
 
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
+use std::ops::Bound::{Excluded, Unbounded};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
@@ -36,6 +37,31 @@ struct Jobs {
     /// Order of enqueueing, for listings oldest first.
     next_seq: u64,
     next_token: u64,
+    /// The pending and running jobs by when they are due (or their lease runs out), then
+    /// by age: a claim reads the due ones from the front, whatever the backlog.
+    due: BTreeSet<(u64, u64, JobId)>,
+}
+
+impl Jobs {
+    /// Changes the record of `id` with `change`, keeping [`due`](Self::due) in step.
+    fn change<R>(&mut self, id: &JobId, change: impl FnOnce(&mut Record) -> R) -> Option<R> {
+        let record = self.records.get_mut(id)?;
+        if record.is_waiting() {
+            self.due.remove(&(record.at_ms, record.seq, *id));
+        }
+        let answer = change(record);
+        if record.is_waiting() {
+            self.due.insert((record.at_ms, record.seq, *id));
+        }
+        Some(answer)
+    }
+
+    /// Forgets the record of `id`.
+    fn remove(&mut self, id: &JobId) -> Option<Record> {
+        let record = self.records.remove(id)?;
+        self.due.remove(&(record.at_ms, record.seq, *id));
+        Some(record)
+    }
 }
 
 struct Record {
@@ -48,6 +74,13 @@ struct Record {
     lease: LeaseToken,
     updated_ms: u64,
     last_error: Option<String>,
+}
+
+impl Record {
+    /// Pending or running: in the due index.
+    fn is_waiting(&self) -> bool {
+        matches!(self.state, JobState::Pending | JobState::Running)
+    }
 }
 
 impl Default for MemoryJobs {
@@ -110,6 +143,7 @@ impl JobStore for MemoryJobs {
             }
             let seq = all.next_seq;
             all.next_seq += 1;
+            all.due.insert((now, seq, job.id));
             all.records.insert(
                 job.id,
                 Record {
@@ -136,42 +170,48 @@ impl JobStore for MemoryJobs {
         let now = self.now();
         let mut guard = self.lock();
         let all = &mut *guard;
-        let mut due: Vec<(u64, JobId)> = all
-            .records
-            .iter()
-            .filter(|(_, r)| {
-                matches!(r.state, JobState::Pending | JobState::Running)
-                    && r.at_ms <= now
-                    && handlers.contains(&r.job.handler.as_str())
-            })
-            .map(|(id, r)| (r.seq, *id))
-            .collect();
-        due.sort_unstable();
         let mut claimed = Vec::new();
-        for (_, id) in due {
-            if claimed.len() >= limit {
+        let mut cursor: Option<(u64, u64, JobId)> = None;
+        while claimed.len() < limit {
+            let next = match cursor {
+                None => all.due.iter().next(),
+                Some(key) => all.due.range((Excluded(key), Unbounded)).next(),
+            };
+            let Some(&key) = next else { break };
+            if key.0 > now {
                 break;
             }
-            let Some(record) = all.records.get_mut(&id) else {
-                continue;
-            };
-            if record.state == JobState::Running && record.attempts >= record.job.max_attempts {
-                record.state = JobState::Dead;
-                record.updated_ms = now;
-                record.last_error = Some("its last attempt was cut off (lease ran out)".into());
+            cursor = Some(key);
+            let id = key.2;
+            let wanted = all
+                .records
+                .get(&id)
+                .is_some_and(|r| handlers.contains(&r.job.handler.as_str()));
+            if !wanted {
                 continue;
             }
             all.next_token += 1;
-            record.lease = LeaseToken(all.next_token);
-            record.state = JobState::Running;
-            record.attempts += 1;
-            record.at_ms = now.saturating_add(ms(lease_for));
-            record.updated_ms = now;
-            claimed.push(ClaimedJob {
-                job: record.job.clone(),
-                lease: record.lease,
-                attempt: record.attempts,
+            let token = LeaseToken(all.next_token);
+            let job = all.change(&id, |record| {
+                if record.state == JobState::Running && record.attempts >= record.job.max_attempts {
+                    record.state = JobState::Dead;
+                    record.updated_ms = now;
+                    record.last_error = Some("its last attempt was cut off (lease ran out)".into());
+                    return None;
+                }
+                record.lease = token;
+                record.state = JobState::Running;
+                record.attempts += 1;
+                // At least 1 ms on: a claim never meets the same job twice.
+                record.at_ms = now.saturating_add(ms(lease_for).max(1));
+                record.updated_ms = now;
+                Some(ClaimedJob {
+                    job: record.job.clone(),
+                    lease: record.lease,
+                    attempt: record.attempts,
+                })
             });
+            claimed.extend(job.flatten());
         }
         StoreFuture::ready(Ok(claimed))
     }
@@ -184,11 +224,15 @@ impl JobStore for MemoryJobs {
     ) -> StoreFuture<'a, ()> {
         let now = self.now();
         let mut all = self.lock();
-        let answer = match all.records.get_mut(id) {
-            Some(r) if r.state == JobState::Running && r.lease == lease && r.at_ms >= now => {
+        let renewed = all.change(id, |r| {
+            let held = r.state == JobState::Running && r.lease == lease && r.at_ms >= now;
+            if held {
                 r.at_ms = now.saturating_add(ms(lease_for));
-                Ok(())
             }
+            held
+        });
+        let answer = match renewed {
+            Some(true) => Ok(()),
             _ => Err(lease_lost(id)),
         };
         StoreFuture::ready(answer)
@@ -197,23 +241,27 @@ impl JobStore for MemoryJobs {
     fn end<'a>(&'a self, id: &'a JobId, lease: LeaseToken, end: JobEnd) -> StoreFuture<'a, ()> {
         let now = self.now();
         let mut all = self.lock();
-        let answer = match all.records.get_mut(id) {
-            Some(r) if r.state == JobState::Running && r.lease == lease => {
-                r.updated_ms = now;
-                match end {
-                    JobEnd::Done => r.state = JobState::Done,
-                    JobEnd::Retry { after, error } => {
-                        r.state = JobState::Pending;
-                        r.at_ms = now.saturating_add(ms(after));
-                        r.last_error = Some(error);
-                    }
-                    JobEnd::Dead { error } => {
-                        r.state = JobState::Dead;
-                        r.last_error = Some(error);
-                    }
-                }
-                Ok(())
+        let ended = all.change(id, |r| {
+            if !(r.state == JobState::Running && r.lease == lease) {
+                return false;
             }
+            r.updated_ms = now;
+            match end {
+                JobEnd::Done => r.state = JobState::Done,
+                JobEnd::Retry { after, error } => {
+                    r.state = JobState::Pending;
+                    r.at_ms = now.saturating_add(ms(after));
+                    r.last_error = Some(error);
+                }
+                JobEnd::Dead { error } => {
+                    r.state = JobState::Dead;
+                    r.last_error = Some(error);
+                }
+            }
+            true
+        });
+        let answer = match ended {
+            Some(true) => Ok(()),
             _ => Err(lease_lost(id)),
         };
         StoreFuture::ready(answer)
@@ -263,30 +311,41 @@ impl JobStore for MemoryJobs {
     fn retry<'a>(&'a self, id: Option<&'a JobId>) -> StoreFuture<'a, u64> {
         let now = self.now();
         let mut all = self.lock();
-        let mut n = 0;
-        for (job_id, r) in &mut all.records {
-            if r.state == JobState::Dead && id.is_none_or(|id| id == job_id) {
+        let dead: Vec<JobId> = all
+            .records
+            .iter()
+            .filter(|(job_id, r)| r.state == JobState::Dead && id.is_none_or(|id| id == *job_id))
+            .map(|(job_id, _)| *job_id)
+            .collect();
+        for job_id in &dead {
+            all.change(job_id, |r| {
                 r.state = JobState::Pending;
                 r.attempts = 0;
                 r.at_ms = now;
                 r.updated_ms = now;
-                n += 1;
-            }
+            });
         }
+        let n = dead.len() as u64;
         StoreFuture::ready(Ok(n))
     }
 
     fn discard<'a>(&'a self, id: &'a JobId) -> StoreFuture<'a, bool> {
-        StoreFuture::ready(Ok(self.lock().records.remove(id).is_some()))
+        StoreFuture::ready(Ok(self.lock().remove(id).is_some()))
     }
 
     fn purge(&self, state: JobState, older_than: Duration) -> StoreFuture<'_, u64> {
         let cutoff = self.now().saturating_sub(ms(older_than));
         let mut all = self.lock();
-        let before = all.records.len();
-        all.records
-            .retain(|_, r| !(r.state == state && r.updated_ms <= cutoff));
-        StoreFuture::ready(Ok((before - all.records.len()) as u64))
+        let old: Vec<JobId> = all
+            .records
+            .iter()
+            .filter(|(_, r)| r.state == state && r.updated_ms <= cutoff)
+            .map(|(id, _)| *id)
+            .collect();
+        for id in &old {
+            all.remove(id);
+        }
+        StoreFuture::ready(Ok(old.len() as u64))
     }
 
     fn is_durable(&self) -> bool {
