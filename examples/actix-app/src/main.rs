@@ -56,14 +56,7 @@ async fn main() -> ExitCode {
         let result = demo::run(addr, &config.keys).await;
         handle.stop(true).await;
         let _ = running.await;
-        match result {
-            Ok(0) => ExitCode::SUCCESS,
-            Ok(_) => ExitCode::FAILURE,
-            Err(e) => {
-                tracing::error!("demo failed: {e}");
-                ExitCode::FAILURE
-            }
-        }
+        demo::exit_code(result)
     } else {
         match server.await {
             Ok(()) => ExitCode::SUCCESS,

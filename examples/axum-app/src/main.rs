@@ -53,14 +53,7 @@ async fn main() -> ExitCode {
         let result = demo::run(addr, &config.keys).await;
         let _ = stop.send(());
         let _ = server.await;
-        match result {
-            Ok(0) => ExitCode::SUCCESS,
-            Ok(_) => ExitCode::FAILURE,
-            Err(e) => {
-                tracing::error!("demo failed: {e}");
-                ExitCode::FAILURE
-            }
-        }
+        demo::exit_code(result)
     } else {
         // On Ctrl-C or SIGTERM: stop accepting, let webhooks in flight finish.
         match axum::serve(listener, router)

@@ -78,14 +78,7 @@ async fn run_demo(
     let result = demo::run(addr, &config.keys).await;
     shutdown.notify();
     let _ = server.await;
-    match result {
-        Ok(0) => ExitCode::SUCCESS,
-        Ok(_) => ExitCode::FAILURE,
-        Err(e) => {
-            tracing::error!("demo failed: {e}");
-            ExitCode::FAILURE
-        }
-    }
+    demo::exit_code(result)
 }
 
 /// A port nobody listens on now.

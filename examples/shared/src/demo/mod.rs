@@ -227,3 +227,16 @@ pub async fn run(addr: SocketAddr, keys: &KeyRing) -> io::Result<usize> {
     );
     Ok(surprises)
 }
+
+/// The exit code of a demo run: success when every answer was the one expected, else
+/// failure (the error of a run that could not finish is logged).
+pub fn exit_code(result: io::Result<usize>) -> std::process::ExitCode {
+    match result {
+        Ok(0) => std::process::ExitCode::SUCCESS,
+        Ok(_) => std::process::ExitCode::FAILURE,
+        Err(e) => {
+            tracing::error!("demo failed: {e}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
