@@ -82,13 +82,7 @@ impl RedisLogBuilder {
     /// An [`OpenError`] when a URL is not a usable Redis URL, a cluster has no node, the
     /// prefix contains a brace, or the timeout is zero.
     pub fn build(self) -> Result<RedisLog, OpenError> {
-        let target = Target::open(&self.address, self.timeout)?;
-        if self.prefix.contains(['{', '}']) {
-            return Err(OpenError::InvalidPrefix(self.prefix));
-        }
-        if self.timeout.is_zero() {
-            return Err(OpenError::ZeroTimeout);
-        }
+        let target = Target::open_for(&self.address, &self.prefix, self.timeout)?;
         Ok(RedisLog::new(target, self.prefix, self.timeout))
     }
 }

@@ -72,6 +72,23 @@ pub(crate) enum Target {
 }
 
 impl Target {
+    /// What both stores' builders check: `address` as [`open`](Self::open) does, a prefix
+    /// without braces (they would change the keys' hash tags), a timeout above zero.
+    pub(crate) fn open_for(
+        address: &Address,
+        prefix: &str,
+        timeout: Duration,
+    ) -> Result<Self, OpenError> {
+        let target = Self::open(address, timeout)?;
+        if prefix.contains(['{', '}']) {
+            return Err(OpenError::InvalidPrefix(prefix.to_owned()));
+        }
+        if timeout.is_zero() {
+            return Err(OpenError::ZeroTimeout);
+        }
+        Ok(target)
+    }
+
     /// Checks `address` and makes its client, each call bounded by `timeout`. Connects to
     /// nothing.
     pub(crate) fn open(address: &Address, timeout: Duration) -> Result<Self, OpenError> {

@@ -74,13 +74,7 @@ impl RedisJobsBuilder {
     /// An [`OpenError`] when a URL is not a usable Redis URL, a cluster has no node, the
     /// prefix contains a brace, or the timeout is zero.
     pub fn build(self) -> Result<RedisJobs, OpenError> {
-        let target = Target::open(&self.address, self.timeout)?;
-        if self.prefix.contains(['{', '}']) {
-            return Err(OpenError::InvalidPrefix(self.prefix));
-        }
-        if self.timeout.is_zero() {
-            return Err(OpenError::ZeroTimeout);
-        }
+        let target = Target::open_for(&self.address, &self.prefix, self.timeout)?;
         let consumer = self.consumer.unwrap_or_else(default_consumer);
         Ok(RedisJobs::new(target, self.prefix, self.timeout, consumer))
     }
