@@ -288,3 +288,28 @@ async fn workers_run_jobs_in_the_background_and_a_shutdown_leaves_the_rest_for_l
     let listed = harness.jobs().await.remove(0);
     assert_eq!((listed.state, listed.attempts), (JobState::Done, 2));
 }
+
+#[tokio::test]
+async fn a_handler_made_of_a_closure_can_be_deferred() {
+    use pwh_core::handler::{handler_fn, EventRoute};
+    use pwh_core::jobs::JobPolicy;
+    use std::sync::Arc;
+
+    let calls = Arc::new(AtomicUsize::new(0));
+    let counted = calls.clone();
+    let audit = handler_fn("audit", EventRoute::kind("channel_occupied"), move |_cx| {
+        counted.fetch_add(1, Ordering::SeqCst);
+        Ok(())
+    })
+    .deferred(JobPolicy::default().max_attempts(3));
+    let harness = Harness::with_handlers([audit]);
+    let delivery = harness
+        .deliver(TestWebhook::new().channel_occupied("news"))
+        .await;
+    delivery.assert_ok();
+    assert!(delivery.deferred("audit"));
+    assert_eq!(calls.load(Ordering::SeqCst), 0);
+    assert_eq!(harness.run_due_jobs().await, 1);
+    assert_eq!(calls.load(Ordering::SeqCst), 1);
+    assert_eq!(harness.jobs().await.remove(0).max_attempts, 3);
+}

@@ -6,6 +6,7 @@ use std::pin::Pin;
 
 use crate::context::EventContext;
 use crate::handler::{EventHandler, EventRoute, HandlerError, HandlerInfo};
+use crate::jobs::JobPolicy;
 
 /// A boxed future of a closure handler, borrowing the event for `'r`.
 pub type HandlerFuture<'r> = Pin<Box<dyn Future<Output = Result<(), HandlerError>> + Send + 'r>>;
@@ -40,6 +41,16 @@ where
     FnHandler {
         info: HandlerInfo::new(name, route),
         f,
+    }
+}
+
+impl<F> FnHandler<F> {
+    /// Makes it deferred: its events become jobs run later by workers, retried by `policy`
+    /// (as `#[on_event("kind", deferred)]` does).
+    #[must_use]
+    pub fn deferred(mut self, policy: JobPolicy) -> Self {
+        self.info = self.info.deferred(policy);
+        self
     }
 }
 
@@ -94,6 +105,16 @@ where
     AsyncFnHandler {
         info: HandlerInfo::new(name, route),
         f,
+    }
+}
+
+impl<F> AsyncFnHandler<F> {
+    /// Makes it deferred: its events become jobs run later by workers, retried by `policy`
+    /// (as `#[on_event("kind", deferred)]` does).
+    #[must_use]
+    pub fn deferred(mut self, policy: JobPolicy) -> Self {
+        self.info = self.info.deferred(policy);
+        self
     }
 }
 
