@@ -38,6 +38,7 @@ mod harness;
 mod job_store;
 mod recorder;
 mod request;
+mod shared_delivery;
 
 use crate::keyring::KeyRing;
 use crate::kind::PusherEvent;
@@ -51,6 +52,7 @@ pub use harness::{Delivery, Harness};
 pub use job_store::check_job_store;
 pub use recorder::Recorder;
 pub use request::sign;
+pub use shared_delivery::check_shared_delivery;
 
 /// The key of the token test webhooks are signed with.
 pub const TEST_KEY: &str = "pwh-test-key";
