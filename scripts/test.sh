@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # Every test of the workspace, with nothing preinstalled but Rust: installs Debian's
 # redis-server when it is missing (apt-get; root or sudo), starts one on a free loopback port
-# for the tests that need Redis (PWH_TEST_REDIS_URL: pwh-redis, pwh-cli, example-shared) and a 3-master Redis Cluster of three more
-# (PWH_TEST_REDIS_CLUSTER), runs `cargo test --workspace --all-features` (extra arguments are
-# passed to it; with `-p`/`--package`, only those packages), and stops every redis-server it
-# started by its PID on exit.
+# for the tests that need Redis (PWH_TEST_REDIS_URL: pwh-redis, pwh-cli, example-shared) and a
+# 3-master Redis Cluster of three more (PWH_TEST_REDIS_CLUSTER: the same crates), runs
+# `cargo test --workspace --all-features` (extra arguments are passed to it; with
+# `-p`/`--package`, only those packages), and stops every redis-server it started by its PID
+# on exit.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -76,7 +77,7 @@ redis_pid=$!
 wait_for_redis "$redis_port" "$redis_pid" "$redis_dir/redis.log"
 export PWH_TEST_REDIS_URL="redis://127.0.0.1:$redis_port/"
 
-echo "== a 3-master Redis Cluster for pwh-redis's tests (PWH_TEST_REDIS_CLUSTER)"
+echo "== a 3-master Redis Cluster for the tests of pwh-redis, the apps and pwh (PWH_TEST_REDIS_CLUSTER)"
 cluster_nodes=()
 for _ in 1 2 3; do
   # A cluster node also listens on its port + 10000 (the cluster bus): both must be free.

@@ -292,6 +292,7 @@ mod tests {
         assert!(parse(&["list", "--sqlite", "f", "--state", "dead"]).is_ok());
         assert!(parse(&["--redis", "redis://h/", "list", "--redis-prefix", "a:"]).is_ok());
         assert!(parse(&["dead", "--redis", "redis://h/"]).is_ok());
+        assert!(parse(&["list", "--redis-cluster", "h:7000,h:7001"]).is_ok());
         assert!(parse(&["list", "--state", "sleeping"]).is_err());
         assert!(parse(&["retry"]).is_err(), "an id or --all-dead");
         assert!(parse(&["retry", "--all-dead"]).is_ok());

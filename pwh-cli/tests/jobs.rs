@@ -9,7 +9,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use common::{pwh, temp_dir, TempDir};
-use example_shared::test_redis::{fresh_prefix, redis_url};
+use example_shared::test_redis::{fresh_prefix, redis_cluster, redis_url};
 use pwh_core::delivery::DeliveryId;
 use pwh_core::jobs::{JobCounts, JobEnd, JobId, JobStore, NewJob};
 use pwh_redis::RedisJobs;
@@ -54,6 +54,7 @@ fn runtime() -> tokio::runtime::Runtime {
 enum Store {
     Sqlite { _dir: TempDir, path: PathBuf },
     Redis { url: String, prefix: String },
+    Cluster { nodes: Vec<String>, prefix: String },
 }
 
 impl Store {
@@ -72,6 +73,16 @@ impl Store {
         })
     }
 
+    /// A fresh prefix on the test Redis Cluster; `None` when the tests that need Redis are
+    /// skipped.
+    #[track_caller]
+    fn cluster() -> Option<Self> {
+        Some(Self::Cluster {
+            nodes: redis_cluster()?,
+            prefix: fresh_prefix(),
+        })
+    }
+
     /// The store as the app opens it.
     fn open(&self) -> Box<dyn JobStore> {
         match self {
@@ -83,16 +94,33 @@ impl Store {
                     .build()
                     .unwrap(),
             ),
+            Self::Cluster { nodes, prefix } => Box::new(
+                RedisJobs::cluster_builder(nodes)
+                    .prefix(prefix.as_str())
+                    .timeout(Duration::from_secs(5))
+                    .build()
+                    .unwrap(),
+            ),
         }
     }
 
     /// Runs `pwh jobs <the store's flags> <args>`.
     fn pwh(&self, args: &[&str]) -> common::Run {
         let mut all = vec!["jobs"];
+        let joined;
         match self {
             Self::Sqlite { path, .. } => all.extend(["--sqlite", path.to_str().unwrap()]),
             Self::Redis { url, prefix } => {
                 all.extend(["--redis", url.as_str(), "--redis-prefix", prefix.as_str()]);
+            }
+            Self::Cluster { nodes, prefix } => {
+                joined = nodes.join(",");
+                all.extend([
+                    "--redis-cluster",
+                    joined.as_str(),
+                    "--redis-prefix",
+                    prefix.as_str(),
+                ]);
             }
         }
         all.extend_from_slice(args);
@@ -134,8 +162,9 @@ impl Store {
     }
 }
 
-/// `on_both!(test)`: `test(&Store)` as two tests, `sqlite::test` and `redis::test`.
-macro_rules! on_both {
+/// `on_each!(test)`: `test(&Store)` as three tests, `sqlite::test`, `redis::test` and
+/// `cluster::test`.
+macro_rules! on_each {
     ($($test:ident),* $(,)?) => {
         mod sqlite {
             $(
@@ -155,10 +184,20 @@ macro_rules! on_both {
                 }
             )*
         }
+        mod cluster {
+            $(
+                #[test]
+                fn $test() {
+                    if let Some(store) = super::Store::cluster() {
+                        super::$test(&store);
+                    }
+                }
+            )*
+        }
     };
 }
 
-on_both!(
+on_each!(
     list_shows_a_table_without_payloads_unless_asked,
     dead_and_json_parse_with_payloads_only_when_asked,
     retry_moves_dead_jobs_back_to_pending,
@@ -388,7 +427,17 @@ fn one_store_and_redis_errors_say_so() {
         "redis://127.0.0.1/",
     ]);
     assert_eq!(both.code, 2, "{both:?}");
-    assert!(both.stderr.contains("not both"), "{both:?}");
+    assert!(both.stderr.contains("not two"), "{both:?}");
+    let two_redis = pwh(&[
+        "jobs",
+        "--redis",
+        "redis://127.0.0.1/",
+        "--redis-cluster",
+        "127.0.0.1:7000",
+        "list",
+    ]);
+    assert_eq!(two_redis.code, 2, "{two_redis:?}");
+    assert!(two_redis.stderr.contains("not two"), "{two_redis:?}");
     let prefix_alone = pwh(&[
         "jobs",
         "--sqlite",
@@ -409,6 +458,14 @@ fn one_store_and_redis_errors_say_so() {
     assert_eq!(bad.code, 2, "{bad:?}");
     assert!(bad.stderr.starts_with("error: --redis: "), "{bad:?}");
     assert!(!bad.stderr.contains("hunter2"), "{bad:?}");
+    let no_node = pwh(&["jobs", "--redis-cluster", " , ", "list"]);
+    assert_eq!(no_node.code, 2, "{no_node:?}");
+    assert!(
+        no_node
+            .stderr
+            .starts_with("error: --redis-cluster: no Redis Cluster node"),
+        "{no_node:?}"
+    );
 
     let port = {
         let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();

@@ -5,8 +5,8 @@
 //! prints what happened. Configuration: `PUSHER_APP_KEY`, `PUSHER_APP_SECRET`,
 //! `PUSHER_EXTRA_TOKENS`, `PWH_ADDR`, `PWH_MAX_AGE_SECS` (0 disables the freshness check),
 //! `PWH_STORE`/`PWH_SQLITE_PATH` (the delivery memory and the deferred jobs, SQLite by
-//! default), `PWH_REDIS_URL` (instead, both in Redis, shared by several instances),
-//! `PWH_JOB_MAX_ATTEMPTS`, `PWH_JOB_BACKOFF_MS`, `PWH_EXAMPLE_SLOW_MS`,
+//! default), `PWH_REDIS_URL` or `PWH_REDIS_CLUSTER` (instead, both in Redis, shared by several
+//! instances), `PWH_JOB_MAX_ATTEMPTS`, `PWH_JOB_BACKOFF_MS`, `PWH_EXAMPLE_SLOW_MS`,
 //! `PWH_EXAMPLE_DEFERRED_FAIL` (the deferred handler `welcome_member`).
 
 use std::future::IntoFuture;

@@ -26,8 +26,8 @@ pub mod workers;
 
 pub use app::App;
 pub use config::{
-    Config, ConfigError, RedisStores, Store, Welcome, DEMO_KEY, DEMO_SECRET, ENV_REDIS_URL,
-    ENV_SQLITE_PATH, ENV_STORE,
+    Config, ConfigError, RedisStores, Store, Welcome, DEMO_KEY, DEMO_SECRET, ENV_REDIS_CLUSTER,
+    ENV_REDIS_URL, ENV_SQLITE_PATH, ENV_STORE,
 };
 pub use faults::Faults;
 pub use handlers::WelcomeMember;

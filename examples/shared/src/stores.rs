@@ -5,14 +5,14 @@ use pwh_core::jobs::MemoryJobs;
 use pwh_sqlite::SqliteStore;
 
 use crate::config::{ENV_SQLITE_PATH, ENV_STORE};
-use crate::{Config, ConfigError, Store, ENV_REDIS_URL};
+use crate::{Config, ConfigError, Store, ENV_REDIS_CLUSTER, ENV_REDIS_URL};
 
 /// Gives `builder` the delivery memory and the job store of `config`, opening the SQLite file
 /// if one is used, and logs where each is kept.
 ///
-/// - `PWH_REDIS_URL`: both on that Redis ([`RedisStores`](crate::RedisStores): `RedisLog`
-///   and `RedisJobs`), shared by every instance using it; `PWH_STORE` and `PWH_SQLITE_PATH`
-///   are not used (no file is opened).
+/// - `PWH_REDIS_URL` (or `PWH_REDIS_CLUSTER`): both on that Redis (or Redis Cluster)
+///   ([`RedisStores`](crate::RedisStores): `RedisLog` and `RedisJobs`), shared by every
+///   instance using it; `PWH_STORE` and `PWH_SQLITE_PATH` are not used (no file is opened).
 /// - Otherwise `PWH_STORE=sqlite` (the default): one [`SqliteStore`] on `PWH_SQLITE_PATH` for
 ///   both; `PWH_STORE=memory`: both in this process.
 ///
@@ -26,8 +26,8 @@ pub(crate) fn with_stores(
     if let Some(redis) = &config.redis {
         if config.store != (Store::Sqlite { path: None }) {
             tracing::info!(
-                "{ENV_STORE} and {ENV_SQLITE_PATH} are not used: {ENV_REDIS_URL} keeps the \
-                 delivery memory and the deferred jobs in Redis"
+                "{ENV_STORE} and {ENV_SQLITE_PATH} are not used: {ENV_REDIS_URL} (or \
+                 {ENV_REDIS_CLUSTER}) keeps the delivery memory and the deferred jobs in Redis"
             );
         }
         // Host, port, database and prefix: never the password.
@@ -36,7 +36,7 @@ pub(crate) fn with_stores(
             jobs = ?redis.jobs,
             "redelivery memory and deferred jobs in Redis, shared by every instance using it \
              (webhooks are answered 503 while Redis cannot be reached; the jobs are as durable \
-             as Redis's persistence: appendonly yes)"
+             as Redis's persistence: appendonly yes, maxmemory-policy noeviction)"
         );
         return Ok(builder
             .delivery_log(redis.log.clone())
@@ -134,6 +134,27 @@ mod tests {
         on_redis.redis = Some(
             crate::RedisStores::with_prefix(&url, &crate::test_redis::fresh_prefix()).unwrap(),
         );
+        a_deferred_job_goes_through(on_redis).await;
+    }
+
+    /// The same through `PWH_REDIS_CLUSTER` on the test Redis Cluster.
+    #[tokio::test]
+    async fn a_deferred_job_goes_through_a_redis_cluster() {
+        let Some(nodes) = crate::test_redis::redis_cluster() else {
+            return;
+        };
+        let mut on_cluster = config(vec![
+            ("PWH_REDIS_CLUSTER", nodes.join(",")),
+            ("PWH_STORE", "memory".into()),
+        ]);
+        on_cluster.redis = Some(
+            crate::RedisStores::cluster_with_prefix(&nodes, &crate::test_redis::fresh_prefix())
+                .unwrap(),
+        );
+        a_deferred_job_goes_through(on_cluster).await;
+    }
+
+    async fn a_deferred_job_goes_through(on_redis: Config) {
         let app = App::new(&on_redis);
         let dispatcher = app.dispatcher(&on_redis).unwrap();
         let now_ms = u64::try_from(

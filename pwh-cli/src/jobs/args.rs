@@ -12,8 +12,8 @@ use crate::jobs::time::parse_duration;
 const JOBS_HELP: &str = "\
 The jobs are those of an app's deferred handlers (#[on_event(\"kind\", deferred)]), in the
 app's job store: the pwh-sqlite file it opens with SqliteStore (--sqlite PATH), or the Redis
-it opens with RedisJobs (--redis URL, and --redis-prefix P when the app sets a prefix). pwh
-jobs may run while the app runs: each command is one short transaction on the file, or one
+it opens with RedisJobs (--redis URL, or --redis-cluster NODES for a Redis Cluster, and
+--redis-prefix P when the app sets a prefix). pwh jobs may run while the app runs: each command is one short transaction on the file, or one
 script on Redis. Payloads (the events, the app's data) are shown only with --payload.
 
 Examples:
@@ -25,7 +25,8 @@ Examples:
   pwh jobs --sqlite pwh.sqlite discard 3f1c0c6e2d7a4b5f8e9d0a1b2c3d4e5f
   pwh jobs --sqlite pwh.sqlite purge --done --older-than 1h
   pwh jobs --redis redis://127.0.0.1:6379/ list
-  pwh jobs --redis redis://redis.internal:6379/2 --redis-prefix app1: dead --json";
+  pwh jobs --redis redis://redis.internal:6379/2 --redis-prefix app1: dead --json
+  pwh jobs --redis-cluster 10.0.0.1:7000,10.0.0.2:7000 list";
 
 /// `pwh jobs`: the store, and the action.
 #[derive(Debug, Args)]
@@ -47,7 +48,11 @@ pub(crate) struct StoreArgs {
     /// The app's Redis (RedisJobs): redis://[[user]:password@]host[:port][/db]
     #[arg(long, value_name = "URL", global = true)]
     pub(crate) redis: Option<String>,
-    /// The prefix of the app's Redis keys, as given to RedisJobs::builder(url).prefix(P)
+    /// The app's Redis Cluster (RedisJobs::cluster_builder): some of its nodes,
+    /// comma-separated (host:port or redis://...)
+    #[arg(long, value_name = "NODES", global = true)]
+    pub(crate) redis_cluster: Option<String>,
+    /// The prefix of the app's Redis keys, as given to RedisJobs's builder: .prefix(P)
     /// [default: pwh:]
     #[arg(long, value_name = "P", global = true)]
     pub(crate) redis_prefix: Option<String>,

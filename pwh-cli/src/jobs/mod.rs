@@ -38,40 +38,49 @@ pub(crate) fn run(args: &JobsArgs) -> Result<ExitCode, Failure> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// The store the flags name (exactly one of `--sqlite`, `--redis`), and where it is, for the
-/// messages.
+/// The store the flags name (exactly one of `--sqlite`, `--redis`, `--redis-cluster`), and
+/// where it is, for the messages.
 fn open(store: &StoreArgs) -> Result<(Box<dyn JobStore>, String), Failure> {
-    if store.redis_prefix.is_some() && store.redis.is_none() {
+    let on_redis = store.redis.is_some() || store.redis_cluster.is_some();
+    if store.redis_prefix.is_some() && !on_redis {
         return Err(Failure::new(
-            "--redis-prefix goes with --redis URL: the prefix of the app's keys on that Redis",
+            "--redis-prefix goes with --redis URL or --redis-cluster NODES: the prefix of the \
+             app's keys on that Redis",
         ));
     }
-    match (&store.sqlite, &store.redis) {
-        (Some(path), None) => {
+    let prefix = store
+        .redis_prefix
+        .as_deref()
+        .unwrap_or(RedisJobs::DEFAULT_PREFIX);
+    let on_prefix = || format!("Redis under the prefix {prefix:?}");
+    // The messages never repeat a URL: it may hold a password.
+    match (&store.sqlite, &store.redis, &store.redis_cluster) {
+        (Some(path), None, None) => {
             let opened = open_sqlite(path)?;
             Ok((Box::new(opened), path.display().to_string()))
         }
-        (None, Some(url)) => {
-            let prefix = store
-                .redis_prefix
-                .as_deref()
-                .unwrap_or(RedisJobs::DEFAULT_PREFIX);
+        (None, Some(url), None) => {
             let opened = RedisJobs::builder(url.as_str())
                 .prefix(prefix)
                 .build()
-                // The message never repeats the URL: it may hold a password.
                 .map_err(|e| Failure::new(format!("--redis: {e}")))?;
-            Ok((
-                Box::new(opened),
-                format!("Redis under the prefix {prefix:?}"),
-            ))
+            Ok((Box::new(opened), on_prefix()))
         }
-        (None, None) => Err(Failure::new(
-            "pwh jobs needs the app's job store: --sqlite PATH (its pwh-sqlite file) or \
-             --redis URL (its Redis, with --redis-prefix P if the app sets a prefix)",
+        (None, None, Some(nodes)) => {
+            let opened = RedisJobs::cluster_builder(pwh_redis::cluster_nodes(nodes))
+                .prefix(prefix)
+                .build()
+                .map_err(|e| Failure::new(format!("--redis-cluster: {e}")))?;
+            Ok((Box::new(opened), format!("{} Cluster", on_prefix())))
+        }
+        (None, None, None) => Err(Failure::new(
+            "pwh jobs needs the app's job store: --sqlite PATH (its pwh-sqlite file), --redis \
+             URL (its Redis) or --redis-cluster NODES (its Redis Cluster), with --redis-prefix \
+             P if the app sets a prefix",
         )),
-        (Some(_), Some(_)) => Err(Failure::new(
-            "pwh jobs takes one job store: --sqlite PATH or --redis URL, not both",
+        _ => Err(Failure::new(
+            "pwh jobs takes one job store: --sqlite PATH, --redis URL or --redis-cluster \
+             NODES, not two",
         )),
     }
 }

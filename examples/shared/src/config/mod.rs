@@ -17,6 +17,10 @@ pub use welcome::Welcome;
 /// their deferred jobs in.
 pub const ENV_REDIS_URL: &str = "PWH_REDIS_URL";
 
+/// The variable naming, instead, a Redis Cluster: some of its nodes, comma-separated
+/// (`127.0.0.1:7000,127.0.0.1:7001`).
+pub const ENV_REDIS_CLUSTER: &str = "PWH_REDIS_CLUSTER";
+
 /// The key the apps use when no token is configured.
 pub const DEMO_KEY: &str = "demo-key";
 /// The secret the apps use when no token is configured. Never use it in production.
@@ -36,9 +40,10 @@ pub struct Config {
     /// `PWH_FAIL_ONCE`: the fraction (0 to 1) of handler calls that fail once, for the load
     /// script's failure mode. Default 0.
     pub fail_once_ratio: f64,
-    /// `PWH_REDIS_URL`: the delivery memory and the deferred jobs on this Redis, shared by
-    /// every instance pointing at it, whatever `PWH_STORE` says. Not connected yet: Redis may
-    /// be down when the app starts (it then answers 503 until Redis is back).
+    /// `PWH_REDIS_URL` (one server) or `PWH_REDIS_CLUSTER` (a Redis Cluster's nodes): the
+    /// delivery memory and the deferred jobs on this Redis, shared by every instance pointing
+    /// at it, whatever `PWH_STORE` says. Not connected yet: Redis may be down when the app
+    /// starts (it then answers 503 until Redis is back).
     pub redis: Option<RedisStores>,
     /// `PWH_STORE` and `PWH_SQLITE_PATH`: where the delivery memory and the deferred jobs are
     /// kept when `PWH_REDIS_URL` is unset. Default: SQLite in `pwh.sqlite3`.
@@ -54,15 +59,21 @@ pub enum ConfigError {
     /// The tokens are malformed.
     #[error(transparent)]
     Keys(#[from] KeyRingError),
-    /// `PWH_REDIS_URL` is not a Redis URL (the value is not repeated: it may hold a
-    /// password).
-    #[error("{var} is not a usable Redis URL: {source}")]
+    /// `PWH_REDIS_URL` is not a Redis URL, or `PWH_REDIS_CLUSTER` not a list of them (the
+    /// value is not repeated: it may hold a password).
+    #[error("{var} cannot be used: {source}")]
     Redis {
         /// The variable.
         var: &'static str,
         /// Why.
         source: pwh_redis::OpenError,
     },
+    /// `PWH_REDIS_URL` and `PWH_REDIS_CLUSTER` are both set: which one holds the stores?
+    #[error(
+        "{ENV_REDIS_URL} and {ENV_REDIS_CLUSTER} are both set: set {ENV_REDIS_URL} for one Redis \
+         server, or {ENV_REDIS_CLUSTER} for a Redis Cluster, not both"
+    )]
+    TwoRedis,
     /// The SQLite file cannot be opened (a directory that does not exist, a file of another
     /// application, no permission).
     #[error("{var}: {source}")]
@@ -171,14 +182,25 @@ impl Config {
                 })?,
             None => 0.0,
         };
-        let redis = match get(ENV_REDIS_URL) {
-            Some(url) => Some(
-                RedisStores::open(&url).map_err(|source| ConfigError::Redis {
-                    var: ENV_REDIS_URL,
-                    source,
+        let redis = match (get(ENV_REDIS_URL), get(ENV_REDIS_CLUSTER)) {
+            (Some(_), Some(_)) => return Err(ConfigError::TwoRedis),
+            (Some(url), None) => {
+                Some(
+                    RedisStores::open(&url).map_err(|source| ConfigError::Redis {
+                        var: ENV_REDIS_URL,
+                        source,
+                    })?,
+                )
+            }
+            (None, Some(list)) => Some(
+                RedisStores::open_cluster(&pwh_redis::cluster_nodes(&list)).map_err(|source| {
+                    ConfigError::Redis {
+                        var: ENV_REDIS_CLUSTER,
+                        source,
+                    }
                 })?,
             ),
-            None => None,
+            (None, None) => None,
         };
         let store = Store::from_vars(&get)?;
         let welcome = Welcome::from_vars(&get)?;
@@ -304,10 +326,43 @@ mod tests {
         .unwrap_err();
         let message = err.to_string();
         assert!(
-            message.starts_with("PWH_REDIS_URL is not a usable Redis URL"),
+            message.starts_with("PWH_REDIS_URL cannot be used: invalid Redis URL"),
             "{message}"
         );
         assert!(!message.contains("hunter2"), "{message}");
+    }
+
+    #[test]
+    fn redis_cluster_takes_a_node_list_and_excludes_redis_url() {
+        // Nothing needs to listen there: the stores connect on their first call.
+        let config =
+            Config::from_vars(vars(&[("PWH_REDIS_CLUSTER", "127.0.0.1:1, 127.0.0.1:2")])).unwrap();
+        let redis = config.redis.expect("Redis stores");
+        assert_eq!(redis.log.prefix(), "pwh:");
+        assert_eq!(redis.jobs.prefix(), "pwh:");
+
+        let err = Config::from_vars(vars(&[(
+            "PWH_REDIS_CLUSTER",
+            "http://user:hunter2@example.com",
+        )]))
+        .unwrap_err();
+        let message = err.to_string();
+        assert!(
+            message.starts_with("PWH_REDIS_CLUSTER cannot be used: invalid Redis URL"),
+            "{message}"
+        );
+        assert!(!message.contains("hunter2"), "{message}");
+        let err = Config::from_vars(vars(&[("PWH_REDIS_CLUSTER", " , ")])).unwrap_err();
+        assert!(err.to_string().contains("no Redis Cluster node"), "{err}");
+
+        let err = Config::from_vars(vars(&[
+            ("PWH_REDIS_URL", "redis://127.0.0.1:1/"),
+            ("PWH_REDIS_CLUSTER", "127.0.0.1:2"),
+        ]))
+        .unwrap_err();
+        assert!(matches!(err, ConfigError::TwoRedis), "{err:?}");
+        let message = err.to_string();
+        assert!(message.contains("not both"), "{message}");
     }
 
     #[test]

@@ -1,16 +1,18 @@
-//! `PWH_REDIS_URL`: the delivery memory and the deferred jobs of the app on one Redis.
+//! `PWH_REDIS_URL` or `PWH_REDIS_CLUSTER`: the delivery memory and the deferred jobs of the app
+//! on one Redis, or on a Redis Cluster.
 
 use pwh_redis::{OpenError, RedisJobs, RedisLog};
 
-/// The stores the apps keep on Redis when `PWH_REDIS_URL` is set: the delivery memory
-/// ([`RedisLog`]) and the deferred jobs ([`RedisJobs`]), under the same key prefix, shared
-/// by every instance pointing at that Redis. Neither connects when opened: Redis may be down
-/// when the app starts (it then answers 503 until Redis is back).
+/// The stores the apps keep on Redis when `PWH_REDIS_URL` (one server) or
+/// `PWH_REDIS_CLUSTER` (a Redis Cluster) is set: the delivery memory ([`RedisLog`]) and the
+/// deferred jobs ([`RedisJobs`]), under the same key prefix, shared by every instance pointing
+/// at that Redis. Neither connects when opened: Redis may be down when the app starts (it then
+/// answers 503 until Redis is back).
 #[derive(Debug, Clone)]
 pub struct RedisStores {
     /// The delivery memory.
     pub log: RedisLog,
-    /// The deferred jobs (what `pwh jobs --redis URL` reads).
+    /// The deferred jobs (what `pwh jobs --redis URL` or `--redis-cluster NODES` reads).
     pub jobs: RedisJobs,
 }
 
@@ -25,6 +27,16 @@ impl RedisStores {
         Self::with_prefix(url, RedisJobs::DEFAULT_PREFIX)
     }
 
+    /// Both stores on the Redis Cluster that `nodes` belong to (`redis://host:port` each, as
+    /// [`pwh_redis::cluster_nodes`] reads a comma-separated list), under the default prefix.
+    ///
+    /// # Errors
+    ///
+    /// An [`OpenError`] when a node's URL is not usable, or `nodes` is empty.
+    pub fn open_cluster(nodes: &[String]) -> Result<Self, OpenError> {
+        Self::cluster_with_prefix(nodes, RedisJobs::DEFAULT_PREFIX)
+    }
+
     /// Both stores on the Redis at `url`, their keys under `prefix`: several apps on one
     /// Redis, or a test of its own.
     ///
@@ -35,6 +47,19 @@ impl RedisStores {
         Ok(Self {
             log: RedisLog::builder(url).prefix(prefix).build()?,
             jobs: RedisJobs::builder(url).prefix(prefix).build()?,
+        })
+    }
+
+    /// Both stores on the Redis Cluster that `nodes` belong to, their keys under `prefix`.
+    ///
+    /// # Errors
+    ///
+    /// An [`OpenError`] when a node's URL is not usable, `nodes` is empty, or `prefix` holds
+    /// a brace.
+    pub fn cluster_with_prefix(nodes: &[String], prefix: &str) -> Result<Self, OpenError> {
+        Ok(Self {
+            log: RedisLog::cluster_builder(nodes).prefix(prefix).build()?,
+            jobs: RedisJobs::cluster_builder(nodes).prefix(prefix).build()?,
         })
     }
 }

@@ -27,7 +27,8 @@ pub struct DemoFiles {
 }
 
 /// Adapts `config` to `--demo`: the SQLite file in a temporary directory unless
-/// `PWH_SQLITE_PATH` or `PWH_REDIS_URL` is set (`var` reads the environment), and `welcome_member` sleeping
+/// `PWH_SQLITE_PATH`, `PWH_REDIS_URL` or `PWH_REDIS_CLUSTER` is set (`var` reads the environment),
+/// and `welcome_member` sleeping
 /// [`DEMO_SLOW`] unless `PWH_EXAMPLE_SLOW_MS` is set. Keep the answer until the app has
 /// stopped: dropping it deletes the file.
 ///
@@ -40,7 +41,7 @@ pub fn prepare(config: &mut Config, var: impl Fn(&str) -> Option<String>) -> io:
         tracing::info!(slow = ?DEMO_SLOW, "demo: welcome_member sleeps before it ends");
     }
     let dir = match config.store {
-        // On Redis (`PWH_REDIS_URL`) no file is used.
+        // On Redis (`PWH_REDIS_URL`, `PWH_REDIS_CLUSTER`) no file is used.
         Store::Sqlite { path: None } if config.redis.is_none() => {
             let dir = tempfile::Builder::new().prefix("pwh-demo-").tempdir()?;
             let path: PathBuf = dir.path().join(Store::DEFAULT_SQLITE_PATH);
