@@ -418,26 +418,26 @@ fn one_store_and_redis_errors_say_so() {
         no_store.stderr.contains("--sqlite PATH") && no_store.stderr.contains("--redis URL"),
         "{no_store:?}"
     );
-    let both = pwh(&[
-        "jobs",
-        "--sqlite",
-        "pwh.sqlite",
-        "list",
-        "--redis",
-        "redis://127.0.0.1/",
-    ]);
-    assert_eq!(both.code, 2, "{both:?}");
-    assert!(both.stderr.contains("not two"), "{both:?}");
-    let two_redis = pwh(&[
-        "jobs",
-        "--redis",
-        "redis://127.0.0.1/",
-        "--redis-cluster",
-        "127.0.0.1:7000",
-        "list",
-    ]);
-    assert_eq!(two_redis.code, 2, "{two_redis:?}");
-    assert!(two_redis.stderr.contains("not two"), "{two_redis:?}");
+    for two in [
+        [
+            "--sqlite",
+            "pwh.sqlite",
+            "list",
+            "--redis",
+            "redis://127.0.0.1/",
+        ],
+        [
+            "--redis",
+            "redis://127.0.0.1/",
+            "--redis-cluster",
+            "127.0.0.1:7000",
+            "list",
+        ],
+    ] {
+        let run = pwh(&[&["jobs"], &two[..]].concat());
+        assert_eq!(run.code, 2, "{run:?}");
+        assert!(run.stderr.contains("not two"), "{run:?}");
+    }
     let prefix_alone = pwh(&[
         "jobs",
         "--sqlite",
