@@ -8,7 +8,10 @@ use std::sync::Mutex;
 use std::time::Duration;
 
 use pwh_core::adapter::RunResult;
-use pwh_core::jobs::JobState;
+use pwh_core::delivery::{LeaseToken, StoreFuture};
+use pwh_core::jobs::{
+    ClaimedJob, JobCounts, JobEnd, JobId, JobInfo, JobQuery, JobState, JobStore, MemoryJobs, NewJob,
+};
 use pwh_core::testing::{Harness, TestWebhook};
 use pwh_core::{handler, on_event, Job};
 
@@ -312,4 +315,148 @@ async fn a_handler_made_of_a_closure_can_be_deferred() {
     assert_eq!(harness.run_due_jobs().await, 1);
     assert_eq!(calls.load(Ordering::SeqCst), 1);
     assert_eq!(harness.jobs().await.remove(0).max_attempts, 3);
+}
+
+/// What the first lease renewal of [`FirstRenewal`] does.
+#[derive(Clone, Copy)]
+enum OnFirstRenewal {
+    /// Panics (a job store's bug).
+    Panics,
+    /// Blocks the renewing thread for this long (a stalled store, a paused process).
+    Stalls(Duration),
+}
+
+/// A `MemoryJobs` whose first lease renewal goes wrong.
+#[derive(Clone)]
+struct FirstRenewal {
+    inner: MemoryJobs,
+    renewals: std::sync::Arc<AtomicUsize>,
+    first: OnFirstRenewal,
+}
+
+impl JobStore for FirstRenewal {
+    fn enqueue<'a>(&'a self, jobs: &'a [NewJob]) -> StoreFuture<'a, ()> {
+        self.inner.enqueue(jobs)
+    }
+    fn claim<'a>(
+        &'a self,
+        handlers: &'a [&'a str],
+        limit: usize,
+        lease_for: Duration,
+    ) -> StoreFuture<'a, Vec<ClaimedJob>> {
+        self.inner.claim(handlers, limit, lease_for)
+    }
+    fn renew<'a>(
+        &'a self,
+        id: &'a JobId,
+        lease: LeaseToken,
+        lease_for: Duration,
+    ) -> StoreFuture<'a, ()> {
+        if self.renewals.fetch_add(1, Ordering::SeqCst) == 0 {
+            match self.first {
+                OnFirstRenewal::Panics => panic!("a job store's bug"),
+                OnFirstRenewal::Stalls(stall) => std::thread::sleep(stall),
+            }
+        }
+        self.inner.renew(id, lease, lease_for)
+    }
+    fn end<'a>(&'a self, id: &'a JobId, lease: LeaseToken, end: JobEnd) -> StoreFuture<'a, ()> {
+        self.inner.end(id, lease, end)
+    }
+    fn list<'a>(&'a self, query: &'a JobQuery) -> StoreFuture<'a, Vec<JobInfo>> {
+        self.inner.list(query)
+    }
+    fn counts(&self) -> StoreFuture<'_, JobCounts> {
+        self.inner.counts()
+    }
+    fn retry<'a>(&'a self, id: Option<&'a JobId>) -> StoreFuture<'a, u64> {
+        self.inner.retry(id)
+    }
+    fn discard<'a>(&'a self, id: &'a JobId) -> StoreFuture<'a, bool> {
+        self.inner.discard(id)
+    }
+    fn purge(&self, state: JobState, older_than: Duration) -> StoreFuture<'_, u64> {
+        self.inner.purge(state, older_than)
+    }
+    fn is_durable(&self) -> bool {
+        false
+    }
+}
+
+/// The lease of [`run_one_slow_job`]'s workers; its job takes five.
+const LEASE: Duration = Duration::from_millis(300);
+
+/// Runs one job taking five [`LEASE`]s on `store` with background workers, until it is done
+/// or dead (10 s at most); its calls, and how the store lists it.
+async fn run_one_slow_job(store: &FirstRenewal) -> (usize, JobInfo) {
+    use pwh_core::testing::Counted;
+
+    let slow = Counted::new("app::slow").deferred().taking(LEASE * 5);
+    let harness = Harness::configure(|builder| {
+        builder
+            .registered_handlers(false)
+            .handler(slow.clone())
+            .job_store(store.clone())
+    });
+    harness
+        .deliver(TestWebhook::new().channel_vacated("news"))
+        .await
+        .assert_ok();
+    let workers = harness
+        .dispatcher()
+        .workers()
+        .lease(LEASE)
+        .poll_interval(Duration::from_millis(10))
+        .start();
+    let ended = async {
+        loop {
+            let counts = harness.job_counts().await;
+            if counts.done + counts.dead == 1 {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    };
+    let _ = tokio::time::timeout(Duration::from_secs(10), ended).await;
+    workers.shutdown(Duration::from_secs(5)).await;
+    (slow.calls(), harness.jobs().await.remove(0))
+}
+
+/// A renewal that panics costs that renewal only: the thread keeping the running jobs' leases
+/// goes on renewing, and the job is recorded done once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_renewal_that_panics_does_not_stop_the_lease_keeper() {
+    let store = FirstRenewal {
+        inner: MemoryJobs::new(),
+        renewals: std::sync::Arc::default(),
+        first: OnFirstRenewal::Panics,
+    };
+    let (calls, job) = run_one_slow_job(&store).await;
+    assert_eq!(job.state, JobState::Done, "{job:?}");
+    assert!(
+        store.renewals.load(Ordering::SeqCst) >= 3,
+        "renewed after the panic"
+    );
+    // Printing the panic may stall the thread past the lease: then the job is claimed again
+    // and its first run stopped (see the next test).
+    assert!(calls <= 2, "{calls} runs");
+}
+
+/// A renewal stalled past the lease lets the same workers claim their running job again: the
+/// older run is stopped as taken over, and the newer one keeps its lease (the older run's
+/// end must not release it) and is recorded done, instead of each run's end releasing the
+/// next one's lease until the job is dead.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_job_claimed_again_by_its_own_workers_stops_the_older_run() {
+    let store = FirstRenewal {
+        inner: MemoryJobs::new(),
+        renewals: std::sync::Arc::default(),
+        first: OnFirstRenewal::Stalls(LEASE * 2),
+    };
+    let (calls, job) = run_one_slow_job(&store).await;
+    assert_eq!(job.state, JobState::Done, "{job:?}");
+    // Claimed again once or twice during the stall (each claim's lease runs out unrenewed),
+    // then renewed until done.
+    assert!((2..=3).contains(&job.attempts), "{job:?}");
+    assert_eq!(calls, job.attempts as usize);
 }

@@ -36,7 +36,7 @@ impl LeaseKeeper {
         let leases: Arc<Leases> = Arc::default();
         let weak = Arc::downgrade(&leases);
         let runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_time()
+            .enable_all()
             .build()?;
         std::thread::Builder::new()
             .name("pwh-job-leases".into())
@@ -44,18 +44,25 @@ impl LeaseKeeper {
         Ok(Self { leases })
     }
 
-    /// Keeps `lease` on `id` alive until [`release`](Self::release).
+    /// Keeps `lease` on `id` alive until [`release`](Self::release). When these workers
+    /// already run `id` under an older lease (it ran out while the keeper could not renew it,
+    /// and they claimed the job again), the older run is told it was taken over.
     pub(super) fn hold(&self, id: JobId, lease: LeaseToken) -> Arc<JobLease> {
         let held = Arc::new(JobLease {
             lost: AtomicBool::new(false),
         });
-        self.lock().insert(id, (lease, held.clone()));
+        if let Some((_, older)) = self.lock().insert(id, (lease, held.clone())) {
+            older.lost.store(true, Ordering::Release);
+        }
         held
     }
 
-    /// Stops renewing the lease on `id`.
-    pub(super) fn release(&self, id: &JobId) {
-        self.lock().remove(id);
+    /// Stops renewing `lease` on `id` (not a newer lease on it that these workers hold).
+    pub(super) fn release(&self, id: &JobId, lease: LeaseToken) {
+        let mut leases = self.lock();
+        if leases.get(id).is_some_and(|(held, _)| *held == lease) {
+            leases.remove(id);
+        }
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<JobId, (LeaseToken, Arc<JobLease>)>> {
@@ -78,14 +85,26 @@ async fn renew_while_kept(leases: Weak<Leases>, store: Arc<dyn JobStore>, lease_
             .collect();
         drop(leases);
         for (id, lease, held) in held {
-            match store.renew(&id, lease, lease_for).await {
-                Ok(()) => {}
-                Err(error) if error.kind() == StoreErrorKind::LeaseLost => {
+            // A task of its own, so that a store whose renewal panics costs that renewal,
+            // not the thread keeping every running job's lease.
+            let store = Arc::clone(&store);
+            let renewal = tokio::spawn(async move { store.renew(&id, lease, lease_for).await });
+            match renewal.await {
+                Ok(Ok(())) => {}
+                Ok(Err(error)) if error.kind() == StoreErrorKind::LeaseLost => {
                     held.lost.store(true, Ordering::Release);
                 }
                 // The store may come back before the lease runs out; if not, the claim by
                 // another worker shows as a lost lease at the next renewal.
-                Err(error) => tracing::warn!(job = %id, %error, "could not renew a job's lease"),
+                Ok(Err(error)) => {
+                    tracing::warn!(job = %id, %error, "could not renew a job's lease");
+                }
+                Err(failed) => tracing::error!(
+                    job = %id,
+                    error = %failed,
+                    "renewing a job's lease panicked in the job store (a bug of the store): \
+                     the job may be taken over when its lease runs out"
+                ),
             }
         }
     }

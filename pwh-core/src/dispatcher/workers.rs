@@ -163,9 +163,9 @@ impl Workers {
         let lease = keeper.hold(job.job.id, job.lease);
         let inner = self.dispatcher.inner.clone();
         Some(async move {
-            let id = job.job.id;
+            let (id, token) = (job.job.id, job.lease);
             run_job(inner, handler, policy, job, lease).await;
-            keeper.release(&id);
+            keeper.release(&id, token);
         })
     }
 

@@ -39,6 +39,7 @@ mod job_store;
 mod recorder;
 mod request;
 mod shared_delivery;
+mod shared_jobs;
 
 use crate::keyring::KeyRing;
 use crate::kind::PusherEvent;
@@ -53,6 +54,7 @@ pub use job_store::check_job_store;
 pub use recorder::Recorder;
 pub use request::sign;
 pub use shared_delivery::check_shared_delivery;
+pub use shared_jobs::check_shared_jobs;
 
 /// The key of the token test webhooks are signed with.
 pub const TEST_KEY: &str = "pwh-test-key";

@@ -84,6 +84,13 @@ async fn the_jobs_keep_every_promise_on_a_multi_threaded_runtime_on_a_cluster() 
     pwh_core::testing::check_job_store(&jobs_on(&nodes, &fresh_prefix())).await;
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn instances_workers_run_a_job_longer_than_its_lease_once_on_a_cluster() {
+    let nodes = require_cluster!();
+    let prefix = fresh_prefix();
+    pwh_core::testing::check_shared_jobs(|| jobs_on(&nodes, &prefix)).await;
+}
+
 #[tokio::test]
 async fn each_body_stays_in_one_slot_and_the_bodies_spread_over_the_nodes() {
     let nodes = require_cluster!();

@@ -1,4 +1,5 @@
-//! Dispatchers over `RedisLog`, end to end: what a retry, a replay and two instances run.
+//! Dispatchers over `RedisLog` and `RedisJobs`, end to end: what a retry, a replay and two
+//! instances (and their workers) run.
 
 use std::time::Duration;
 
@@ -25,6 +26,23 @@ async fn instances_on_one_redis_share_the_memory() {
     let prefix = fresh_prefix();
     pwh_core::testing::check_shared_delivery(|| {
         RedisLog::builder(url.as_str())
+            .prefix(prefix.as_str())
+            .timeout(Duration::from_secs(2))
+            .build()
+            .unwrap()
+    })
+    .await;
+}
+
+/// Two instances' workers on one Redis: a job running for three leases runs once, its lease
+/// renewed by the thread that keeps the running jobs' leases (on a runtime of its own, which
+/// must be able to connect to Redis).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn instances_workers_run_a_job_longer_than_its_lease_once() {
+    let url = require_redis!();
+    let prefix = fresh_prefix();
+    pwh_core::testing::check_shared_jobs(|| {
+        pwh_redis::RedisJobs::builder(url.as_str())
             .prefix(prefix.as_str())
             .timeout(Duration::from_secs(2))
             .build()

@@ -1,5 +1,5 @@
 //! Dispatchers over `SqliteStore`, end to end: the memory across a restart, and two instances
-//! sharing one file.
+//! sharing one file (their memory and their workers).
 
 use std::time::Duration;
 
@@ -15,6 +15,14 @@ use pwh_core::testing::Counted;
 async fn the_memory_survives_a_restart_and_two_instances_on_one_file_run_a_body_once() {
     let (_dir, path) = fresh_file();
     pwh_core::testing::check_shared_delivery(|| SqliteStore::open(&path).unwrap()).await;
+}
+
+/// Two instances' workers on one file: a job running for three leases runs once, its lease
+/// renewed by the thread that keeps the running jobs' leases.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_instances_workers_run_a_job_longer_than_its_lease_once() {
+    let (_dir, path) = fresh_file();
+    pwh_core::testing::check_shared_jobs(|| SqliteStore::open(&path).unwrap()).await;
 }
 
 #[tokio::test]
