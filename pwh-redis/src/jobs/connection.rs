@@ -14,7 +14,7 @@ use pwh_core::delivery::{StoreError, StoreErrorKind};
 use redis::{Cmd, FromRedisValue};
 
 use super::store::layout_error;
-use crate::log::store_error;
+use crate::log::{store_error, worth_another_try};
 use crate::target::{Connection, Target};
 
 /// At most this many runtimes' connections are kept; past it they are all made again (a
@@ -77,8 +77,9 @@ impl Connections {
         let call = async {
             let mut connection = self.connection(runtime)?;
             let result = match cmd.query_async(&mut connection).await {
-                // Refused before anything was sent: one more try cannot run a script twice.
-                Err(e) if e.is_connection_refusal() => cmd.query_async(&mut connection).await,
+                // Refused, or a connection Redis closed (a restart): one more try, on the
+                // connection the manager makes again (every script is safe to run twice).
+                Err(e) if worth_another_try(&e) => cmd.query_async(&mut connection).await,
                 result => result,
             };
             if let Err(e) = &result {

@@ -193,9 +193,9 @@ impl Connection {
         let call = async {
             let mut connection = self.connection()?;
             match cmd.query_async(&mut connection).await {
-                // Refused before anything was sent: the manager is connecting again (Redis
-                // may be back), so one more try cannot run the script twice.
-                Err(e) if e.is_connection_refusal() => cmd.query_async(&mut connection).await,
+                // The manager is connecting again (Redis may be back): one more try, on the
+                // new connection. See `worth_another_try`.
+                Err(e) if worth_another_try(&e) => cmd.query_async(&mut connection).await,
                 result => result,
             }
             .map_err(store_error)
@@ -208,6 +208,25 @@ impl Connection {
             )),
         }
     }
+}
+
+/// Whether a call that failed with `e` is sent once more (both stores do, on the connection
+/// the manager makes again after the failure):
+///
+/// - refused: nothing was sent, so one more try cannot run the script twice;
+/// - dropped: the connection was closed (Redis restarted, or closed it while it was idle, as
+///   its `timeout` setting does, or a proxy did). The manager only learns it when a call fails,
+///   so without another try the first call after every such close failed (a webhook answered
+///   503 although Redis was back). The script may have run if the connection dropped after it
+///   was sent and before its answer; none does harm run twice: a second `begin` finds the
+///   lease the first took and answers busy (no handler runs twice), a second `renew` extends
+///   the lease again, a second `finish` records nothing more, a job's second `enqueue`
+///   records nothing, a second `claim` leases other jobs (those of the first run after their
+///   lease, as when its answer is lost without another try), a second `end` is refused (the
+///   job ended once; the worker logs a lost lease), a second `retry`, `discard` or `purge`
+///   finds nothing left to do (and counts nothing).
+pub(crate) fn worth_another_try(e: &RedisError) -> bool {
+    e.is_connection_refusal() || e.is_connection_dropped()
 }
 
 /// A Redis error as a [`StoreError`]: its message is Redis's own (never a key, body or URL).

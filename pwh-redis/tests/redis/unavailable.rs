@@ -4,8 +4,9 @@
 use std::time::{Duration, Instant};
 
 use pwh_core::delivery::StoreErrorKind;
+use pwh_core::jobs::JobStore;
 use pwh_core::testing::{Delivery, TestWebhook};
-use pwh_redis::RedisLog;
+use pwh_redis::{RedisJobs, RedisLog};
 
 use crate::common::{closed_port, OwnServer};
 use pwh_core::testing::Counted;
@@ -90,6 +91,59 @@ async fn redis_down_at_start_up_then_back_serves_again() {
     replay.assert_ok();
     assert!(replay.runs().is_empty(), "remembered in Redis now");
     assert_eq!(handler.calls(), 1);
+}
+
+/// A redis-server of the test's own on `port`, once it answers.
+async fn started(port: u16) -> Option<OwnServer> {
+    let server = OwnServer::start(port)?;
+    let client = redis::Client::open(format!("redis://127.0.0.1:{port}/")).unwrap();
+    for _ in 0..100 {
+        if let Ok(mut conn) = client.get_multiplexed_async_connection().await {
+            let pong: Result<String, _> = redis::cmd("PING").query_async(&mut conn).await;
+            if pong.is_ok() {
+                return Some(server);
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("redis-server on port {port} did not answer within 5 s");
+}
+
+/// Redis restarted (killed, and started again on its port) while the stores' connections were
+/// idle: the first calls after it are served. The connection manager learns that Redis closed
+/// the connection only when a call fails on it; each store then tries once more, on the
+/// connection made again, rather than answering that webhook 503 with Redis back.
+#[tokio::test]
+async fn the_first_calls_after_a_restart_of_redis_are_served() {
+    let port = closed_port();
+    let url = format!("redis://127.0.0.1:{port}/");
+    let Some(server) = started(port).await else {
+        return;
+    };
+    let second = Duration::from_secs(2);
+    let log = RedisLog::builder(&url).timeout(second).build().unwrap();
+    let jobs = RedisJobs::builder(&url).timeout(second).build().unwrap();
+    let handler = Counted::new("app::h");
+    let harness = harness(log, &handler, false);
+    harness
+        .deliver(TestWebhook::new().channel_occupied("news"))
+        .await
+        .assert_ok();
+    jobs.counts().await.expect("counts");
+
+    drop(server);
+    let Some(_server) = started(port).await else {
+        return;
+    };
+    let delivery = harness
+        .deliver(TestWebhook::new().channel_occupied("sports"))
+        .await;
+    assert_eq!(delivery.status(), 200, "{:?}", store_error(&delivery));
+    assert!(delivery.ran("app::h"));
+    jobs.counts()
+        .await
+        .expect("the jobs' first call after the restart");
+    assert_eq!(handler.calls(), 2);
 }
 
 #[tokio::test]
