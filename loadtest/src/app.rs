@@ -111,17 +111,19 @@ pub(crate) struct Launch {
     /// The delivery memory and the jobs: `PWH_STORE`, `PWH_SQLITE_PATH`, `PWH_REDIS_URL`.
     pub(crate) store: Store,
     /// Whether every handled event is logged (`handled <kind> on <channel>`, the tracker's
-    /// `info` line), for the per-event ledger; else `RUST_LOG=warn`.
+    /// `info` line) and every job `welcome_member` completes (`welcomed a member
+    /// channel=<channel>`), for the per-event ledger; else `RUST_LOG=warn`.
     pub(crate) ledger: bool,
     /// `PUSHER_EXTRA_TOKENS` (`key:secret,...`), when set: more tokens of the same app. Holds
     /// secrets: never printed.
     pub(crate) extra_tokens: Option<String>,
 }
 
-/// The `RUST_LOG` of an app: `warn`, plus the tracker's per-event line for the ledger.
+/// The `RUST_LOG` of an app: `warn`, plus the tracker's per-event line and `welcome_member`'s
+/// per-job line for the ledger.
 pub(crate) fn rust_log(ledger: bool) -> &'static str {
     if ledger {
-        "warn,example_shared::tracker=info"
+        "warn,example_shared::tracker=info,example_shared::handlers::welcome=info"
     } else {
         "warn"
     }
