@@ -352,6 +352,7 @@ async fn run(options: &Options, bin: &Path, backend: Backend) -> Result<Report, 
     let stopped = app.stop().await.map_err(|e| e.to_string());
     let warnings = app::count_level(&log, "WARN");
     let errors = app::count_level(&log, "ERROR");
+    let panics = app::panics(&log);
     drop(scratch);
     Ok(Report {
         options: options.clone(),
@@ -374,5 +375,6 @@ async fn run(options: &Options, bin: &Path, backend: Backend) -> Result<Report, 
         log,
         warnings,
         errors,
+        panics,
     })
 }

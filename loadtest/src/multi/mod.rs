@@ -204,6 +204,7 @@ pub(crate) async fn run(
         }),
         _ => ledger::check(&planned, &ledger, |_, _| false),
     };
+    let panics = [app::panics(&logs[0]), app::panics(&logs[1])];
     let states = [
         first_state,
         second_state.unwrap_or_else(|| Ok(ledger.state_of(VICTIM))),
@@ -228,5 +229,6 @@ pub(crate) async fn run(
         job_verdict,
         app_cpu,
         redis_cpu,
+        panics,
     })
 }

@@ -39,6 +39,8 @@ pub(crate) struct MultiReport {
     pub(super) app_cpu: [Option<Duration>; INSTANCES],
     /// The CPU time redis-server used during the scenario.
     pub(super) redis_cpu: Option<Duration>,
+    /// The panics in each app's log.
+    pub(super) panics: [Vec<String>; INSTANCES],
 }
 
 impl MultiReport {
@@ -101,6 +103,12 @@ impl MultiReport {
             && self.jobs_once()
             && self.scenario_ok()
             && self.graceful()
+            && self.no_panic()
+    }
+
+    /// Whether neither app's log shows a panic.
+    fn no_panic(&self) -> bool {
+        self.panics.iter().all(Vec::is_empty)
     }
 
     /// Distinct webhooks accepted per second of sending, both instances together.
@@ -343,12 +351,19 @@ impl std::fmt::Display for MultiReport {
         )?;
         writeln!(
             f,
-            "app logs           {} ({} WARN), {} ({} WARN)",
+            "app logs           {} ({} WARN, {} panics), {} ({} WARN, {} panics)",
             self.logs[0].display(),
             app::count_level(&self.logs[0], "WARN"),
+            self.panics[0].len(),
             self.logs[1].display(),
-            app::count_level(&self.logs[1], "WARN")
+            app::count_level(&self.logs[1], "WARN"),
+            self.panics[1].len()
         )?;
+        for (i, panics) in self.panics.iter().enumerate() {
+            if let Some(first) = panics.first() {
+                writeln!(f, "panic              instance {}: {first}", i + 1)?;
+            }
+        }
         write!(
             f,
             "result             {} ({})",
@@ -366,6 +381,7 @@ impl std::fmt::Display for MultiReport {
                     self.scenario_ok()
                 ),
                 ("graceful shutdown", self.graceful()),
+                ("no panic", self.no_panic()),
             ]
             .iter()
             .filter(|(name, _)| *name != "jobs exactly once" || self.jobs.is_some())
