@@ -6,7 +6,7 @@
 #   scripts/load.sh --webhooks 5000 --concurrency 16
 #   scripts/load.sh --redis               # the same load with the in-memory memory and with
 #                                         # Redis (a redis-server of its own), side by side
-#                                         # (same as --store redis; the jobs go to SQLite)
+#                                         # (same as --store redis; the jobs go there too)
 #   scripts/load.sh --store sqlite        # the same load with PWH_STORE=memory, then with the
 #                                         # delivery memory and jobs in one SQLite file (in a
 #                                         # temporary directory, removed after), side by side,
@@ -22,6 +22,11 @@
 #                                         # two apps sharing one Redis, every body sent to both:
 #                                         # steady, Redis stopped mid-run, one app SIGKILLed
 #   scripts/load.sh --instances 2 --redis --scenario kill --webhooks 20000
+#   scripts/load.sh --instances 2 --redis --deferred
+#                                         # one app in memory, then two apps on one Redis
+#                                         # (steady), every event a member_added job: every
+#                                         # job done once over both, enqueue webhooks/s side
+#                                         # by side (aim >= 0.5x memory)
 #   scripts/load.sh --instances 2 --redis --scenario stall     # Redis stalled by DEBUG SLEEP 2
 #   scripts/load.sh --instances 2 --redis --scenario rotation  # one body, two tokens
 #   scripts/load.sh --instances 2 --redis --scenario large     # 15,000 events, fail-once 0.05

@@ -111,17 +111,19 @@ pub(crate) struct Launch {
     /// The delivery memory and the jobs: `PWH_STORE`, `PWH_SQLITE_PATH`, `PWH_REDIS_URL`.
     pub(crate) store: Store,
     /// Whether every handled event is logged (`handled <kind> on <channel>`, the tracker's
-    /// `info` line), for the per-event ledger; else `RUST_LOG=warn`.
+    /// `info` line) and every job `welcome_member` completes (`welcomed a member
+    /// channel=<channel>`), for the per-event ledger; else `RUST_LOG=warn`.
     pub(crate) ledger: bool,
     /// `PUSHER_EXTRA_TOKENS` (`key:secret,...`), when set: more tokens of the same app. Holds
     /// secrets: never printed.
     pub(crate) extra_tokens: Option<String>,
 }
 
-/// The `RUST_LOG` of an app: `warn`, plus the tracker's per-event line for the ledger.
+/// The `RUST_LOG` of an app: `warn`, plus the tracker's per-event line and `welcome_member`'s
+/// per-job line for the ledger.
 pub(crate) fn rust_log(ledger: bool) -> &'static str {
     if ledger {
-        "warn,example_shared::tracker=info"
+        "warn,example_shared::tracker=info,example_shared::handlers::welcome=info"
     } else {
         "warn"
     }
@@ -327,6 +329,23 @@ pub(crate) fn count_level(path: &Path, level: &str) -> usize {
         .count()
 }
 
+/// The panics in the log file: each `thread '<name>' ... panicked at <place>:` line with the
+/// message on the line after it. A panic in a thread of the app's (a worker, the job lease
+/// keeper) need not stop it nor fail a request, so the runs look for it here.
+pub(crate) fn panics(path: &Path) -> Vec<String> {
+    let text = std::fs::read_to_string(path).unwrap_or_default();
+    let lines: Vec<&str> = text.lines().collect();
+    lines
+        .iter()
+        .enumerate()
+        .filter(|(_, l)| l.starts_with("thread '") && l.contains(" panicked at "))
+        .map(|(i, l)| match lines.get(i + 1) {
+            Some(message) => format!("{l} {message}"),
+            None => (*l).to_owned(),
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -358,6 +377,16 @@ mod tests {
         assert_eq!(count_level(&path, "WARN"), 2);
         assert_eq!(count_level(&path, "ERROR"), 1);
         assert_eq!(tail(&path, 1), "2024-01-01T00:00:00Z  WARN again");
+        assert!(panics(&path).is_empty());
+        std::fs::write(
+            &path,
+            "2024-01-01T00:00:00Z  INFO handled member_added on a\n\nthread 'pwh-job-leases' (7) panicked at src/x.rs:1:2:\nIO is disabled\nstack backtrace:\n",
+        )
+        .unwrap();
+        assert_eq!(
+            panics(&path),
+            ["thread 'pwh-job-leases' (7) panicked at src/x.rs:1:2: IO is disabled"]
+        );
         let _ = std::fs::remove_file(path);
     }
 }

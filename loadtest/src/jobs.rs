@@ -1,5 +1,6 @@
-//! The deferred jobs of a `--deferred` run: read them from `/state`, wait until none is left
-//! to run, and check that every `member_added` sent was welcomed exactly once.
+//! The deferred jobs of a `--deferred` run: read them from `/state` (of one app, or of each app
+//! sharing one store), wait until none is left to run, and check that every `member_added`
+//! sent was welcomed exactly once.
 
 use std::fmt;
 use std::net::SocketAddr;
@@ -85,6 +86,8 @@ pub(crate) struct JobsReport {
     pub(crate) all_done_after: Option<Duration>,
     /// The time limit, from the first send.
     pub(crate) limit: Duration,
+    /// `welcomed_total` of each app, in the order polled (their sum is `last`'s).
+    pub(crate) welcomed_by_instance: Vec<u64>,
 }
 
 impl JobsReport {
@@ -105,31 +108,58 @@ impl JobsReport {
     }
 }
 
-/// Reads `/state` every [`POLL`] until no job is pending or running, or until `limit` after
-/// `started` (the first send); `expected` jobs should be done by then. Stops at once when
-/// `/state` answers 200 without the job fields (an app without deferred jobs); an answer that
-/// is no 200 or a transport error is read again.
+/// Reads `/state` of every app at `addrs` (all on one job store) every [`POLL`] until none
+/// shows a job pending or running, or until `limit` after `started` (the first send);
+/// `expected` jobs should be done by then. Stops at once when a `/state` answers 200 without
+/// the job fields (an app without deferred jobs); an answer that is no 200 or a transport error
+/// is read again.
 pub(crate) async fn wait(
-    addr: SocketAddr,
+    addrs: &[SocketAddr],
     started: Instant,
     limit: Duration,
     expected: u64,
 ) -> JobsReport {
     let deadline = started + limit;
     loop {
-        let (last, final_answer) = read(addr).await;
+        let (last, welcomed_by_instance, finished, final_answer) = read_all(addrs).await;
         let now = Instant::now();
-        let finished = matches!(&last, Ok(s) if s.jobs.left() == 0);
         if finished || final_answer && last.is_err() || now >= deadline {
             return JobsReport {
                 expected,
                 last,
                 all_done_after: finished.then(|| now.duration_since(started)),
                 limit,
+                welcomed_by_instance,
             };
         }
         tokio::time::sleep(POLL.min(deadline - now)).await;
     }
+}
+
+/// The jobs of the apps at `addrs`, one after the other: the store's counts as the first app
+/// read them with `welcomed_total` added up over all, each app's `welcomed_total`, whether
+/// every app saw no job left, and whether a failed read was final (see [`read`]).
+async fn read_all(addrs: &[SocketAddr]) -> (Result<JobState, String>, Vec<u64>, bool, bool) {
+    let mut combined: Option<JobState> = None;
+    let mut welcomed = Vec::with_capacity(addrs.len());
+    let mut none_left = true;
+    for addr in addrs {
+        match read(*addr).await {
+            (Ok(state), _) => {
+                none_left &= state.jobs.left() == 0;
+                welcomed.push(state.welcomed_total);
+                let sum = JobState {
+                    welcomed_total: combined.map_or(0, |c| c.welcomed_total) + state.welcomed_total,
+                    ..combined.unwrap_or(state)
+                };
+                combined = Some(sum);
+            }
+            (Err(e), final_answer) => return (Err(e), welcomed, false, final_answer),
+        }
+    }
+    let last = combined.ok_or_else(|| "no app to read".to_owned());
+    let finished = none_left && last.is_ok();
+    (last, welcomed, finished, false)
 }
 
 /// The app's jobs now, and whether `/state` answered 200 (its body then is final, read well
@@ -152,13 +182,25 @@ impl fmt::Display for JobsReport {
             Ok(s) => writeln!(
                 f,
                 "deferred jobs      {} expected (member_added sent): done {}, dead {}, \
-                 pending {}, running {}; welcomed_total {}",
+                 pending {}, running {}; welcomed_total {}{}",
                 self.expected,
                 s.jobs.done,
                 s.jobs.dead,
                 s.jobs.pending,
                 s.jobs.running,
-                s.welcomed_total
+                s.welcomed_total,
+                match self.welcomed_by_instance.as_slice() {
+                    [_, _, ..] => format!(
+                        " ({})",
+                        self.welcomed_by_instance
+                            .iter()
+                            .enumerate()
+                            .map(|(i, n)| format!("instance {}: {n}", i + 1))
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    ),
+                    _ => String::new(),
+                }
             )?,
             Err(e) => writeln!(f, "deferred jobs      unknown: {e}")?,
         }
@@ -225,6 +267,7 @@ mod tests {
             }),
             all_done_after: done_after.map(Duration::from_secs),
             limit: Duration::from_secs(300),
+            welcomed_by_instance: vec![welcomed_total],
         }
     }
 
@@ -257,6 +300,14 @@ mod tests {
         assert!(!late.passed(), "not done in time");
         assert_eq!(late.jobs_per_sec(), None);
         assert!(late.to_string().contains("jobs all done      NO"));
+        let two = JobsReport {
+            welcomed_by_instance: vec![4, 6],
+            ..report(done(10, 0), 10, Some(2))
+        };
+        assert!(two.passed());
+        assert!(two
+            .to_string()
+            .contains("welcomed_total 10 (instance 1: 4, instance 2: 6)"));
         let unread = JobsReport {
             last: Err("GET /state answered 500".into()),
             ..ok

@@ -5,7 +5,8 @@
 //! `handled <kind> on <channel>`, from inside the tracker's lock, right when it counts the event.
 //! Every event of a run has its own channel, so the lines say how often each event ran and on
 //! which instance, also for an instance killed with SIGKILL (its `/state` is gone; its log file,
-//! written line by line, is not).
+//! written line by line, is not). The deferred handler `welcome_member` logs one line per job
+//! it completes, `welcomed a member channel=<channel>`: the ledger of the jobs.
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -25,6 +26,23 @@ pub(crate) fn parse_log(text: &str) -> Vec<(String, String)> {
             (words.next()? == "on").then_some(())?;
             let channel = words.next()?;
             Some((kind.to_owned(), channel.to_owned()))
+        })
+        .collect()
+}
+
+/// The `("welcome_member", channel)` of every `welcomed a member channel=<channel>` line of a
+/// log: one per job of the deferred handler completed by that app.
+pub(crate) fn parse_welcomes(text: &str) -> Vec<(String, String)> {
+    text.lines()
+        .filter_map(|line| {
+            let rest = &line[line.find("welcomed a member")?..];
+            let value = rest
+                .split_whitespace()
+                .find_map(|word| word.strip_prefix("channel="))?;
+            Some((
+                "welcome_member".to_owned(),
+                value.trim_matches('"').to_owned(),
+            ))
         })
         .collect()
 }
@@ -224,6 +242,26 @@ garbage";
                 ("channel_vacated", "load-r-2-0")
             ])
         );
+    }
+
+    #[test]
+    fn parses_the_welcome_lines_only() {
+        let log = "\
+2026-01-01T00:00:00.000001Z  INFO handled member_added on load-r-1-0
+2026-01-01T00:00:00.000002Z  INFO job: welcomed a member channel=\"load-r-1-0\" total=1 handler=\"welcome_member\" attempt=1
+2026-01-01T00:00:00.000003Z  INFO welcomed a member channel=load-r-2-0 total=2
+2026-01-01T00:00:00.000004Z  INFO welcomed a member total=3
+garbage";
+        assert_eq!(
+            parse_welcomes(log),
+            lines(&[
+                ("welcome_member", "load-r-1-0"),
+                ("welcome_member", "load-r-2-0")
+            ])
+        );
+        assert!(parse_log(log)
+            .iter()
+            .all(|(kind, _)| kind == "member_added"));
     }
 
     #[test]

@@ -19,7 +19,8 @@
 //! temporary directory of the run (a Redis run keeps its jobs in Redis too). `--store sqlite` runs
 //! the same load in memory and then on SQLite, side by side. With `--deferred` every event is
 //! a `member_added`, which the app's deferred handler makes a job; the tool waits until every
-//! job is done and checks each ran exactly once.
+//! job is done and checks each ran exactly once; with `--instances 2 --redis --deferred` the
+//! same on one instance in memory, then on two instances whose jobs are in one Redis.
 //!
 //! ```sh
 //! scripts/load.sh                      # 50,000 webhooks, 64 connections
@@ -50,9 +51,10 @@ use std::time::{Instant, SystemTime, UNIX_EPOCH};
 use pwh_core::{KeyRing, Token};
 
 use crate::app::{App, Credentials, Launch};
-use crate::cli::{Command, Options, StoreChoice};
+use crate::cli::{Command, Options, Scenario, StoreChoice};
 use crate::client::Sending;
 use crate::compare::Comparison;
+use crate::multi::baseline::PairVsMemory;
 use crate::redis::RedisServer;
 use crate::report::{Report, State};
 use crate::scratch::ScratchDir;
@@ -91,7 +93,9 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let outcome = if options.instances == 2 {
+    let outcome = if options.instances == 2 && options.deferred {
+        runtime.block_on(memory_and_pair(&options, &bin))
+    } else if options.instances == 2 {
         runtime.block_on(two_instances(&options, &bin))
     } else if options.store == StoreChoice::Redis {
         runtime.block_on(memory_and_redis(&options, &bin))
@@ -189,6 +193,22 @@ async fn memory_and_sqlite(options: &Options, bin: &Path) -> Result<bool, String
     let comparison = Comparison {
         memory: &memory,
         other: &sqlite,
+    };
+    println!("{comparison}");
+    Ok(comparison.passed())
+}
+
+/// `--instances 2 --redis --deferred`: the baseline (the same load on one instance, everything
+/// in memory), then two instances on one Redis (steady), both reports and the two side by side.
+async fn memory_and_pair(options: &Options, bin: &Path) -> Result<bool, String> {
+    let memory = run(options, bin, Backend::Memory).await?;
+    println!("{memory}\n");
+    let (credentials, plan) = plan(options, "pair")?;
+    let pair = multi::run(Scenario::Steady, options, bin, &credentials, plan).await?;
+    println!("{pair}\n");
+    let comparison = PairVsMemory {
+        memory: &memory,
+        pair: &pair,
     };
     println!("{comparison}");
     Ok(comparison.passed())
@@ -315,7 +335,7 @@ async fn run(options: &Options, bin: &Path, backend: Backend) -> Result<Report, 
     let elapsed = started.elapsed();
     let jobs = if options.deferred {
         eprintln!("waiting for {member_added} deferred jobs...");
-        Some(jobs::wait(app.addr(), started, options.time_limit, member_added).await)
+        Some(jobs::wait(&[app.addr()], started, options.time_limit, member_added).await)
     } else {
         None
     };
@@ -332,6 +352,7 @@ async fn run(options: &Options, bin: &Path, backend: Backend) -> Result<Report, 
     let stopped = app.stop().await.map_err(|e| e.to_string());
     let warnings = app::count_level(&log, "WARN");
     let errors = app::count_level(&log, "ERROR");
+    let panics = app::panics(&log);
     drop(scratch);
     Ok(Report {
         options: options.clone(),
@@ -354,5 +375,6 @@ async fn run(options: &Options, bin: &Path, backend: Backend) -> Result<Report, 
         log,
         warnings,
         errors,
+        panics,
     })
 }

@@ -86,6 +86,8 @@ pub(crate) struct Report {
     pub(crate) warnings: usize,
     /// `ERROR` lines in it.
     pub(crate) errors: usize,
+    /// Panics in it (see [`app::panics`](crate::app::panics)).
+    pub(crate) panics: Vec<String>,
 }
 
 impl Report {
@@ -137,6 +139,7 @@ impl Report {
             && self.exactly_once()
             && self.jobs.as_ref().is_none_or(JobsReport::passed)
             && self.graceful()
+            && self.panics.is_empty()
     }
 
     /// Requests answered per second.
@@ -310,11 +313,15 @@ impl fmt::Display for Report {
         }
         writeln!(
             f,
-            "app log            {} ({} WARN, {} ERROR lines)",
+            "app log            {} ({} WARN, {} ERROR lines, {} panics)",
             self.log.display(),
             self.warnings,
-            self.errors
+            self.errors,
+            self.panics.len()
         )?;
+        if let Some(first) = self.panics.first() {
+            writeln!(f, "panic              {first}")?;
+        }
         write!(
             f,
             "result             {}",

@@ -14,6 +14,8 @@ USAGE:
                  [--app-bin PATH]
     pwh-loadtest --instances 2 --redis [--scenario S] [--webhooks N] [--concurrency C]
                  [--fail-once F] [--outage-secs S] [--time-limit S] [--app-bin PATH]
+    pwh-loadtest --instances 2 --redis --deferred [--scenario steady] [--webhooks N]
+                 [--concurrency C] [--fail-once F] [--time-limit S] [--app-bin PATH]
 
 FLAGS:
     --webhooks N      distinct webhooks to send, 1 to 3 events each   [default: 50000]
@@ -34,8 +36,8 @@ FLAGS:
     --redis           one instance: run the same load twice, with the in-memory redelivery
                       memory and with PWH_REDIS_URL on a redis-server this tool starts (free
                       loopback port, temp dir, --save '' --appendonly no; stopped on exit),
-                      and print both side by side (the jobs then go to PWH_SQLITE_PATH in a
-                      temporary directory of the run)
+                      and print both side by side (the deferred jobs then are in that Redis
+                      too)
     --deferred        every event is a member_added, so that each one becomes a job of the
                       deferred handler welcome_member: enqueueing dominates. After sending,
                       /state is polled until no job is pending or running (within
@@ -43,13 +45,20 @@ FLAGS:
                       equal the member_added events sent and jobs.dead be 0. Reports the time
                       from the first send until the last job was done, and jobs/s.
                       PWH_EXAMPLE_SLOW_MS, PWH_EXAMPLE_DEFERRED_FAIL, PWH_JOB_MAX_ATTEMPTS and
-                      PWH_JOB_BACKOFF_MS pass from this environment to the app
+                      PWH_JOB_BACKOFF_MS pass from this environment to the app.
+                      With --instances 2 --redis: first the same load on one instance in
+                      memory (the baseline), then the steady scenario on two instances whose
+                      jobs are in the one Redis; /state of both is polled until no job is
+                      left; jobs.done must equal the member_added sent, welcomed_total added
+                      up over both too, and each job's `welcomed a member` log line appear
+                      once over both logs. Prints the enqueue webhooks/s of both side by
+                      side with the ratio (aim >= 0.5x)
     --instances N     1 or 2. With 2 (needs --redis): two apps share one Redis; every body
                       goes to both at once, and a body neither accepted (500, 503, no
                       answer) is sent again to a random live instance, with backoff, until
                       accepted or the time limit. Checks from both /state and the per-event
                       log ledger that every event ran exactly once (the two apps keep their
-                      jobs in one SQLite file of a temporary directory)
+                      deferred jobs in the one Redis too)
     --scenario S      with --instances 2: steady, redis-outage (redis-server stopped for
                       --outage-secs at 30 % of the bodies, then restarted on the same port
                       with the same arguments), kill (the second app SIGKILLed at 40 %),
@@ -59,7 +68,8 @@ FLAGS:
                       instance, by token B of PUSHER_EXTRA_TOKENS to the other: both 200,
                       handled once), large (one body of 15,000 events, --fail-once or 0.05,
                       posted to alternate instances until 200: at most 10 tries, each
-                      answered within 4 s), or all of them in turn     [default: all]
+                      answered within 4 s), or all of them in turn
+                                                 [default: all; steady with --deferred]
                       (stall and rotation run without injected failures; the probes
                       stall, rotation and large ignore --webhooks and --concurrency)
     --outage-secs S   how long Redis stays down in redis-outage        [default: 3]
@@ -315,7 +325,10 @@ pub(crate) fn parse(args: impl IntoIterator<Item = String>) -> Result<Command, S
             );
         }
         if options.deferred {
-            return Err("--deferred is for one instance".into());
+            if scenario_given && options.scenarios != [Scenario::Steady] {
+                return Err("--deferred with --instances 2 runs the steady scenario only".into());
+            }
+            options.scenarios = vec![Scenario::Steady];
         }
     } else if scenario_given {
         return Err("--scenario needs --instances 2".into());

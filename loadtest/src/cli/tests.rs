@@ -130,7 +130,76 @@ fn stores_and_deferred() {
     assert!(run(&["--store", "sqlite", "--store", "memory"]).is_err());
     assert!(run(&["--deferred=yes"]).is_err());
     assert!(run(&["--instances", "2", "--store", "sqlite"]).is_err());
-    assert!(run(&["--instances", "2", "--redis", "--deferred"]).is_err());
+}
+
+#[test]
+fn deferred_on_two_instances_runs_steady_only() {
+    for args in [
+        &["--instances", "2", "--redis", "--deferred"][..],
+        &["--deferred", "--store=redis", "--instances=2"],
+        &[
+            "--instances",
+            "2",
+            "--redis",
+            "--deferred",
+            "--scenario",
+            "steady",
+        ],
+        &[
+            "--scenario=steady",
+            "--deferred",
+            "--redis",
+            "--instances",
+            "2",
+        ],
+    ] {
+        let Ok(Command::Run(o)) = run(args) else {
+            panic!("{args:?} should parse");
+        };
+        assert_eq!(
+            (o.instances, o.store, o.deferred),
+            (2, StoreChoice::Redis, true)
+        );
+        assert_eq!(o.scenarios, vec![Scenario::Steady], "{args:?}");
+    }
+    let Ok(Command::Run(o)) = run(&[
+        "--instances",
+        "2",
+        "--redis",
+        "--deferred",
+        "--fail-once",
+        "0.05",
+        "--time-limit",
+        "60",
+    ]) else {
+        panic!("should parse");
+    };
+    assert_eq!(o.fail_once, Some(0.05));
+    assert_eq!(o.time_limit, Duration::from_secs(60));
+    for scenario in ["all", "redis-outage", "kill", "stall", "rotation", "large"] {
+        assert!(
+            run(&[
+                "--instances",
+                "2",
+                "--redis",
+                "--deferred",
+                "--scenario",
+                scenario
+            ])
+            .is_err(),
+            "--deferred with --scenario {scenario}"
+        );
+    }
+    assert!(
+        run(&["--instances", "2", "--deferred"]).is_err(),
+        "needs --redis"
+    );
+    assert!(run(&["--instances", "2", "--store", "sqlite", "--deferred"]).is_err());
+    assert!(run(&["--instances", "2", "--redis", "--deferred", "--duplicate"]).is_err());
+    assert!(
+        run(&["--deferred", "--scenario", "steady"]).is_err(),
+        "needs --instances 2"
+    );
 }
 
 #[test]

@@ -8,7 +8,14 @@
 //! does (500, 503, a broken connection) it is sent again, with the same bytes and signature, to
 //! a random live instance, with backoff (10 ms doubling to 1 s), until accepted or the
 //! scenario's time limit.
+//!
+//! With `--deferred` (steady only) every event is a `member_added` whose job goes to the one
+//! Redis; after sending, both apps' `/state` are polled until no job is left, and each job must
+//! have been done once: by the store's counts, by both apps' `welcomed_total` added up, and by
+//! their logs' `welcomed a member` lines. [`baseline`] sets that run beside one instance in
+//! memory.
 
+pub(crate) mod baseline;
 mod faults;
 mod large;
 mod pair;
@@ -22,10 +29,11 @@ use std::sync::atomic::{AtomicBool, AtomicUsize};
 use std::sync::Arc;
 use std::time::Instant;
 
-use crate::app::{App, Credentials, Launch};
+use crate::app::{self, App, Credentials, Launch};
 use crate::bodies::Plan;
 use crate::cli::{Options, Scenario};
-use crate::ledger::{self, Ledger};
+use crate::jobs;
+use crate::ledger::{self, Ledger, INSTANCES};
 use crate::redis::RedisServer;
 use crate::scratch::ScratchDir;
 use crate::store::Store;
@@ -72,6 +80,7 @@ pub(crate) async fn run(
         redis.addr()
     );
     let redis_pid = redis.pid();
+    let redis_cpu_before = redis_pid.and_then(app::cpu_time);
     // Both instances keep their jobs in the one Redis (the SQLite path is a scratch file).
     let scratch = ScratchDir::new("multi").map_err(|e| e.to_string())?;
     let launch = Launch {
@@ -125,12 +134,32 @@ pub(crate) async fn run(
         _ => sending.await,
     };
     let elapsed = started.elapsed();
+    let member_added = events_by_kind.get("member_added").copied().unwrap_or(0);
+    let jobs = if options.deferred {
+        let live: Vec<_> = (0..INSTANCES)
+            .filter(|i| *i == 0 || second.is_some())
+            .map(|i| shared.addrs[i])
+            .collect();
+        eprintln!("waiting for {member_added} deferred jobs...");
+        Some(jobs::wait(&live, started, options.time_limit, member_added).await)
+    } else {
+        None
+    };
 
     let first_state = read_state(shared.addrs[0]).await;
     let second_state = match &second {
         Some(_) => Some(read_state(shared.addrs[1]).await),
         None => None,
     };
+    // Read while the apps still run (start-up included, jobs run included).
+    let app_cpu = [
+        app::cpu_time(first.pid()),
+        second.as_ref().and_then(|app| app::cpu_time(app.pid())),
+    ];
+    let redis_cpu = redis_pid
+        .and_then(app::cpu_time)
+        .zip(redis_cpu_before)
+        .map(|(after, before)| after.saturating_sub(before));
     let stop = |app: App| async move {
         app.stop()
             .await
@@ -148,10 +177,21 @@ pub(crate) async fn run(
     drop(scratch);
 
     let mut ledger = Ledger::default();
+    let mut welcomes = Ledger::default();
     for (i, log) in logs.iter().enumerate() {
         let text = std::fs::read_to_string(log).unwrap_or_default();
         ledger.add(i, ledger::parse_log(&text));
+        welcomes.add(i, ledger::parse_welcomes(&text));
     }
+    // Every member_added is one job, done once over both instances.
+    let job_verdict = jobs.is_some().then(|| {
+        let joined: Vec<_> = planned
+            .iter()
+            .filter(|e| e.kind == "member_added")
+            .cloned()
+            .collect();
+        ledger::check(&joined, &welcomes, |_, _| false)
+    });
     let traces = &sent.traces;
     let verdict = match (scenario, &outage) {
         (Scenario::RedisOutage, Some(o)) => ledger::check(&planned, &ledger, |webhook, _| {
@@ -164,6 +204,7 @@ pub(crate) async fn run(
         }),
         _ => ledger::check(&planned, &ledger, |_, _| false),
     };
+    let panics = [app::panics(&logs[0]), app::panics(&logs[1])];
     let states = [
         first_state,
         second_state.unwrap_or_else(|| Ok(ledger.state_of(VICTIM))),
@@ -184,5 +225,10 @@ pub(crate) async fn run(
         stopped,
         logs,
         redis_pid,
+        jobs,
+        job_verdict,
+        app_cpu,
+        redis_cpu,
+        panics,
     })
 }

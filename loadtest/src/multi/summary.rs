@@ -8,8 +8,9 @@ use super::send::{retried, VICTIM};
 use crate::app::{self};
 use crate::cli::{Options, Scenario};
 use crate::client::Tally;
+use crate::jobs::JobsReport;
 use crate::ledger::{self, Verdict, INSTANCES};
-use crate::report::State;
+use crate::report::{percentile, State};
 
 /// Everything a two-instance scenario measured.
 #[derive(Debug)]
@@ -30,6 +31,16 @@ pub(crate) struct MultiReport {
     pub(super) stopped: [Result<std::process::ExitStatus, String>; INSTANCES],
     pub(super) logs: [PathBuf; INSTANCES],
     pub(super) redis_pid: Option<u32>,
+    /// With `--deferred`: what became of the jobs, from both `/state`s.
+    pub(super) jobs: Option<JobsReport>,
+    /// With `--deferred`: every job against the `welcomed a member` lines of both logs.
+    pub(super) job_verdict: Option<Verdict>,
+    /// Each app's CPU time (start-up included), read before stopping it; `None` once killed.
+    pub(super) app_cpu: [Option<Duration>; INSTANCES],
+    /// The CPU time redis-server used during the scenario.
+    pub(super) redis_cpu: Option<Duration>,
+    /// The panics in each app's log.
+    pub(super) panics: [Vec<String>; INSTANCES],
 }
 
 impl MultiReport {
@@ -78,9 +89,64 @@ impl MultiReport {
         })
     }
 
+    /// With `--deferred`: whether every job was done exactly once, by the store, both
+    /// `welcomed_total`s and both logs (true without it).
+    pub(crate) fn jobs_once(&self) -> bool {
+        self.jobs.as_ref().is_none_or(JobsReport::passed)
+            && self.job_verdict.as_ref().is_none_or(Verdict::passed)
+    }
+
     /// Whether every check passed.
     pub(crate) fn passed(&self) -> bool {
-        self.answers_ok() && self.exactly_once() && self.scenario_ok() && self.graceful()
+        self.answers_ok()
+            && self.exactly_once()
+            && self.jobs_once()
+            && self.scenario_ok()
+            && self.graceful()
+            && self.no_panic()
+    }
+
+    /// Whether neither app's log shows a panic.
+    fn no_panic(&self) -> bool {
+        self.panics.iter().all(Vec::is_empty)
+    }
+
+    /// Distinct webhooks accepted per second of sending, both instances together.
+    pub(crate) fn webhooks_per_sec(&self) -> f64 {
+        self.tally.delivered as f64 / self.elapsed.as_secs_f64().max(f64::EPSILON)
+    }
+
+    /// Requests answered per second (every body goes to both instances).
+    pub(crate) fn requests_per_sec(&self) -> f64 {
+        self.tally.requests as f64 / self.elapsed.as_secs_f64().max(f64::EPSILON)
+    }
+
+    /// The latency of one request at percentile `p`, in microseconds.
+    pub(crate) fn latency_us(&self, p: f64) -> Option<u64> {
+        let mut latencies = self.tally.latencies_us.clone();
+        latencies.sort_unstable();
+        percentile(&latencies, p)
+    }
+
+    /// CPU microseconds per distinct webhook: both apps' added up (`None` unless both were
+    /// read), and redis-server's.
+    pub(crate) fn cpu_us_per_webhook(&self) -> (Option<f64>, Option<f64>) {
+        let per = |cpu: Duration| cpu.as_secs_f64() * 1e6 / self.webhooks.max(1) as f64;
+        let apps = match self.app_cpu {
+            [Some(a), Some(b)] => Some(a + b),
+            _ => None,
+        };
+        (apps.map(per), self.redis_cpu.map(per))
+    }
+
+    /// With `--deferred`: what became of the jobs.
+    pub(crate) fn jobs(&self) -> Option<&JobsReport> {
+        self.jobs.as_ref()
+    }
+
+    /// Distinct webhooks sent.
+    pub(crate) fn webhooks(&self) -> u64 {
+        self.webhooks
     }
 }
 
@@ -105,8 +171,13 @@ impl std::fmt::Display for MultiReport {
 
         writeln!(
             f,
-            "== pwh-loadtest: 2 instances, one Redis: {} ({mode}) ==",
-            self.scenario.name()
+            "== pwh-loadtest: 2 instances, one Redis: {} ({mode}{}) ==",
+            self.scenario.name(),
+            if self.jobs.is_some() {
+                ", deferred: every event a member_added job, the jobs in Redis"
+            } else {
+                ""
+            }
         )?;
         writeln!(
             f,
@@ -231,7 +302,42 @@ impl std::fmt::Display for MultiReport {
             }
         };
         writeln!(f, "exactly once       {once}")?;
+        if let Some(jobs) = &self.jobs {
+            writeln!(f, "{jobs}")?;
+        }
+        if let Some(v) = &self.job_verdict {
+            writeln!(
+                f,
+                "jobs ledger (logs) {} jobs: `welcomed a member` once {}, never {}, more than once {}{}",
+                v.events,
+                v.once,
+                v.missing,
+                v.repeated,
+                if v.strangers > 0 {
+                    format!(", of unknown channels {}", v.strangers)
+                } else {
+                    String::new()
+                }
+            )?;
+            if !v.examples.is_empty() {
+                writeln!(f, "                   e.g. {}", v.examples.join("; "))?;
+            }
+        }
         crate::report::write_rates(f, t, self.events, secs, &latencies)?;
+        let cpu = |cpu: &Option<Duration>| {
+            cpu.map_or_else(|| "-".to_owned(), |c| format!("{:.2} s", c.as_secs_f64()))
+        };
+        let (apps_per, redis_per) = self.cpu_us_per_webhook();
+        let per = |v: Option<f64>| v.map_or_else(|| "-".to_owned(), |v| format!("{v:.1} us"));
+        writeln!(
+            f,
+            "CPU time           apps {} + {} ({} per webhook); redis-server {} ({} per webhook)",
+            cpu(&self.app_cpu[0]),
+            cpu(&self.app_cpu[1]),
+            per(apps_per),
+            cpu(&self.redis_cpu),
+            per(redis_per)
+        )?;
         let stopped = |s: &Result<std::process::ExitStatus, String>| match s {
             Ok(status) => format!("{} ({status})", yes(status.success())),
             Err(e) => e.clone(),
@@ -245,12 +351,19 @@ impl std::fmt::Display for MultiReport {
         )?;
         writeln!(
             f,
-            "app logs           {} ({} WARN), {} ({} WARN)",
+            "app logs           {} ({} WARN, {} panics), {} ({} WARN, {} panics)",
             self.logs[0].display(),
             app::count_level(&self.logs[0], "WARN"),
+            self.panics[0].len(),
             self.logs[1].display(),
-            app::count_level(&self.logs[1], "WARN")
+            app::count_level(&self.logs[1], "WARN"),
+            self.panics[1].len()
         )?;
+        for (i, panics) in self.panics.iter().enumerate() {
+            if let Some(first) = panics.first() {
+                writeln!(f, "panic              instance {}: {first}", i + 1)?;
+            }
+        }
         write!(
             f,
             "result             {} ({})",
@@ -258,6 +371,7 @@ impl std::fmt::Display for MultiReport {
             [
                 ("every webhook accepted", self.answers_ok()),
                 ("exactly once", self.exactly_once()),
+                ("jobs exactly once", self.jobs_once()),
                 (
                     match self.scenario {
                         Scenario::RedisOutage => "no handler without Redis",
@@ -267,8 +381,10 @@ impl std::fmt::Display for MultiReport {
                     self.scenario_ok()
                 ),
                 ("graceful shutdown", self.graceful()),
+                ("no panic", self.no_panic()),
             ]
             .iter()
+            .filter(|(name, _)| *name != "jobs exactly once" || self.jobs.is_some())
             .map(|(name, ok)| format!("{name}: {}", yes(*ok)))
             .collect::<Vec<_>>()
             .join(", ")
