@@ -206,7 +206,11 @@ async fn record_end(
         match store.end(id, token, end.clone()).await {
             Ok(()) => return,
             Err(error) if error.kind() == StoreErrorKind::LeaseLost => {
-                tracing::warn!(%error, "the job's end was not recorded: another worker holds it");
+                tracing::warn!(
+                    %error,
+                    "the job's end was not recorded: its lease is lost (another worker took \
+                     the job over, or the store no longer has the job)"
+                );
                 return;
             }
             Err(error) => {
