@@ -202,7 +202,14 @@ async fn handlers_blocking_every_worker_keep_their_lease_on_redis() {
     let prefix = fresh_prefix();
     let blocking = BlocksPerChannel::default();
     let harness_of = |blocking: &BlocksPerChannel| {
-        let (blocking, log) = (blocking.clone(), log_on(&url, &prefix));
+        // A timeout of 1 s rather than 300 ms: what is tested is a renewal that the blocked
+        // workers cannot delay, not one that a busy machine's Redis answers late.
+        let log = RedisLog::builder(url.as_str())
+            .prefix(prefix.as_str())
+            .timeout(Duration::from_secs(1))
+            .build()
+            .expect("a Redis URL");
+        let blocking = blocking.clone();
         // Deadline 1 s: the lease would run out at 2 s, while the handlers block both
         // workers for 4 s.
         Arc::new(Harness::configure(move |b| {
