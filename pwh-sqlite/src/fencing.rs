@@ -45,3 +45,58 @@ impl Fencing {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use rusqlite::Connection;
+
+    use super::*;
+
+    fn file() -> Connection {
+        let conn = Connection::open_in_memory().unwrap();
+        conn.execute_batch(
+            "CREATE TABLE pwh_meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL) WITHOUT ROWID;
+             INSERT INTO pwh_meta VALUES ('last_lease', 100);",
+        )
+        .unwrap();
+        conn
+    }
+
+    fn stored(conn: &Connection) -> i64 {
+        conn.query_row(
+            "SELECT value FROM pwh_meta WHERE key = 'last_lease'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn tokens_grow_within_and_across_transactions_and_only_commits_count() {
+        let mut conn = file();
+        let tx = conn.transaction().unwrap();
+        let fencing = Fencing::default();
+        assert_eq!(fencing.next(&tx).unwrap(), 101);
+        assert_eq!(fencing.next(&tx).unwrap(), 102);
+        fencing.save(&tx).unwrap();
+        tx.commit().unwrap();
+        assert_eq!(stored(&conn), 102, "the last token handed out, saved");
+
+        // A transaction that does not commit leaves the counter as it was.
+        let tx = conn.transaction().unwrap();
+        let fencing = Fencing::default();
+        assert_eq!(fencing.next(&tx).unwrap(), 103);
+        fencing.save(&tx).unwrap();
+        tx.rollback().unwrap();
+        assert_eq!(stored(&conn), 102);
+
+        // The next transaction reads the file again; one that hands out none writes nothing.
+        let tx = conn.transaction().unwrap();
+        let fencing = Fencing::default();
+        fencing.save(&tx).unwrap();
+        assert_eq!(fencing.next(&tx).unwrap(), 103);
+        fencing.save(&tx).unwrap();
+        tx.commit().unwrap();
+        assert_eq!(stored(&conn), 103);
+    }
+}
