@@ -14,8 +14,8 @@ use pwh_core::delivery::{
 use rusqlite::{params, OptionalExtension, Transaction};
 
 use crate::clock::after;
-use crate::fencing::next_lease;
 use crate::request_error::RequestError;
+use crate::tx::Tx;
 
 /// A body's state: nothing recorded yet (every handler runs).
 const NOTHING_RECORDED: i64 = 0;
@@ -70,7 +70,7 @@ impl Row {
     }
 }
 
-fn row(tx: &Transaction<'_>, id: &DeliveryId) -> rusqlite::Result<Option<Row>> {
+fn row(tx: &Tx<'_>, id: &DeliveryId) -> rusqlite::Result<Option<Row>> {
     tx.prepare_cached(
         "SELECT expires_ms, lease, lease_until_ms, state FROM pwh_delivery WHERE id = ?1",
     )?
@@ -92,7 +92,7 @@ fn late(terms: &LeaseTerms, now: i64) -> bool {
 
 /// [`DeliveryLog::begin`](pwh_core::delivery::DeliveryLog::begin) at `now`.
 pub(crate) fn begin(
-    tx: &Transaction<'_>,
+    tx: &Tx<'_>,
     id: &DeliveryId,
     terms: &LeaseTerms,
     now: i64,
@@ -106,6 +106,31 @@ pub(crate) fn begin(
     }
     let key = &id.0[..];
     let lease_until = after(now, terms.lease_for);
+    let keep_until = after(now, terms.keep_for);
+    // A body seen for the first time (the usual case) is recorded leased in one statement;
+    // its token is then the file's next (one drawn for a body already recorded is never
+    // handed out: a gap, and tokens only have to grow).
+    let token = tx.next_lease()?;
+    let inserted = tx
+        .prepare_cached(
+            "INSERT INTO pwh_delivery (id, since_ms, expires_ms, lease, lease_until_ms, state) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT (id) DO NOTHING",
+        )?
+        .execute(params![
+            key,
+            now,
+            keep_until,
+            token,
+            lease_until,
+            NOTHING_RECORDED
+        ])?;
+    let lease = LeaseToken(u64::try_from(token).unwrap_or(0));
+    if inserted == 1 {
+        return Ok(Begin::Run {
+            lease,
+            progress: Progress::default(),
+        });
+    }
     let state = match row(tx, id)? {
         // The lease first: a body past keep_for whose delivery still holds it is busy.
         Some(row) if row.leased_at(now) => return Ok(Begin::Busy),
@@ -117,34 +142,22 @@ pub(crate) fn begin(
                 "UPDATE pwh_delivery SET since_ms = ?2, expires_ms = ?3, state = ?4 \
                  WHERE id = ?1",
             )?
-            .execute(params![
-                key,
-                now,
-                after(now, terms.keep_for),
-                NOTHING_RECORDED
-            ])?;
+            .execute(params![key, now, keep_until, NOTHING_RECORDED])?;
             NOTHING_RECORDED
         }
         Some(row) if row.state == COMPLETE => return Ok(Begin::Complete),
         Some(row) => row.state,
+        // Inserted by nobody, and absent: the insert above failed without an error.
         None => {
-            tx.prepare_cached(
-                "INSERT INTO pwh_delivery (id, since_ms, expires_ms, state) \
-                 VALUES (?1, ?2, ?3, ?4)",
-            )?
-            .execute(params![
-                key,
-                now,
-                after(now, terms.keep_for),
-                NOTHING_RECORDED
-            ])?;
-            NOTHING_RECORDED
+            return Err(StoreError::new(
+                StoreErrorKind::Failed,
+                "sqlite: a body neither inserted nor found",
+            )
+            .into())
         }
     };
-    let token = next_lease(tx)?;
     tx.prepare_cached("UPDATE pwh_delivery SET lease = ?2, lease_until_ms = ?3 WHERE id = ?1")?
         .execute(params![key, token, lease_until])?;
-    let lease = LeaseToken(u64::try_from(token).unwrap_or(0));
     if state == PAIRS_LEFT {
         let mut left =
             tx.prepare_cached("SELECT event, handler FROM pwh_delivery_left WHERE id = ?1")?;
@@ -164,7 +177,7 @@ pub(crate) fn begin(
 
 /// [`DeliveryLog::renew`](pwh_core::delivery::DeliveryLog::renew) at `now`.
 pub(crate) fn renew(
-    tx: &Transaction<'_>,
+    tx: &Tx<'_>,
     id: &DeliveryId,
     lease: LeaseToken,
     terms: &LeaseTerms,
@@ -187,7 +200,7 @@ pub(crate) fn renew(
 
 /// [`DeliveryLog::finish`](pwh_core::delivery::DeliveryLog::finish) at `now`.
 pub(crate) fn finish(
-    tx: &Transaction<'_>,
+    tx: &Tx<'_>,
     id: &DeliveryId,
     lease: LeaseToken,
     record: &Record,
@@ -198,65 +211,83 @@ pub(crate) fn finish(
         // Never begun here, or forgotten and purged: nothing to record.
         return Ok(());
     };
-    if i64::try_from(lease.0).is_ok_and(|token| row.held_by(token, now)) {
-        tx.prepare_cached(
-            "UPDATE pwh_delivery SET lease = NULL, lease_until_ms = NULL WHERE id = ?1",
-        )?
-        .execute([key])?;
-    }
-    if row.expires_ms <= now || row.state == COMPLETE {
+    // Whether this delivery still holds the body's lease (then it ends with this record).
+    let held = i64::try_from(lease.0).is_ok_and(|token| row.held_by(token, now));
+    let state = if row.expires_ms <= now || row.state == COMPLETE {
         // Forgotten (past keep_for), or complete already: nothing to record.
-        return Ok(());
-    }
-    match (record.first, row.state) {
-        (true, NOTHING_RECORDED) => {
-            // The first record: what this delivery left is what is left.
-            let mut insert = tx.prepare_cached(
-                "INSERT OR IGNORE INTO pwh_delivery_left (id, handler, event) \
-                 VALUES (?1, ?2, ?3)",
-            )?;
-            for (event, handler) in &record.pairs {
-                insert.execute(params![key, handler, event])?;
-            }
-        }
-        (true, _) => {
-            // Another delivery recorded first: what both left is left.
-            let theirs: HashSet<(u32, &str)> = record
-                .pairs
-                .iter()
-                .map(|(event, handler)| (*event, handler.as_str()))
-                .collect();
-            let ours = tx
-                .prepare_cached("SELECT event, handler FROM pwh_delivery_left WHERE id = ?1")?
-                .query_map([key], |r| Ok((r.get::<_, u32>(0)?, r.get::<_, String>(1)?)))?
-                .collect::<rusqlite::Result<Vec<_>>>()?;
-            let mut delete = tx.prepare_cached(
-                "DELETE FROM pwh_delivery_left WHERE id = ?1 AND handler = ?2 AND event = ?3",
-            )?;
-            for (event, handler) in &ours {
-                if !theirs.contains(&(*event, handler.as_str())) {
-                    delete.execute(params![key, handler, event])?;
+        row.state
+    } else {
+        match (record.first, row.state) {
+            (true, NOTHING_RECORDED) => {
+                // The first record: what this delivery left is what is left (nothing was
+                // left before: pairs are kept only while the state says so).
+                let mut insert = tx.prepare_cached(
+                    "INSERT OR IGNORE INTO pwh_delivery_left (id, handler, event) \
+                     VALUES (?1, ?2, ?3)",
+                )?;
+                for (event, handler) in &record.pairs {
+                    insert.execute(params![key, handler, event])?;
+                }
+                if record.pairs.is_empty() {
+                    COMPLETE
+                } else {
+                    PAIRS_LEFT
                 }
             }
-        }
-        (false, PAIRS_LEFT) => {
-            let mut delete = tx.prepare_cached(
-                "DELETE FROM pwh_delivery_left WHERE id = ?1 AND handler = ?2 AND event = ?3",
-            )?;
-            for (event, handler) in &record.pairs {
-                delete.execute(params![key, handler, event])?;
+            (true, _) => {
+                // Another delivery recorded first: what both left is left.
+                let theirs: HashSet<(u32, &str)> = record
+                    .pairs
+                    .iter()
+                    .map(|(event, handler)| (*event, handler.as_str()))
+                    .collect();
+                let ours = tx
+                    .prepare_cached("SELECT event, handler FROM pwh_delivery_left WHERE id = ?1")?
+                    .query_map([key], |r| Ok((r.get::<_, u32>(0)?, r.get::<_, String>(1)?)))?
+                    .collect::<rusqlite::Result<Vec<_>>>()?;
+                let mut delete = tx.prepare_cached(
+                    "DELETE FROM pwh_delivery_left WHERE id = ?1 AND handler = ?2 AND event = ?3",
+                )?;
+                for (event, handler) in &ours {
+                    if !theirs.contains(&(*event, handler.as_str())) {
+                        delete.execute(params![key, handler, event])?;
+                    }
+                }
+                any_left(tx, key)?
             }
+            (false, PAIRS_LEFT) => {
+                let mut delete = tx.prepare_cached(
+                    "DELETE FROM pwh_delivery_left WHERE id = ?1 AND handler = ?2 AND event = ?3",
+                )?;
+                for (event, handler) in &record.pairs {
+                    delete.execute(params![key, handler, event])?;
+                }
+                any_left(tx, key)?
+            }
+            // A retry's record for a body with nothing recorded (forgotten meanwhile): unknown.
+            (false, state) => state,
         }
-        // A retry's record for a body with nothing recorded (forgotten meanwhile): unknown.
-        (false, _) => return Ok(()),
+    };
+    // One statement for the row: the lease released (if still this delivery's) and the state.
+    if held {
+        tx.prepare_cached(
+            "UPDATE pwh_delivery SET lease = NULL, lease_until_ms = NULL, state = ?2 \
+             WHERE id = ?1",
+        )?
+        .execute(params![key, state])?;
+    } else if state != row.state {
+        tx.prepare_cached("UPDATE pwh_delivery SET state = ?2 WHERE id = ?1")?
+            .execute(params![key, state])?;
     }
+    Ok(())
+}
+
+/// The state of the body `key` once its pairs changed: whether any is left.
+fn any_left(tx: &Tx<'_>, key: &[u8]) -> rusqlite::Result<i64> {
     let left: bool = tx
         .prepare_cached("SELECT EXISTS (SELECT 1 FROM pwh_delivery_left WHERE id = ?1)")?
         .query_row([key], |r| r.get(0))?;
-    let state = if left { PAIRS_LEFT } else { COMPLETE };
-    tx.prepare_cached("UPDATE pwh_delivery SET state = ?2 WHERE id = ?1")?
-        .execute(params![key, state])?;
-    Ok(())
+    Ok(if left { PAIRS_LEFT } else { COMPLETE })
 }
 
 /// Forgets up to `limit` bodies past their `keep_for` that no delivery holds; how many.

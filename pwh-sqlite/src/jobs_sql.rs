@@ -10,11 +10,11 @@ use std::time::Duration;
 
 use pwh_core::delivery::{LeaseToken, StoreError, StoreErrorKind};
 use pwh_core::jobs::{ClaimedJob, JobCounts, JobEnd, JobId, JobInfo, JobQuery, JobState, NewJob};
-use rusqlite::{params, Row, Transaction};
+use rusqlite::{params, Row};
 
 use crate::clock::{after, before};
-use crate::fencing::next_lease;
 use crate::request_error::RequestError;
+use crate::tx::Tx;
 
 /// A job's state as stored: waiting for an attempt.
 const PENDING: i64 = 0;
@@ -70,7 +70,7 @@ fn lease_lost(id: &JobId) -> RequestError {
 
 /// [`JobStore::enqueue`](pwh_core::jobs::JobStore::enqueue) at `now`: each job whose id is not
 /// recorded yet, pending and due at once; the others are left as they are.
-pub(crate) fn enqueue(tx: &Transaction<'_>, jobs: &[NewJob], now: i64) -> Result<(), RequestError> {
+pub(crate) fn enqueue(tx: &Tx<'_>, jobs: &[NewJob], now: i64) -> Result<(), RequestError> {
     let mut insert = tx.prepare_cached(
         "INSERT OR IGNORE INTO pwh_job (id, handler, kind, payload, key, event, received_ms, \
          max_attempts, state, attempts, at_ms, updated_ms) \
@@ -97,7 +97,7 @@ pub(crate) fn enqueue(tx: &Transaction<'_>, jobs: &[NewJob], now: i64) -> Result
 /// `handlers`, oldest due first, each leased until `now + lease_for` with a new token and an
 /// attempt counted; a running job whose lease ran out on its last attempt becomes dead.
 pub(crate) fn claim(
-    tx: &Transaction<'_>,
+    tx: &Tx<'_>,
     handlers: &[String],
     limit: usize,
     lease_for: Duration,
@@ -139,7 +139,7 @@ pub(crate) fn claim(
     let until = after(now, lease_for);
     let mut claimed = Vec::with_capacity(take.len());
     for rowid in take {
-        let token = next_lease(tx)?;
+        let token = tx.next_lease()?;
         let (job, attempt) = lease.query_row(params![rowid, RUNNING, until, token, now], |r| {
             Ok((new_job(r)?, r.get::<_, u32>(8)?))
         })?;
@@ -170,7 +170,7 @@ fn new_job(r: &Row<'_>) -> rusqlite::Result<NewJob> {
 /// [`JobStore::renew`](pwh_core::jobs::JobStore::renew) at `now`: the lease of a running job
 /// held by `lease`, not run out yet, extended to `now + lease_for`.
 pub(crate) fn renew(
-    tx: &Transaction<'_>,
+    tx: &Tx<'_>,
     id: &JobId,
     lease: LeaseToken,
     lease_for: Duration,
@@ -201,7 +201,7 @@ pub(crate) fn renew(
 /// [`JobStore::end`](pwh_core::jobs::JobStore::end) at `now`: the attempt of the running job
 /// held by `lease` ends as `end` says.
 pub(crate) fn end(
-    tx: &Transaction<'_>,
+    tx: &Tx<'_>,
     id: &JobId,
     lease: LeaseToken,
     end: &JobEnd,
@@ -230,7 +230,7 @@ pub(crate) fn end(
 
 /// [`JobStore::list`](pwh_core::jobs::JobStore::list): the jobs `query` asks for, oldest
 /// (first enqueued) first.
-pub(crate) fn list(tx: &Transaction<'_>, query: &JobQuery) -> Result<Vec<JobInfo>, RequestError> {
+pub(crate) fn list(tx: &Tx<'_>, query: &JobQuery) -> Result<Vec<JobInfo>, RequestError> {
     const COLUMNS: &str = "SELECT id, handler, kind, state, attempts, max_attempts, \
          received_ms, updated_ms, last_error, CASE WHEN ?1 THEN payload END FROM pwh_job";
     let limit = i64::try_from(query.limit).unwrap_or(i64::MAX);
@@ -264,7 +264,7 @@ pub(crate) fn list(tx: &Transaction<'_>, query: &JobQuery) -> Result<Vec<JobInfo
 }
 
 /// [`JobStore::counts`](pwh_core::jobs::JobStore::counts).
-pub(crate) fn counts(tx: &Transaction<'_>) -> Result<JobCounts, RequestError> {
+pub(crate) fn counts(tx: &Tx<'_>) -> Result<JobCounts, RequestError> {
     let mut counts = JobCounts::default();
     let mut by_state = tx.prepare_cached("SELECT state, count(*) FROM pwh_job GROUP BY state")?;
     let mut rows = by_state.query([])?;
@@ -282,11 +282,7 @@ pub(crate) fn counts(tx: &Transaction<'_>) -> Result<JobCounts, RequestError> {
 
 /// [`JobStore::retry`](pwh_core::jobs::JobStore::retry) at `now`: the dead job `id` (every
 /// dead job when `None`) pending again, due at once, with fresh attempts.
-pub(crate) fn retry(
-    tx: &Transaction<'_>,
-    id: Option<&JobId>,
-    now: i64,
-) -> Result<u64, RequestError> {
+pub(crate) fn retry(tx: &Tx<'_>, id: Option<&JobId>, now: i64) -> Result<u64, RequestError> {
     const SET: &str = "UPDATE pwh_job SET state = ?1, attempts = 0, at_ms = ?2, updated_ms = ?2 \
          WHERE state = ?3";
     let n = match id {
@@ -301,7 +297,7 @@ pub(crate) fn retry(
 }
 
 /// [`JobStore::discard`](pwh_core::jobs::JobStore::discard): whether there was a job `id`.
-pub(crate) fn discard(tx: &Transaction<'_>, id: &JobId) -> Result<bool, RequestError> {
+pub(crate) fn discard(tx: &Tx<'_>, id: &JobId) -> Result<bool, RequestError> {
     let n = tx
         .prepare_cached("DELETE FROM pwh_job WHERE id = ?1")?
         .execute([&id.0[..]])?;
@@ -311,7 +307,7 @@ pub(crate) fn discard(tx: &Transaction<'_>, id: &JobId) -> Result<bool, RequestE
 /// [`JobStore::purge`](pwh_core::jobs::JobStore::purge) at `now`: the jobs in `state`
 /// unchanged for `older_than`, deleted; how many.
 pub(crate) fn purge(
-    tx: &Transaction<'_>,
+    tx: &Tx<'_>,
     state: JobState,
     older_than: Duration,
     now: i64,

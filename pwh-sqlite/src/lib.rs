@@ -17,6 +17,7 @@ mod request_error;
 mod schema;
 mod store;
 mod synchronous;
+mod tx;
 mod writer;
 
 pub use builder::SqliteStoreBuilder;

@@ -6,8 +6,8 @@
 /// kill): it is in the write-ahead log, which the next connection reads. They differ when the
 /// **machine** stops (power cut, kernel panic):
 ///
-/// - [`Normal`](Self::Normal) (the default) syncs the log at checkpoints only: the last
-///   commits before the stop may be lost (the file stays consistent). For the delivery
+/// - [`Normal`](Self::Normal) (the default) syncs the log at checkpoints only (one every
+///   40 MiB of log): the commits since the last one may be lost (the file stays consistent). For the delivery
 ///   memory that costs at most a repeat: a body whose record was lost runs its handlers again
 ///   when Pusher retries it, as it would with no memory.
 /// - [`Full`](Self::Full) syncs the log at every commit: nothing committed is lost, at the

@@ -35,7 +35,9 @@ use pwh_core::delivery::{StoreError, StoreErrorKind};
 use rusqlite::{Connection, Transaction, TransactionBehavior};
 use tokio::sync::oneshot;
 
+use crate::fencing::Fencing;
 use crate::request_error::{sql_error, RequestError};
+use crate::tx::Tx;
 
 /// The most requests one transaction takes.
 pub(crate) const BATCH_LIMIT: usize = 1024;
@@ -62,7 +64,7 @@ pub(crate) struct Writer {
 /// is known.
 trait Request: Send {
     /// Runs the request; its error, if any, to roll it back to its savepoint.
-    fn run(&mut self, tx: &Transaction<'_>) -> Result<(), StoreError>;
+    fn run(&mut self, tx: &Tx<'_>) -> Result<(), StoreError>;
 
     /// Answers the caller: the request's result, or `failed` when the batch was not
     /// committed.
@@ -80,9 +82,9 @@ struct Call<T, F> {
 impl<T, F> Request for Call<T, F>
 where
     T: Send,
-    F: FnOnce(&Transaction<'_>) -> Result<T, RequestError> + Send,
+    F: FnOnce(&Tx<'_>) -> Result<T, RequestError> + Send,
 {
-    fn run(&mut self, tx: &Transaction<'_>) -> Result<(), StoreError> {
+    fn run(&mut self, tx: &Tx<'_>) -> Result<(), StoreError> {
         let Some(work) = self.work.take() else {
             return Ok(());
         };
@@ -161,7 +163,7 @@ impl Writer {
     ) -> impl Future<Output = Result<T, StoreError>> + Send + 'static
     where
         T: Send + 'static,
-        F: FnOnce(&Transaction<'_>) -> Result<T, RequestError> + Send + 'static,
+        F: FnOnce(&Tx<'_>) -> Result<T, RequestError> + Send + 'static,
     {
         // Weak: a future not yet polled does not keep the queue open, so dropping the
         // `Writer` always ends the thread.
@@ -284,9 +286,13 @@ impl Thread {
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)
             .map_err(sql)?;
+        let fencing = Fencing::default();
+        let request_tx = Tx::new(&tx, &fencing);
+        // Prepared once for the connection's life, like every statement of the requests.
+        let savepoint = |sql_text: &str| tx.prepare_cached(sql_text)?.execute([]).map(drop);
         for request in batch.iter_mut() {
-            tx.execute_batch("SAVEPOINT pwh_request").map_err(sql)?;
-            let ran = catch_unwind(AssertUnwindSafe(|| request.run(&tx)));
+            savepoint("SAVEPOINT pwh_request").map_err(sql)?;
+            let ran = catch_unwind(AssertUnwindSafe(|| request.run(&request_tx)));
             if tx.is_autocommit() {
                 // SQLite rolled the whole transaction back (disk full, I/O error): what the
                 // batch's earlier requests wrote is gone with it.
@@ -302,13 +308,12 @@ impl Thread {
                     ),
                 ));
             }
-            match ran {
-                Ok(Ok(())) => tx.execute_batch("RELEASE pwh_request").map_err(sql)?,
-                _ => tx
-                    .execute_batch("ROLLBACK TO pwh_request; RELEASE pwh_request")
-                    .map_err(sql)?,
+            if !matches!(ran, Ok(Ok(()))) {
+                savepoint("ROLLBACK TO pwh_request").map_err(sql)?;
             }
+            savepoint("RELEASE pwh_request").map_err(sql)?;
         }
+        fencing.save(&tx).map_err(sql)?;
         tx.commit().map_err(sql)
     }
 

@@ -22,7 +22,7 @@ fn writer(queue_limit: usize) -> (Writer, tempfile::TempDir) {
     )
 }
 
-fn insert(x: i64) -> impl FnOnce(&Transaction<'_>) -> Result<i64, RequestError> + Send {
+fn insert(x: i64) -> impl FnOnce(&Tx<'_>) -> Result<i64, RequestError> + Send {
     move |tx| {
         tx.execute("INSERT INTO t (x) VALUES (?1)", [x])?;
         Ok(x)
