@@ -132,6 +132,16 @@ impl Verdict {
     pub(crate) fn passed(&self) -> bool {
         self.missing == 0 && self.repeated == 0 && self.strangers == 0
     }
+
+    /// `", <what> of unknown channels N"` when runs of channels never sent were seen, else
+    /// nothing: the end of a ledger line.
+    pub(crate) fn strangers_note(&self, what: &str) -> String {
+        if self.strangers > 0 {
+            format!(", {what} of unknown channels {}", self.strangers)
+        } else {
+            String::new()
+        }
+    }
 }
 
 /// Checks every planned event against the ledger. An event may run twice only where

@@ -115,11 +115,7 @@ pub(super) fn exactly_once(
             verdict.once,
             verdict.missing,
             verdict.repeated,
-            if verdict.strangers > 0 {
-                format!(", runs of unknown channels {}", verdict.strangers)
-            } else {
-                String::new()
-            },
+            verdict.strangers_note("runs"),
             by_instance[0],
             by_instance[1]
         ),

@@ -268,11 +268,7 @@ impl std::fmt::Display for MultiReport {
             v.missing,
             v.twice_allowed,
             v.repeated,
-            if v.strangers > 0 {
-                format!(", runs of unknown channels {}", v.strangers)
-            } else {
-                String::new()
-            }
+            v.strangers_note("runs")
         )?;
         if !v.examples.is_empty() {
             writeln!(f, "                   e.g. {}", v.examples.join("; "))?;
@@ -313,11 +309,7 @@ impl std::fmt::Display for MultiReport {
                 v.once,
                 v.missing,
                 v.repeated,
-                if v.strangers > 0 {
-                    format!(", of unknown channels {}", v.strangers)
-                } else {
-                    String::new()
-                }
+                v.strangers_note("jobs")
             )?;
             if !v.examples.is_empty() {
                 writeln!(f, "                   e.g. {}", v.examples.join("; "))?;
