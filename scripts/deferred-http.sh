@@ -17,6 +17,8 @@
 # when a step fails. Prints each step's figures; exits non-zero when a check fails.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# shellcheck source=scripts/lib/wait.sh
+source scripts/lib/wait.sh
 
 target_dir=$(cargo metadata --format-version 1 --no-deps --offline 2>/dev/null \
   | sed -n 's/.*"target_directory":"\([^"]*\)".*/\1/p')
@@ -77,23 +79,14 @@ jobs() {
   curl -fs "$base/state" | python3 -c 'import json, sys; print(json.load(sys.stdin)["jobs"][sys.argv[1]])' "$1"
 }
 
+# jobs_at_least FIELD N: whether jobs.FIELD >= N.
+jobs_at_least() {
+  [ "$(jobs "$1")" -ge "$2" ]
+}
+
 # wait_jobs FIELD N SECONDS: waits until jobs.FIELD >= N; prints the seconds it took.
 wait_jobs() {
-  local start now
-  start=$(date +%s.%N)
-  while true; do
-    if [ "$(jobs "$1")" -ge "$2" ]; then
-      now=$(date +%s.%N)
-      python3 -c "print(f'{$now - $start:.1f}')"
-      return 0
-    fi
-    now=$(date +%s.%N)
-    if python3 -c "import sys; sys.exit(0 if $now - $start > $3 else 1)"; then
-      echo "timeout"
-      return 1
-    fi
-    sleep 0.2
-  done
+  wait_until "$3" jobs_at_least "$1" "$2"
 }
 
 # send USER: one member_added body; prints the round trip in ms.
@@ -114,7 +107,7 @@ for i in $(seq 1 10); do
 done
 echo "10 bodies answered 2xx, slowest answer $slowest ms"
 python3 -c "import sys; sys.exit(0 if $slowest < 1000 else 1)" || fail "an answer took 1 s or more"
-took=$(wait_jobs done 10 15) || fail "not all 10 jobs done within 15 s"
+took=$(wait_jobs 'done' 10 15) || fail "not all 10 jobs done within 15 s"
 echo "all 10 jobs done after $took s (from the last answer)"
 
 echo "== 2. the app SIGKILLed with jobs running, restarted on the same file =="
@@ -128,7 +121,7 @@ echo "SIGKILL with $running jobs running, $(jobs pending) pending"
 [ "$running" -gt 0 ] || fail "no job was running at the kill"
 kill_app
 start_app PWH_EXAMPLE_SLOW_MS=5000
-took=$(wait_jobs done 20 30) || fail "not every job done within 30 s of the restart"
+took=$(wait_jobs 'done' 20 30) || fail "not every job done within 30 s of the restart"
 dead=$(jobs dead)
 echo "after the restart: 20 jobs done after $took s, $dead dead"
 [ "$dead" -eq 0 ] || fail "$dead jobs dead"
@@ -145,7 +138,7 @@ echo "$listed" | grep -q "dead" || fail "pwh jobs dead does not list it"
 stop_app
 start_app
 "$pwh" jobs retry --all-dead --sqlite "$db"
-took=$(wait_jobs done 21 10) || fail "the retried job was not done within 10 s"
+took=$(wait_jobs 'done' 21 10) || fail "the retried job was not done within 10 s"
 echo "retried from dead: done after $took s; dead now $(jobs dead)"
 [ "$(jobs dead)" -eq 0 ] || fail "still dead after the retry"
 stop_app

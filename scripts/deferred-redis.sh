@@ -21,6 +21,8 @@
 # when a step fails. Prints each step's figures; exits non-zero when a check fails.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# shellcheck source=scripts/lib/wait.sh
+source scripts/lib/wait.sh
 
 for tool in redis-server redis-cli python3 curl; do
   command -v "$tool" >/dev/null || { echo "$tool is needed" >&2; exit 2; }
@@ -137,27 +139,18 @@ lines() { wc -l <"${logs[$1]}"; }
 # since N FROM: app N's log after its first FROM lines.
 since() { tail -n "+$(($2 + 1))" "${logs[$1]}"; }
 
-# wait_done N SECONDS: waits until the store counts N jobs done (asked of app 1, or app 2
-# when app 1 is down); prints the seconds it took.
+# done_at_least N: whether the store counts N jobs done (asked of app 1, or app 2 when app 1
+# is down).
+done_at_least() {
+  local app=1 count
+  [ -n "${pids[1]}" ] || app=2
+  count=$(state "$app" 'done' 2>/dev/null || echo -1)
+  [ "$count" -ge "$1" ]
+}
+
+# wait_done N SECONDS: waits until the store counts N jobs done; prints the seconds it took.
 wait_done() {
-  local start now app count
-  start=$(date +%s.%N)
-  while true; do
-    app=1
-    [ -n "${pids[1]}" ] || app=2
-    count=$(state "$app" 'done' 2>/dev/null || echo -1)
-    if [ "$count" -ge "$1" ]; then
-      now=$(date +%s.%N)
-      python3 -c "print(f'{$now - $start:.1f}')"
-      return 0
-    fi
-    now=$(date +%s.%N)
-    if python3 -c "import sys; sys.exit(0 if $now - $start > $2 else 1)"; then
-      echo "timeout"
-      return 1
-    fi
-    sleep 0.2
-  done
+  wait_until "$2" done_at_least "$1"
 }
 
 # send_all FROM TO: users FROM..TO, each as one member_added body (one time_ms per user, so
