@@ -51,7 +51,7 @@ for i = 2, #ARGV, 8 do
     added = added + 1
   end
 end
-return {added, redis.call('HGET', KEYS[1], 'epoch')}
+return {added, epoch}
 ",
     )
 }
@@ -64,7 +64,7 @@ pub(crate) fn claim() -> String {
         r"
 fresh_layout()
 local consumer, limit, lease_ms = ARGV[2], tonumber(ARGV[3]), tonumber(ARGV[4])
-local reply = {redis.call('HGET', KEYS[1], 'epoch'), '0'}
+local reply = {epoch, '0'}
 local taken = 0
 -- What a claim reads of a job's hash (not its error, lease or times), as a table, or nil.
 local function claimable(id)
