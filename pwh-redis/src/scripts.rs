@@ -66,20 +66,21 @@ end
 if redis.call('EXISTS', KEYS[1]) == 1 then
   return {'busy'}
 end
-local state = redis.call('HGET', KEYS[3], 'state')
+local meta = redis.call('HMGET', KEYS[3], 'state', 'fence')
+local state = meta[1]
 if state == '1' then
   return {'complete'}
 end
+local token = string.format('%d', math.max(tonumber(meta[2] or '0') + 1, now_us))
 if not state then
   -- Never seen, or forgotten: start over, remembered for keep_for from now.
   redis.call('DEL', KEYS[2])
-  redis.call('HSET', KEYS[3], 'state', '0')
+  redis.call('HSET', KEYS[3], 'state', '0', 'fence', token)
   redis.call('PEXPIRE', KEYS[3], ARGV[2])
   state = '0'
+else
+  redis.call('HSET', KEYS[3], 'fence', token)
 end
-local fence = tonumber(redis.call('HGET', KEYS[3], 'fence') or '0')
-local token = string.format('%d', math.max(fence + 1, now_us))
-redis.call('HSET', KEYS[3], 'fence', token)
 redis.call('SET', KEYS[1], token, 'PX', ARGV[1])
 if state == '0' then
   return {'first', token}
@@ -146,7 +147,10 @@ else
   -- A retry's record for a body with nothing recorded (forgotten meanwhile): unknown.
   return holder and 1 or 0
 end
-if redis.call('EXISTS', KEYS[2]) == 0 then
+-- A first record of nothing left (the set is absent in state '0'), or an empty set: complete.
+local nothing_left = (state == '0' and ARGV[2] == 'first' and #ARGV < 3)
+  or redis.call('EXISTS', KEYS[2]) == 0
+if nothing_left then
   -- Nothing left: complete, and a redelivery runs nothing.
   redis.call('HSET', KEYS[3], 'state', '1')
 else

@@ -11,11 +11,11 @@ use std::sync::{Mutex, PoisonError};
 use std::time::Duration;
 
 use pwh_core::delivery::{StoreError, StoreErrorKind};
-use redis::{Cmd, FromRedisValue};
+use redis::FromRedisValue;
 
 use super::store::layout_error;
 use crate::log::{store_error, worth_another_try};
-use crate::target::{Connection, Target};
+use crate::target::{Connection, ScriptCall, Target};
 
 /// At most this many runtimes' connections are kept; past it they are all made again (a
 /// process that starts and ends runtimes, e.g. tests, does not keep dead connections).
@@ -64,8 +64,11 @@ impl Connections {
             .remove(&runtime);
     }
 
-    /// Runs `cmd` within the timeout, on the calling runtime's connection.
-    pub(crate) async fn run<T: FromRedisValue>(&self, cmd: &Cmd) -> Result<T, StoreError> {
+    /// Runs `call` within the timeout, on the calling runtime's connection.
+    pub(crate) async fn run<T: FromRedisValue>(
+        &self,
+        call: &ScriptCall<'_>,
+    ) -> Result<T, StoreError> {
         // The timer and the connection need a Tokio runtime: without one, fail, never panic.
         let Ok(handle) = tokio::runtime::Handle::try_current() else {
             return Err(StoreError::new(
@@ -74,12 +77,12 @@ impl Connections {
             ));
         };
         let runtime = handle.id();
-        let call = async {
+        let attempt = async {
             let mut connection = self.connection(runtime)?;
-            let result = match cmd.query_async(&mut connection).await {
+            let result = match call.query(&mut connection).await {
                 // Refused, or a connection Redis closed (a restart): one more try, on the
                 // connection the manager makes again (every script is safe to run twice).
-                Err(e) if worth_another_try(&e) => cmd.query_async(&mut connection).await,
+                Err(e) if worth_another_try(&e) => call.query(&mut connection).await,
                 result => result,
             };
             if let Err(e) = &result {
@@ -92,7 +95,7 @@ impl Connections {
                 _ => store_error(e),
             })
         };
-        match tokio::time::timeout(self.timeout, call).await {
+        match tokio::time::timeout(self.timeout, attempt).await {
             Ok(result) => result,
             Err(_) => Err(StoreError::new(
                 StoreErrorKind::TimedOut,

@@ -11,12 +11,10 @@ use std::fmt;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
-use redis::Cmd;
-
 pub use builder::RedisJobsBuilder;
 
 use crate::builder::OpenError;
-use crate::target::{Address, Target};
+use crate::target::{Address, Script, ScriptCall, Target};
 use connection::Connections;
 
 /// The deferred jobs of a [`Dispatcher`](pwh_core::Dispatcher) on Redis, shared by every
@@ -27,9 +25,9 @@ use connection::Connections;
 /// a running job is an entry pending for the consumer that holds it, taken over with
 /// `XCLAIM` once its lease runs out, and acknowledged and deleted (`XACK`, `XDEL`) when its
 /// attempt ends. Each job's state (attempts, lease, fencing token, last error) lives in a
-/// hash beside the stream. Every operation is one atomic Lua script (`EVAL`) bounded by the
-/// [timeout](RedisJobsBuilder::timeout); leases and waits are measured by Redis's clock.
-/// The README's "Deferred jobs" section gives the keys.
+/// hash beside the stream. Every operation is one atomic Lua script (`EVALSHA`, or `EVAL`
+/// when Redis lacks it) bounded by the [timeout](RedisJobsBuilder::timeout); leases and
+/// waits are measured by Redis's clock. The README's "Deferred jobs" section gives the keys.
 ///
 /// [`is_durable`](pwh_core::jobs::JobStore::is_durable) is `true`, but the jobs are only as
 /// durable as Redis's persistence: run it with `appendonly yes`, `appendfsync everysec` and
@@ -59,17 +57,18 @@ struct Inner {
     scripts: Scripts,
 }
 
-/// The scripts, sent whole with each call (`EVAL`), as `RedisLog` does.
+/// The scripts, called by their SHA1 and sent whole only when Redis lacks them (see
+/// [`Script`]), as `RedisLog`'s are.
 struct Scripts {
-    enqueue: String,
-    claim: String,
-    renew: String,
-    end: String,
-    list: String,
-    counts: String,
-    retry: String,
-    discard: String,
-    purge: String,
+    enqueue: Script,
+    claim: Script,
+    renew: Script,
+    end: Script,
+    list: Script,
+    counts: Script,
+    retry: Script,
+    discard: Script,
+    purge: Script,
 }
 
 impl RedisJobs {
@@ -89,15 +88,15 @@ impl RedisJobs {
                 consumer,
                 epoch: Mutex::new(None),
                 scripts: Scripts {
-                    enqueue: scripts::enqueue(),
-                    claim: scripts::claim(),
-                    renew: scripts::renew(),
-                    end: scripts::end(),
-                    list: scripts::list(),
-                    counts: scripts::counts(),
-                    retry: scripts::retry(),
-                    discard: scripts::discard(),
-                    purge: scripts::purge(),
+                    enqueue: Script::new(scripts::enqueue()),
+                    claim: Script::new(scripts::claim()),
+                    renew: Script::new(scripts::renew()),
+                    end: Script::new(scripts::end()),
+                    list: Script::new(scripts::list()),
+                    counts: Script::new(scripts::counts()),
+                    retry: Script::new(scripts::retry()),
+                    discard: Script::new(scripts::discard()),
+                    purge: Script::new(scripts::purge()),
                 },
             }),
         }
@@ -172,14 +171,12 @@ impl RedisJobs {
         &self.inner.layout_key
     }
 
-    /// `EVAL <script> 1 <layout key> <key base>`; the caller adds the other arguments.
-    fn eval(&self, script: &str) -> Cmd {
-        let mut cmd = redis::cmd("EVAL");
-        cmd.arg(script)
-            .arg(1)
-            .arg(&self.inner.layout_key)
-            .arg(&self.inner.base);
-        cmd
+    /// `EVALSHA <script's SHA1> 1 <layout key> <key base>`; the caller adds the other
+    /// arguments.
+    fn eval<'a>(&'a self, script: &'a Script) -> ScriptCall<'a> {
+        let mut call = script.call(&[&self.inner.layout_key]);
+        call.arg(&self.inner.base);
+        call
     }
 
     /// Notes the layout's epoch a script saw; says, once per change, that Redis was wiped.

@@ -1,4 +1,5 @@
-//! The Lua every jobs script starts with: Redis's clock, the layout check, the key names,
+//! The Lua every jobs script starts with: Redis's clock, the layout check (reading the
+//! layout's epoch with its version, for the scripts that return it), the key names,
 //! and the helpers that keep a job's hash, its stream entry and its indexes in step.
 //!
 //! The markers `__VERSION__` and `__GROUP__` are replaced by the layout version and the
@@ -10,7 +11,8 @@ local base = ARGV[1]
 local time = redis.call('TIME')
 local now_us = tonumber(time[1]) * 1000000 + tonumber(time[2])
 local now = math.floor(now_us / 1000)
-local version = redis.call('HGET', KEYS[1], 'version')
+local layout = redis.call('HMGET', KEYS[1], 'version', 'epoch')
+local version, epoch = layout[1], layout[2]
 if version and version ~= '__VERSION__' then
   return redis.error_reply('PWHLAYOUT ' .. version)
 end
@@ -18,7 +20,8 @@ local GROUP = '__GROUP__'
 -- Writes the layout key (version and epoch) unless it is there: at first use, or after a wipe.
 local function fresh_layout()
   if not version then
-    redis.call('HSET', KEYS[1], 'version', '__VERSION__', 'epoch', string.format('%d', now_us))
+    epoch = string.format('%d', now_us)
+    redis.call('HSET', KEYS[1], 'version', '__VERSION__', 'epoch', epoch)
     version = '__VERSION__'
   end
 end

@@ -26,22 +26,32 @@ pub(crate) fn enqueue() -> String {
         r"
 fresh_layout()
 local added = 0
+-- The handlers whose stream and group this call made sure of.
+local known = {}
 for i = 2, #ARGV, 8 do
   local id, handler = ARGV[i], ARGV[i + 1]
   local key = job_key(id)
   if redis.call('EXISTS', key) == 0 then
     local seq = redis.call('INCR', base .. 'seq')
+    -- On its handler's ready stream first, so that one HSET writes the whole hash, entry
+    -- included (as make_ready leaves it).
+    local stream = ready_key(handler)
+    if not known[handler] then
+      ensure_group(stream)
+      redis.call('SADD', base .. 'handlers', handler)
+      known[handler] = true
+    end
+    local entry = redis.call('XADD', stream, '*', 'job', id)
     redis.call('HSET', key, 'handler', handler, 'kind', ARGV[i + 2], 'payload', ARGV[i + 3],
       'key', ARGV[i + 4], 'index', ARGV[i + 5], 'received', ARGV[i + 6], 'max', ARGV[i + 7],
-      'attempts', 0, 'state', 'pending', 'fence', 0, 'updated', now, 'seq', seq)
+      'attempts', 0, 'state', 'pending', 'fence', 0, 'updated', now, 'seq', seq,
+      'entry', entry)
     redis.call('ZADD', ALL, seq, id)
     redis.call('ZADD', state_key('pending'), seq, id)
-    redis.call('SADD', base .. 'handlers', handler)
-    make_ready(id, handler)
     added = added + 1
   end
 end
-return {added, redis.call('HGET', KEYS[1], 'epoch')}
+return {added, epoch}
 ",
     )
 }
@@ -54,8 +64,17 @@ pub(crate) fn claim() -> String {
         r"
 fresh_layout()
 local consumer, limit, lease_ms = ARGV[2], tonumber(ARGV[3]), tonumber(ARGV[4])
-local reply = {redis.call('HGET', KEYS[1], 'epoch'), '0'}
+local reply = {epoch, '0'}
 local taken = 0
+-- What a claim reads of a job's hash (not its error, lease or times), as a table, or nil.
+local function claimable(id)
+  local f = redis.call('HMGET', job_key(id), 'state', 'attempts', 'max', 'entry', 'fence',
+    'seq', 'handler', 'kind', 'payload', 'key', 'index', 'received')
+  if not f[1] then return nil end
+  return {state = f[1], attempts = f[2], max = f[3], entry = f[4] or nil, fence = f[5],
+    seq = f[6], handler = f[7], kind = f[8], payload = f[9], key = f[10], index = f[11],
+    received = f[12]}
+end
 local function take(id, job, entry)
   local token = string.format('%d', math.max(tonumber(job.fence) + 1, now_us))
   local attempt = tonumber(job.attempts) + 1
@@ -81,7 +100,7 @@ local function claim_from(h, want)
   local expired = redis.call('ZRANGEBYSCORE', leases_key(h), '-inf', now, 'LIMIT', 0, want)
   for _, id in ipairs(expired) do
     redis.call('ZREM', leases_key(h), id)
-    local job = fields(job_key(id))
+    local job = claimable(id)
     if job and job.state == 'running' then
       if tonumber(job.attempts) >= tonumber(job.max) then
         end_entry(h, job.entry)
@@ -122,9 +141,10 @@ local function claim_from(h, want)
       end
     end
     if not read or #read[1][2] == 0 then break end
+    local asked = want - got
     for _, entry in ipairs(read[1][2]) do
       local eid, id = entry[1], entry[2][2]
-      local job = id and fields(job_key(id))
+      local job = id and claimable(id)
       if job and job.state == 'pending' and job.entry == eid then
         take(id, job, eid)
         got = got + 1
@@ -133,6 +153,8 @@ local function claim_from(h, want)
         end_entry(h, eid)
       end
     end
+    -- Fewer entries than asked for: the stream has no more new ones.
+    if #read[1][2] < asked then break end
   end
   return got
 end
@@ -180,10 +202,11 @@ pub(crate) fn end() -> String {
         r"
 local id = ARGV[2]
 local key = job_key(id)
-local job = fields(key)
-if not job or job.state ~= 'running' or job.token ~= ARGV[3] then
+local f = redis.call('HMGET', key, 'state', 'token', 'handler', 'entry', 'seq')
+if f[1] ~= 'running' or f[2] ~= ARGV[3] then
   return 0
 end
+local job = {handler = f[3], entry = f[4] or nil, seq = f[5]}
 end_entry(job.handler, job.entry)
 redis.call('HDEL', key, 'token', 'until', 'entry')
 redis.call('ZREM', leases_key(job.handler), id)

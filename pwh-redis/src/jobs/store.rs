@@ -6,11 +6,12 @@ use pwh_core::delivery::{LeaseToken, StoreError, StoreErrorKind, StoreFuture};
 use pwh_core::jobs::{
     ClaimedJob, JobCounts, JobEnd, JobId, JobInfo, JobQuery, JobState, JobStore, NewJob,
 };
-use redis::{Cmd, FromRedisValue, Value};
+use redis::{FromRedisValue, Value};
 
 use super::reply::{self, unexpected};
 use super::scripts::LAYOUT_VERSION;
 use super::RedisJobs;
+use crate::target::ScriptCall;
 
 /// Jobs per enqueue script: a large body's jobs go in several calls (each job is recorded
 /// once whichever call records it).
@@ -44,7 +45,7 @@ pub(super) fn layout_error(found: &str) -> StoreError {
 
 impl RedisJobs {
     /// Runs one script call.
-    async fn call<T: FromRedisValue>(&self, cmd: &Cmd) -> Result<T, StoreError> {
+    async fn call<T: FromRedisValue>(&self, cmd: &ScriptCall<'_>) -> Result<T, StoreError> {
         self.inner.connections.run(cmd).await
     }
 

@@ -8,11 +8,11 @@ use pwh_core::delivery::{
     Begin, DeliveryId, DeliveryLog, Done, LeaseTerms, LeaseToken, Progress, StoreError,
     StoreErrorKind, StoreFuture,
 };
-use redis::{Cmd, FromRedisValue, RedisError};
+use redis::{FromRedisValue, RedisError};
 
 use crate::builder::{OpenError, RedisLogBuilder};
 use crate::scripts::{self, Keys};
-use crate::target::{Address, Target};
+use crate::target::{Address, Script, ScriptCall, Target};
 
 /// The delivery memory of a [`Dispatcher`](pwh_core::Dispatcher) on Redis, shared by every
 /// instance that points at the same server (or cluster) and prefix.
@@ -25,7 +25,7 @@ use crate::target::{Address, Target};
 /// Redis is back. On a cluster each body's keys share one hash tag, so each call is one
 /// script on the node that holds the body's slot.
 ///
-/// Every call is one atomic Lua script (`EVAL`), bounded
+/// Every call is one atomic Lua script (`EVALSHA`, or `EVAL` when Redis lacks it), bounded
 /// by the [timeout](RedisLogBuilder::timeout); a failure becomes a [`StoreError`]:
 /// [`Unreachable`](StoreErrorKind::Unreachable) when Redis cannot be reached,
 /// [`TimedOut`](StoreErrorKind::TimedOut) when it does not answer in time,
@@ -44,24 +44,18 @@ struct Connection {
     scripts: Scripts,
 }
 
-/// The scripts of the three steps, sent whole with each call (`EVAL`): a call queued behind
-/// a stall, or sent to a Redis that restarted, runs as it is when Redis gets to it, with no
-/// `NOSCRIPT` round trip (a late begin is then refused by its give-up instant, a late finish
-/// lands at once).
+/// The scripts of the three steps, called by their SHA1 (`EVALSHA`, see [`Script`]): Redis
+/// compiles each once per server and keeps it until it restarts (or its script cache is
+/// flushed). A call that reaches a Redis without the script (restarted meanwhile, or a
+/// cluster node that never ran it) is answered `NOSCRIPT` without running and sent again
+/// whole (`EVAL`) within the same call's timeout: one round trip more, once per script and
+/// server. Either way the script runs when Redis gets to it, at most once per call: a begin
+/// queued behind a stall is still refused by its give-up instant (checked against Redis's
+/// `TIME` by the script itself), and a late finish still lands at once.
 struct Scripts {
-    begin: String,
-    renew: String,
-    finish: String,
-}
-
-/// `EVAL <code>` over `keys`; the caller adds the arguments.
-fn eval(code: &str, keys: &[&str]) -> Cmd {
-    let mut cmd = redis::cmd("EVAL");
-    cmd.arg(code).arg(keys.len());
-    for key in keys {
-        cmd.arg(*key);
-    }
-    cmd
+    begin: Script,
+    renew: Script,
+    finish: Script,
 }
 
 impl RedisLog {
@@ -73,9 +67,9 @@ impl RedisLog {
                 prefix,
                 timeout,
                 scripts: Scripts {
-                    begin: scripts::begin(),
-                    renew: scripts::renew(),
-                    finish: scripts::FINISH.to_owned(),
+                    begin: Script::new(scripts::begin()),
+                    renew: Script::new(scripts::renew()),
+                    finish: Script::new(scripts::FINISH.to_owned()),
                 },
             }),
         }
@@ -180,8 +174,8 @@ impl Connection {
         Ok(connection)
     }
 
-    /// Runs `invocation` within the timeout.
-    async fn run<T: FromRedisValue>(&self, cmd: &Cmd) -> Result<T, StoreError> {
+    /// Runs `call` within the timeout.
+    async fn run<T: FromRedisValue>(&self, call: &ScriptCall<'_>) -> Result<T, StoreError> {
         // The timer and the connection manager need a Tokio runtime: without one (e.g. a
         // delivery dropped after its runtime), fail rather than panic.
         if tokio::runtime::Handle::try_current().is_err() {
@@ -190,17 +184,17 @@ impl Connection {
                 "redis: RedisLog must be called on a Tokio runtime",
             ));
         }
-        let call = async {
+        let attempt = async {
             let mut connection = self.connection()?;
-            match cmd.query_async(&mut connection).await {
+            match call.query(&mut connection).await {
                 // The manager is connecting again (Redis may be back): one more try, on the
                 // new connection. See `worth_another_try`.
-                Err(e) if worth_another_try(&e) => cmd.query_async(&mut connection).await,
+                Err(e) if worth_another_try(&e) => call.query(&mut connection).await,
                 result => result,
             }
             .map_err(store_error)
         };
-        match tokio::time::timeout(self.timeout, call).await {
+        match tokio::time::timeout(self.timeout, attempt).await {
             Ok(result) => result,
             Err(_) => Err(StoreError::new(
                 StoreErrorKind::TimedOut,
@@ -295,10 +289,10 @@ impl RedisLog {
     async fn begin_on(&self, id: &DeliveryId, terms: LeaseTerms) -> Result<Begin, StoreError> {
         let connection = &*self.inner;
         let keys = self.keys(id);
-        let mut cmd = eval(
-            &connection.scripts.begin,
-            &[&keys.lease, &keys.left, &keys.meta],
-        );
+        let mut cmd = connection
+            .scripts
+            .begin
+            .call(&[&keys.lease, &keys.left, &keys.meta]);
         cmd.arg(millis(terms.lease_for))
             .arg(millis(terms.keep_for))
             .arg(not_after(connection, &terms));
@@ -339,7 +333,7 @@ impl RedisLog {
     ) -> Result<bool, StoreError> {
         let connection = &*self.inner;
         let keys = self.keys(id);
-        let mut cmd = eval(&connection.scripts.renew, &[&keys.lease]);
+        let mut cmd = connection.scripts.renew.call(&[&keys.lease]);
         cmd.arg(lease.0)
             .arg(millis(terms.lease_for))
             .arg(not_after(connection, &terms));
@@ -355,10 +349,11 @@ impl RedisLog {
     ) -> Result<(), StoreError> {
         let connection = &*self.inner;
         let keys = self.keys(id);
-        let mut cmd = eval(
-            &connection.scripts.finish,
-            &[&keys.lease, &keys.left, &keys.meta, &keys.scratch],
-        );
+        let mut cmd =
+            connection
+                .scripts
+                .finish
+                .call(&[&keys.lease, &keys.left, &keys.meta, &keys.scratch]);
         cmd.arg(lease.0);
         if done.is_first() {
             cmd.arg("first");

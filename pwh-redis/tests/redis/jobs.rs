@@ -273,3 +273,26 @@ async fn a_claim_shares_its_limit_between_the_handlers_named() {
     };
     assert!(jobs.list(&none).await.expect("list").is_empty());
 }
+
+/// The scripts are called by their SHA1: after Redis forgot them (`SCRIPT FLUSH`, as a
+/// restart does) each operation still runs, once, sent whole after the `NOSCRIPT` answer.
+#[tokio::test(flavor = "current_thread")]
+async fn each_operation_runs_after_redis_forgot_the_scripts() {
+    let url = require_redis!();
+    let jobs = jobs_on(&url, &fresh_prefix());
+    let mut conn = raw(&url).await;
+    let flush = || redis::cmd("SCRIPT").arg("FLUSH").to_owned();
+    let new = job("h", 0);
+    let _: () = flush().query_async(&mut conn).await.unwrap();
+    jobs.enqueue(std::slice::from_ref(&new)).await.unwrap();
+    let _: () = flush().query_async(&mut conn).await.unwrap();
+    let claimed = jobs.claim(&["h"], 10, LONG).await.unwrap();
+    let [one] = &claimed[..] else {
+        panic!("one job claimed, got {}", claimed.len())
+    };
+    assert_eq!(one.job.id, new.id);
+    let _: () = flush().query_async(&mut conn).await.unwrap();
+    jobs.end(&new.id, one.lease, JobEnd::Done).await.unwrap();
+    let _: () = flush().query_async(&mut conn).await.unwrap();
+    assert_eq!(jobs.counts().await.unwrap().done, 1);
+}

@@ -290,3 +290,25 @@ async fn a_completed_body_costs_one_small_key() {
         .unwrap();
     assert_eq!(exists, 0);
 }
+
+/// The scripts are called by their SHA1: after Redis forgot them (`SCRIPT FLUSH`, as a
+/// restart does) each call still runs, once, sent whole after the `NOSCRIPT` answer.
+#[tokio::test]
+async fn each_step_runs_after_redis_forgot_the_scripts() {
+    let url = require_redis!();
+    let log = fresh_log(&url);
+    let mut conn = raw(&url).await;
+    let flush = || redis::cmd("SCRIPT").arg("FLUSH").to_owned();
+    let id = fresh_id();
+    let _: () = flush().query_async(&mut conn).await.unwrap();
+    let first = lease(log.begin(&id, terms(LONG, LONG)).await.unwrap());
+    let _: () = flush().query_async(&mut conn).await.unwrap();
+    assert!(log.renew(&id, first, terms(LONG, LONG)).await.unwrap());
+    let _: () = flush().query_async(&mut conn).await.unwrap();
+    log.finish(&id, first, Done::first(&[])).await.unwrap();
+    // Cached again by the calls above: no NOSCRIPT this time.
+    assert_eq!(
+        log.begin(&id, terms(LONG, LONG)).await.unwrap(),
+        Begin::Complete
+    );
+}
