@@ -9,17 +9,9 @@ use std::time::Duration;
 
 use pwh_core::keyring::{KeyRingError, ENV_EXTRA_TOKENS, ENV_KEY, ENV_SECRET};
 use pwh_core::{KeyRing, Token};
-pub use redis::RedisStores;
+pub use redis::{RedisStores, ENV_REDIS_CLUSTER, ENV_REDIS_URL};
 pub use store::{Store, ENV_SQLITE_PATH, ENV_STORE};
 pub use welcome::Welcome;
-
-/// The variable naming the Redis that instances of an app share their delivery memory and
-/// their deferred jobs in.
-pub const ENV_REDIS_URL: &str = "PWH_REDIS_URL";
-
-/// The variable naming, instead, a Redis Cluster: some of its nodes, comma-separated
-/// (`127.0.0.1:7000,127.0.0.1:7001`).
-pub const ENV_REDIS_CLUSTER: &str = "PWH_REDIS_CLUSTER";
 
 /// The key the apps use when no token is configured.
 pub const DEMO_KEY: &str = "demo-key";
@@ -182,26 +174,7 @@ impl Config {
                 })?,
             None => 0.0,
         };
-        let redis = match (get(ENV_REDIS_URL), get(ENV_REDIS_CLUSTER)) {
-            (Some(_), Some(_)) => return Err(ConfigError::TwoRedis),
-            (Some(url), None) => {
-                Some(
-                    RedisStores::open(&url).map_err(|source| ConfigError::Redis {
-                        var: ENV_REDIS_URL,
-                        source,
-                    })?,
-                )
-            }
-            (None, Some(list)) => Some(
-                RedisStores::open_cluster(&pwh_redis::cluster_nodes(&list)).map_err(|source| {
-                    ConfigError::Redis {
-                        var: ENV_REDIS_CLUSTER,
-                        source,
-                    }
-                })?,
-            ),
-            (None, None) => None,
-        };
+        let redis = RedisStores::from_vars(&get)?;
         let store = Store::from_vars(&get)?;
         let welcome = Welcome::from_vars(&get)?;
         Ok(Self {

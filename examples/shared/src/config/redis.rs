@@ -3,6 +3,16 @@
 
 use pwh_redis::{OpenError, RedisJobs, RedisLog};
 
+use super::ConfigError;
+
+/// The variable naming the Redis that instances of an app share their delivery memory and
+/// their deferred jobs in.
+pub const ENV_REDIS_URL: &str = "PWH_REDIS_URL";
+
+/// The variable naming, instead, a Redis Cluster: some of its nodes, comma-separated
+/// (`127.0.0.1:7000,127.0.0.1:7001`).
+pub const ENV_REDIS_CLUSTER: &str = "PWH_REDIS_CLUSTER";
+
 /// The stores the apps keep on Redis when `PWH_REDIS_URL` (one server) or
 /// `PWH_REDIS_CLUSTER` (a Redis Cluster) is set: the delivery memory ([`RedisLog`]) and the
 /// deferred jobs ([`RedisJobs`]), under the same key prefix, shared by every instance pointing
@@ -17,6 +27,26 @@ pub struct RedisStores {
 }
 
 impl RedisStores {
+    /// The stores `PWH_REDIS_URL` or `PWH_REDIS_CLUSTER` name (`get` reads a variable,
+    /// trimmed, `None` when unset or blank); `None` when neither is set.
+    pub(super) fn from_vars(
+        get: &dyn Fn(&'static str) -> Option<String>,
+    ) -> Result<Option<Self>, ConfigError> {
+        let opened = match (get(ENV_REDIS_URL), get(ENV_REDIS_CLUSTER)) {
+            (Some(_), Some(_)) => return Err(ConfigError::TwoRedis),
+            (Some(url), None) => (ENV_REDIS_URL, Self::open(&url)),
+            (None, Some(list)) => (
+                ENV_REDIS_CLUSTER,
+                Self::open_cluster(&pwh_redis::cluster_nodes(&list)),
+            ),
+            (None, None) => return Ok(None),
+        };
+        match opened {
+            (_, Ok(stores)) => Ok(Some(stores)),
+            (var, Err(source)) => Err(ConfigError::Redis { var, source }),
+        }
+    }
+
     /// Both stores on the Redis at `url`, under the default prefix (`pwh:`, the default of
     /// `RedisLog` and `RedisJobs`, and of `pwh jobs --redis`).
     ///
