@@ -17,16 +17,12 @@
 # when a step fails. Prints each step's figures; exits non-zero when a check fails.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# shellcheck source=scripts/lib/release.sh
+source scripts/lib/release.sh
 # shellcheck source=scripts/lib/wait.sh
 source scripts/lib/wait.sh
 
-target_dir=$(cargo metadata --format-version 1 --no-deps --offline 2>/dev/null \
-  | sed -n 's/.*"target_directory":"\([^"]*\)".*/\1/p')
-target_dir=${target_dir:-${CARGO_TARGET_DIR:-target}}
-echo "building example-axum and pwh-cli in release (target: $target_dir)..." >&2
-cargo build --release --quiet -p example-axum -p pwh-cli
-app_bin="$target_dir/release/example-axum"
-pwh="$target_dir/release/pwh"
+build_app_and_cli
 
 dir=$(mktemp -d)
 db="$dir/pwh.sqlite3"
