@@ -145,8 +145,8 @@ pub(crate) fn open(
     // request changed them) SQLite keeps in memory in chunks of 64 KiB by default, allocated
     // and freed by every request: two page faults and a heap trim per webhook. Temporary
     // storage in memory makes those chunks page-sized and the sub-journal never spill to a
-    // file (a request changes a few pages); 15–25 % less CPU per request, fewer page faults
-    // by 65x (`cargo bench -p pwh-sqlite --bench store`).
+    // file (a request changes a few pages): a sixth less CPU per webhook in the store and
+    // 68x fewer page faults (`cargo bench -p pwh-sqlite --bench store`, BENCHMARKS.md).
     conn.execute_batch("PRAGMA temp_store = MEMORY")
         .map_err(sqlite)?;
     // Every statement of every request stays prepared (rusqlite keeps 16 by default, fewer
