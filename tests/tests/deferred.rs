@@ -317,24 +317,42 @@ async fn a_handler_made_of_a_closure_can_be_deferred() {
     assert_eq!(harness.jobs().await.remove(0).max_attempts, 3);
 }
 
-/// What the first lease renewal of [`FirstRenewal`] does.
+/// What goes wrong in [`Faulty`], once.
 #[derive(Clone, Copy)]
-enum OnFirstRenewal {
-    /// Panics (a job store's bug).
-    Panics,
-    /// Blocks the renewing thread for this long (a stalled store, a paused process).
-    Stalls(Duration),
+enum Fault {
+    /// The first lease renewal panics (a job store's bug).
+    RenewalPanics,
+    /// The first lease renewal blocks the renewing thread for this long (a stalled store, a
+    /// paused process).
+    RenewalStalls(Duration),
+    /// The first lease renewal never answers (a connection that went silent), without
+    /// blocking the thread.
+    RenewalHangs,
+    /// The first end of an attempt panics (a job store's bug).
+    EndPanics,
 }
 
-/// A `MemoryJobs` whose first lease renewal goes wrong.
+/// A `MemoryJobs` to which one [`Fault`] happens.
 #[derive(Clone)]
-struct FirstRenewal {
+struct Faulty {
     inner: MemoryJobs,
     renewals: std::sync::Arc<AtomicUsize>,
-    first: OnFirstRenewal,
+    ends: std::sync::Arc<AtomicUsize>,
+    fault: Fault,
 }
 
-impl JobStore for FirstRenewal {
+impl Faulty {
+    fn new(fault: Fault) -> Self {
+        Self {
+            inner: MemoryJobs::new(),
+            renewals: std::sync::Arc::default(),
+            ends: std::sync::Arc::default(),
+            fault,
+        }
+    }
+}
+
+impl JobStore for Faulty {
     fn enqueue<'a>(&'a self, jobs: &'a [NewJob]) -> StoreFuture<'a, ()> {
         self.inner.enqueue(jobs)
     }
@@ -353,14 +371,20 @@ impl JobStore for FirstRenewal {
         lease_for: Duration,
     ) -> StoreFuture<'a, ()> {
         if self.renewals.fetch_add(1, Ordering::SeqCst) == 0 {
-            match self.first {
-                OnFirstRenewal::Panics => panic!("a job store's bug"),
-                OnFirstRenewal::Stalls(stall) => std::thread::sleep(stall),
+            match self.fault {
+                Fault::RenewalPanics => panic!("a job store's bug"),
+                Fault::RenewalStalls(stall) => std::thread::sleep(stall),
+                Fault::RenewalHangs => return StoreFuture::new(std::future::pending()),
+                Fault::EndPanics => {}
             }
         }
         self.inner.renew(id, lease, lease_for)
     }
     fn end<'a>(&'a self, id: &'a JobId, lease: LeaseToken, end: JobEnd) -> StoreFuture<'a, ()> {
+        let first = self.ends.fetch_add(1, Ordering::SeqCst) == 0;
+        if first && matches!(self.fault, Fault::EndPanics) {
+            panic!("a job store's bug");
+        }
         self.inner.end(id, lease, end)
     }
     fn list<'a>(&'a self, query: &'a JobQuery) -> StoreFuture<'a, Vec<JobInfo>> {
@@ -388,7 +412,15 @@ const LEASE: Duration = Duration::from_millis(300);
 
 /// Runs one job taking five [`LEASE`]s on `store` with background workers, until it is done
 /// or dead (10 s at most); its calls, and how the store lists it.
-async fn run_one_slow_job(store: &FirstRenewal) -> (usize, JobInfo) {
+async fn run_one_slow_job(store: &Faulty) -> (usize, JobInfo) {
+    let (calls, mut jobs) = run_slow_jobs(store, &["news"]).await;
+    (calls, jobs.remove(0))
+}
+
+/// Runs a job taking five [`LEASE`]s for each of `channels` on `store` with background
+/// workers, until every one is done or dead (10 s at most); their calls, and how the store
+/// lists them.
+async fn run_slow_jobs(store: &Faulty, channels: &[&str]) -> (usize, Vec<JobInfo>) {
     use pwh_core::testing::Counted;
 
     let slow = Counted::new("app::slow").deferred().taking(LEASE * 5);
@@ -398,10 +430,12 @@ async fn run_one_slow_job(store: &FirstRenewal) -> (usize, JobInfo) {
             .handler(slow.clone())
             .job_store(store.clone())
     });
-    harness
-        .deliver(TestWebhook::new().channel_vacated("news"))
-        .await
-        .assert_ok();
+    let webhook = channels
+        .iter()
+        .fold(TestWebhook::new(), |webhook, channel| {
+            webhook.channel_vacated(channel)
+        });
+    harness.deliver(webhook).await.assert_ok();
     let workers = harness
         .dispatcher()
         .workers()
@@ -411,7 +445,7 @@ async fn run_one_slow_job(store: &FirstRenewal) -> (usize, JobInfo) {
     let ended = async {
         loop {
             let counts = harness.job_counts().await;
-            if counts.done + counts.dead == 1 {
+            if counts.done + counts.dead == channels.len() as u64 {
                 return;
             }
             tokio::time::sleep(Duration::from_millis(20)).await;
@@ -419,18 +453,14 @@ async fn run_one_slow_job(store: &FirstRenewal) -> (usize, JobInfo) {
     };
     let _ = tokio::time::timeout(Duration::from_secs(10), ended).await;
     workers.shutdown(Duration::from_secs(5)).await;
-    (slow.calls(), harness.jobs().await.remove(0))
+    (slow.calls(), harness.jobs().await)
 }
 
 /// A renewal that panics costs that renewal only: the thread keeping the running jobs' leases
 /// goes on renewing, and the job is recorded done once.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_renewal_that_panics_does_not_stop_the_lease_keeper() {
-    let store = FirstRenewal {
-        inner: MemoryJobs::new(),
-        renewals: std::sync::Arc::default(),
-        first: OnFirstRenewal::Panics,
-    };
+    let store = Faulty::new(Fault::RenewalPanics);
     let (calls, job) = run_one_slow_job(&store).await;
     assert_eq!(job.state, JobState::Done, "{job:?}");
     assert!(
@@ -448,15 +478,37 @@ async fn a_renewal_that_panics_does_not_stop_the_lease_keeper() {
 /// next one's lease until the job is dead.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_job_claimed_again_by_its_own_workers_stops_the_older_run() {
-    let store = FirstRenewal {
-        inner: MemoryJobs::new(),
-        renewals: std::sync::Arc::default(),
-        first: OnFirstRenewal::Stalls(LEASE * 2),
-    };
+    let store = Faulty::new(Fault::RenewalStalls(LEASE * 2));
     let (calls, job) = run_one_slow_job(&store).await;
     assert_eq!(job.state, JobState::Done, "{job:?}");
     // Claimed again once or twice during the stall (each claim's lease runs out unrenewed),
     // then renewed until done.
     assert!((2..=3).contains(&job.attempts), "{job:?}");
     assert_eq!(calls, job.attempts as usize);
+}
+
+/// A renewal that never answers holds up no other: each renewal of a round runs at once and
+/// is bounded by the round's period, so both jobs keep their leases (the hung one's is
+/// renewed at the next round, before it runs out) and each runs once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_renewal_that_never_answers_holds_up_no_other() {
+    let store = Faulty::new(Fault::RenewalHangs);
+    let (calls, jobs) = run_slow_jobs(&store, &["news", "sports"]).await;
+    assert_eq!(jobs.len(), 2);
+    for job in &jobs {
+        assert_eq!(job.state, JobState::Done, "{job:?}");
+        assert_eq!(job.attempts, 1, "never taken over: {job:?}");
+    }
+    assert_eq!(calls, 2);
+}
+
+/// An end of an attempt that panics (a store's bug) still gives the lease back: the job is
+/// not renewed for ever as running, but taken again once its lease runs out, and done.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_end_that_panics_gives_the_lease_back() {
+    let store = Faulty::new(Fault::EndPanics);
+    let (calls, job) = run_one_slow_job(&store).await;
+    assert_eq!(job.state, JobState::Done, "{job:?}");
+    assert_eq!(job.attempts, 2, "{job:?}");
+    assert_eq!(calls, 2);
 }

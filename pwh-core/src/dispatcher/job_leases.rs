@@ -44,21 +44,27 @@ impl LeaseKeeper {
         Ok(Self { leases })
     }
 
-    /// Keeps `lease` on `id` alive until [`release`](Self::release). When these workers
-    /// already run `id` under an older lease (it ran out while the keeper could not renew it,
-    /// and they claimed the job again), the older run is told it was taken over.
-    pub(super) fn hold(&self, id: JobId, lease: LeaseToken) -> Arc<JobLease> {
+    /// Keeps `lease` on `id` alive until the returned [`Release`] is dropped (when the run
+    /// ends, panics or is cancelled). When these workers already run `id` under an older
+    /// lease (it ran out while the keeper could not renew it, and they claimed the job
+    /// again), the older run is told it was taken over.
+    pub(super) fn hold(self: &Arc<Self>, id: JobId, lease: LeaseToken) -> (Arc<JobLease>, Release) {
         let held = Arc::new(JobLease {
             lost: AtomicBool::new(false),
         });
         if let Some((_, older)) = self.lock().insert(id, (lease, held.clone())) {
             older.lost.store(true, Ordering::Release);
         }
-        held
+        let release = Release {
+            keeper: Arc::clone(self),
+            id,
+            lease,
+        };
+        (held, release)
     }
 
     /// Stops renewing `lease` on `id` (not a newer lease on it that these workers hold).
-    pub(super) fn release(&self, id: &JobId, lease: LeaseToken) {
+    fn release(&self, id: &JobId, lease: LeaseToken) {
         let mut leases = self.lock();
         if leases.get(id).is_some_and(|(held, _)| *held == lease) {
             leases.remove(id);
@@ -70,10 +76,25 @@ impl LeaseKeeper {
     }
 }
 
+/// Stops renewing a held lease when dropped.
+pub(super) struct Release {
+    keeper: Arc<LeaseKeeper>,
+    id: JobId,
+    lease: LeaseToken,
+}
+
+impl Drop for Release {
+    fn drop(&mut self) {
+        self.keeper.release(&self.id, self.lease);
+    }
+}
+
 async fn renew_while_kept(leases: Weak<Leases>, store: Arc<dyn JobStore>, lease_for: Duration) {
     let period = (lease_for / 3).max(Duration::from_millis(10));
+    let mut rounds = tokio::time::interval_at(tokio::time::Instant::now() + period, period);
+    rounds.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
-        tokio::time::sleep(period).await;
+        rounds.tick().await;
         let Some(leases) = leases.upgrade() else {
             return;
         };
@@ -84,21 +105,36 @@ async fn renew_while_kept(leases: Weak<Leases>, store: Arc<dyn JobStore>, lease_
             .map(|(id, (lease, held))| (*id, *lease, held.clone()))
             .collect();
         drop(leases);
-        for (id, lease, held) in held {
-            // A task of its own, so that a store whose renewal panics costs that renewal,
-            // not the thread keeping every running job's lease.
-            let store = Arc::clone(&store);
-            let renewal = tokio::spawn(async move { store.renew(&id, lease, lease_for).await });
+        // Every renewal of the round at once, each bounded by the period and in a task of its
+        // own: a renewal that is slow, stalls or panics (a store's bug) costs that renewal,
+        // not the other jobs' (a lease lasts three periods: it is tried again before it runs
+        // out).
+        let renewals: Vec<_> = held
+            .into_iter()
+            .map(|(id, lease, held)| {
+                let store = Arc::clone(&store);
+                let renewal = tokio::spawn(async move {
+                    tokio::time::timeout(period, store.renew(&id, lease, lease_for)).await
+                });
+                (id, held, renewal)
+            })
+            .collect();
+        for (id, held, renewal) in renewals {
             match renewal.await {
-                Ok(Ok(())) => {}
-                Ok(Err(error)) if error.kind() == StoreErrorKind::LeaseLost => {
+                Ok(Ok(Ok(()))) => {}
+                Ok(Ok(Err(error))) if error.kind() == StoreErrorKind::LeaseLost => {
                     held.lost.store(true, Ordering::Release);
                 }
                 // The store may come back before the lease runs out; if not, the claim by
                 // another worker shows as a lost lease at the next renewal.
-                Ok(Err(error)) => {
+                Ok(Ok(Err(error))) => {
                     tracing::warn!(job = %id, %error, "could not renew a job's lease");
                 }
+                Ok(Err(_)) => tracing::warn!(
+                    job = %id,
+                    waited = ?period,
+                    "the job store did not renew a job's lease in time; trying again"
+                ),
                 Err(failed) => tracing::error!(
                     job = %id,
                     error = %failed,

@@ -159,13 +159,11 @@ impl Workers {
         job: crate::jobs::ClaimedJob,
     ) -> Option<impl std::future::Future<Output = ()> + Send + 'static> {
         let (handler, policy) = setup.handlers.get(&job.job.handler)?.clone();
-        let keeper = setup.keeper.clone();
-        let lease = keeper.hold(job.job.id, job.lease);
+        let (lease, release) = setup.keeper.hold(job.job.id, job.lease);
         let inner = self.dispatcher.inner.clone();
         Some(async move {
-            let (id, token) = (job.job.id, job.lease);
             run_job(inner, handler, policy, job, lease).await;
-            keeper.release(&id, token);
+            drop(release);
         })
     }
 
