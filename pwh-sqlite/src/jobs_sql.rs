@@ -33,6 +33,11 @@ pub(crate) const DUE: &str = "SELECT rowid, handler, attempts, max_attempts, sta
      FROM pwh_job INDEXED BY pwh_job_due \
      WHERE state IN (0, 1) AND at_ms <= ?1 ORDER BY at_ms, rowid";
 
+/// The most jobs one pass of a bulk change (purge, retry of every dead job) touches: each
+/// pass is a request of its own, so a backlog of any size neither holds the writer nor
+/// keeps all its pages in one savepoint's journal (in memory).
+pub(crate) const PASS_LIMIT: u32 = 1_000;
+
 /// What a job ended on a lease that ran out during its last attempt says.
 const CUT_OFF: &str = "its last attempt was cut off (lease ran out)";
 
@@ -280,18 +285,20 @@ pub(crate) fn counts(tx: &Tx<'_>) -> Result<JobCounts, RequestError> {
     Ok(counts)
 }
 
-/// [`JobStore::retry`](pwh_core::jobs::JobStore::retry) at `now`: the dead job `id` (every
-/// dead job when `None`) pending again, due at once, with fresh attempts.
+/// [`JobStore::retry`](pwh_core::jobs::JobStore::retry) at `now`: the dead job `id` (up to
+/// [`PASS_LIMIT`] dead jobs when `None`: one pass) pending again, due at once, with fresh
+/// attempts.
 pub(crate) fn retry(tx: &Tx<'_>, id: Option<&JobId>, now: i64) -> Result<u64, RequestError> {
-    const SET: &str = "UPDATE pwh_job SET state = ?1, attempts = 0, at_ms = ?2, updated_ms = ?2 \
-         WHERE state = ?3";
+    const SET: &str = "UPDATE pwh_job SET state = ?1, attempts = 0, at_ms = ?2, updated_ms = ?2";
     let n = match id {
         Some(id) => tx
-            .prepare_cached(&format!("{SET} AND id = ?4"))?
+            .prepare_cached(&format!("{SET} WHERE state = ?3 AND id = ?4"))?
             .execute(params![PENDING, now, DEAD, &id.0[..]])?,
         None => tx
-            .prepare_cached(SET)?
-            .execute(params![PENDING, now, DEAD])?,
+            .prepare_cached(&format!(
+                "{SET} WHERE rowid IN (SELECT rowid FROM pwh_job WHERE state = ?3 LIMIT ?4)"
+            ))?
+            .execute(params![PENDING, now, DEAD, PASS_LIMIT])?,
     };
     Ok(n as u64)
 }
@@ -304,8 +311,8 @@ pub(crate) fn discard(tx: &Tx<'_>, id: &JobId) -> Result<bool, RequestError> {
     Ok(n == 1)
 }
 
-/// [`JobStore::purge`](pwh_core::jobs::JobStore::purge) at `now`: the jobs in `state`
-/// unchanged for `older_than`, deleted; how many.
+/// [`JobStore::purge`](pwh_core::jobs::JobStore::purge) at `now`: up to [`PASS_LIMIT`]
+/// jobs in `state` unchanged for `older_than` deleted (one pass); how many.
 pub(crate) fn purge(
     tx: &Tx<'_>,
     state: JobState,
@@ -313,7 +320,10 @@ pub(crate) fn purge(
     now: i64,
 ) -> Result<u64, RequestError> {
     let n = tx
-        .prepare_cached("DELETE FROM pwh_job WHERE state = ?1 AND updated_ms <= ?2")?
-        .execute(params![stored(state), before(now, older_than)])?;
+        .prepare_cached(
+            "DELETE FROM pwh_job WHERE rowid IN \
+             (SELECT rowid FROM pwh_job WHERE state = ?1 AND updated_ms <= ?2 LIMIT ?3)",
+        )?
+        .execute(params![stored(state), before(now, older_than), PASS_LIMIT])?;
     Ok(n as u64)
 }

@@ -149,3 +149,48 @@ async fn concurrent_claims_from_two_stores_take_each_job_once() {
     assert_eq!(seen.len(), 200, "40 claims of 7 take the 200 jobs");
     assert_eq!(b.counts().await.unwrap().running, 200);
 }
+
+/// A purge and a retry of every dead job go over a backlog larger than one pass (1,000 jobs)
+/// in passes, each a request of its own, and leave nothing behind.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bulk_purges_and_retries_take_every_job_in_passes() {
+    let (_dir, path) = fresh_file();
+    let store = SqliteStore::open(&path).unwrap();
+    const JOBS: u32 = 2_500;
+    let jobs: Vec<NewJob> = (0..JOBS).map(|n| job("app::bulk", n)).collect();
+    store.enqueue(&jobs).await.unwrap();
+    let claimed = store
+        .claim(&["app::bulk"], JOBS as usize, Duration::from_secs(60))
+        .await
+        .unwrap();
+    assert_eq!(claimed.len(), JOBS as usize);
+    for (n, job) in claimed.iter().enumerate() {
+        let end = if n % 2 == 0 {
+            JobEnd::Done
+        } else {
+            JobEnd::Dead {
+                error: "failed for good".to_owned(),
+            }
+        };
+        store.end(&job.job.id, job.lease, end).await.unwrap();
+    }
+    let counts = store.counts().await.unwrap();
+    assert_eq!((counts.done, counts.dead), (1_250, 1_250));
+
+    assert_eq!(store.retry(None).await.unwrap(), 1_250);
+    let counts = store.counts().await.unwrap();
+    assert_eq!((counts.pending, counts.dead), (1_250, 0));
+
+    assert_eq!(
+        store.purge(JobState::Done, Duration::ZERO).await.unwrap(),
+        1_250
+    );
+    assert_eq!(
+        store
+            .purge(JobState::Pending, Duration::ZERO)
+            .await
+            .unwrap(),
+        1_250
+    );
+    assert_eq!(store.list(&all()).await.unwrap(), Vec::new());
+}
