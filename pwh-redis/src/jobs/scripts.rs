@@ -267,13 +267,14 @@ return reply
     )
 }
 
-/// `ARGV`: base, id (or empty for every dead job). Makes dead jobs pending with fresh
-/// attempts; returns how many.
+/// `ARGV`: base, id (or empty for the oldest dead jobs), limit. Makes dead jobs pending with
+/// fresh attempts (up to `limit` of them without an id: one pass); returns how many.
 pub(crate) fn retry() -> String {
     with_prelude(
         r"
 fresh_layout()
-local ids = ARGV[2] ~= '' and {ARGV[2]} or redis.call('ZRANGE', state_key('dead'), 0, -1)
+local limit = tonumber(ARGV[3])
+local ids = ARGV[2] ~= '' and {ARGV[2]} or redis.call('ZRANGE', state_key('dead'), 0, limit - 1)
 local n = 0
 for _, id in ipairs(ids) do
   local job = fields(job_key(id))
@@ -283,6 +284,9 @@ for _, id in ipairs(ids) do
     redis.call('ZADD', state_key('pending'), job.seq, id)
     make_ready(id, job.handler)
     n = n + 1
+  elseif ARGV[2] == '' then
+    -- Not a dead job (gone, or listed by mistake): out of the list, so the next pass moves on.
+    redis.call('ZREM', state_key('dead'), id)
   end
 end
 return n
@@ -302,19 +306,19 @@ return 1
     )
 }
 
-/// `ARGV`: base, state, older than (ms). Deletes up to 10,000 jobs in the state unchanged
-/// for that long; returns how many. Purging done jobs (the workers do, every minute) also
+/// `ARGV`: base, state, older than (ms), limit. Deletes up to `limit` jobs in the state
+/// unchanged for that long (one pass); returns how many. Purging done jobs (the workers do, every minute) also
 /// removes from the groups the consumers idle for an hour that hold no job.
 pub(crate) fn purge() -> String {
     with_prelude(
         r"
-local state, cutoff = ARGV[2], now - tonumber(ARGV[3])
+local state, cutoff, limit = ARGV[2], now - tonumber(ARGV[3]), tonumber(ARGV[4])
 local ids
 if state == 'done' or state == 'dead' then
   -- Scored by when they ended.
-  ids = redis.call('ZRANGEBYSCORE', state_key(state), '-inf', cutoff, 'LIMIT', 0, 10000)
+  ids = redis.call('ZRANGEBYSCORE', state_key(state), '-inf', cutoff, 'LIMIT', 0, limit)
 else
-  ids = redis.call('ZRANGE', state_key(state), 0, 9999)
+  ids = redis.call('ZRANGE', state_key(state), 0, limit - 1)
 end
 local n = 0
 for _, id in ipairs(ids) do

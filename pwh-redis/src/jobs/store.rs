@@ -19,6 +19,10 @@ const ENQUEUE_CHUNK: usize = 256;
 /// The most jobs one claim takes.
 const MAX_CLAIM: usize = 1000;
 
+/// The most jobs one call of a bulk change (purge, retry of every dead job) touches: a script
+/// blocks Redis while it runs, so a backlog is taken in passes of this many.
+const PASS_LIMIT: u64 = 1000;
+
 fn millis(d: Duration) -> u64 {
     u64::try_from(d.as_millis()).unwrap_or(u64::MAX)
 }
@@ -151,9 +155,14 @@ impl RedisJobs {
     }
 
     async fn retry_on(&self, id: Option<&JobId>) -> Result<u64, StoreError> {
-        let mut cmd = self.eval(&self.inner.scripts.retry);
-        cmd.arg(id.map(JobId::to_string).unwrap_or_default());
-        self.call(&cmd).await
+        let id = id.map(JobId::to_string).unwrap_or_default();
+        let every = id.is_empty();
+        self.in_passes(every, || {
+            let mut cmd = self.eval(&self.inner.scripts.retry);
+            cmd.arg(&id).arg(PASS_LIMIT);
+            cmd
+        })
+        .await
     }
 
     async fn discard_on(&self, id: &JobId) -> Result<bool, StoreError> {
@@ -163,9 +172,31 @@ impl RedisJobs {
     }
 
     async fn purge_on(&self, state: JobState, older_than: Duration) -> Result<u64, StoreError> {
-        let mut cmd = self.eval(&self.inner.scripts.purge);
-        cmd.arg(state.as_str()).arg(millis(older_than));
-        self.call(&cmd).await
+        self.in_passes(true, || {
+            let mut cmd = self.eval(&self.inner.scripts.purge);
+            cmd.arg(state.as_str())
+                .arg(millis(older_than))
+                .arg(PASS_LIMIT);
+            cmd
+        })
+        .await
+    }
+
+    /// Calls the script `pass` makes, again while `again` and a call changed
+    /// [`PASS_LIMIT`] jobs; how many they changed in all.
+    async fn in_passes<'a>(
+        &'a self,
+        again: bool,
+        pass: impl Fn() -> ScriptCall<'a>,
+    ) -> Result<u64, StoreError> {
+        let mut total = 0;
+        loop {
+            let n: u64 = self.call(&pass()).await?;
+            total += n;
+            if !again || n < PASS_LIMIT {
+                return Ok(total);
+            }
+        }
     }
 }
 

@@ -296,3 +296,49 @@ async fn each_operation_runs_after_redis_forgot_the_scripts() {
     let _: () = flush().query_async(&mut conn).await.unwrap();
     assert_eq!(jobs.counts().await.unwrap().done, 1);
 }
+
+/// A purge and a retry of every dead job go over a backlog larger than one script call may
+/// take (1,000 jobs: a script blocks Redis while it runs) in passes, and leave nothing behind.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bulk_purges_and_retries_take_every_job_in_passes() {
+    let url = require_redis!();
+    let jobs = jobs_on(&url, &fresh_prefix());
+    const JOBS: u32 = 2_500;
+    let new: Vec<NewJob> = (0..JOBS).map(|n| job("app::bulk", n)).collect();
+    jobs.enqueue(&new).await.expect("enqueue");
+    let mut claimed = Vec::new();
+    while claimed.len() < JOBS as usize {
+        let more = jobs
+            .claim(&["app::bulk"], JOBS as usize, LONG)
+            .await
+            .expect("claim");
+        assert!(!more.is_empty(), "every job is due");
+        claimed.extend(more);
+    }
+    for (n, job) in claimed.iter().enumerate() {
+        let end = if n % 2 == 0 {
+            JobEnd::Done
+        } else {
+            JobEnd::Dead {
+                error: "failed for good".to_owned(),
+            }
+        };
+        jobs.end(&job.job.id, job.lease, end).await.expect("end");
+    }
+    let counts = jobs.counts().await.expect("counts");
+    assert_eq!((counts.done, counts.dead), (1_250, 1_250));
+
+    assert_eq!(jobs.retry(None).await.expect("retry"), 1_250);
+    let counts = jobs.counts().await.expect("counts");
+    assert_eq!((counts.pending, counts.dead), (1_250, 0));
+
+    let purged = jobs.purge(JobState::Done, Duration::ZERO).await;
+    assert_eq!(purged.expect("purge"), 1_250);
+    let purged = jobs.purge(JobState::Pending, Duration::ZERO).await;
+    assert_eq!(purged.expect("purge"), 1_250);
+    let counts = jobs.counts().await.expect("counts");
+    assert_eq!(
+        (counts.pending, counts.running, counts.done, counts.dead),
+        (0, 0, 0, 0)
+    );
+}
