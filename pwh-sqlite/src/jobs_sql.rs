@@ -173,7 +173,8 @@ fn new_job(r: &Row<'_>) -> rusqlite::Result<NewJob> {
 }
 
 /// [`JobStore::renew`](pwh_core::jobs::JobStore::renew) at `now`: the lease of a running job
-/// held by `lease`, not run out yet, extended to `now + lease_for`.
+/// held by `lease` (the current token: also past its lease while nobody claimed the job)
+/// extended to `now + lease_for`.
 pub(crate) fn renew(
     tx: &Tx<'_>,
     id: &JobId,
@@ -186,16 +187,9 @@ pub(crate) fn renew(
     };
     let renewed = tx
         .prepare_cached(
-            "UPDATE pwh_job SET at_ms = ?3 \
-             WHERE id = ?1 AND state = ?4 AND lease = ?2 AND at_ms >= ?5",
+            "UPDATE pwh_job SET at_ms = ?3 WHERE id = ?1 AND state = ?4 AND lease = ?2",
         )?
-        .execute(params![
-            &id.0[..],
-            token,
-            after(now, lease_for),
-            RUNNING,
-            now
-        ])?;
+        .execute(params![&id.0[..], token, after(now, lease_for), RUNNING])?;
     if renewed == 1 {
         Ok(())
     } else {

@@ -225,7 +225,8 @@ impl JobStore for MemoryJobs {
         let now = self.now();
         let mut all = self.lock();
         let renewed = all.change(id, |r| {
-            let held = r.state == JobState::Running && r.lease == lease && r.at_ms >= now;
+            // The current token holds the job, also past its lease while nobody claimed it.
+            let held = r.state == JobState::Running && r.lease == lease;
             if held {
                 r.at_ms = now.saturating_add(ms(lease_for));
             }

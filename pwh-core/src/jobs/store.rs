@@ -184,7 +184,9 @@ pub trait JobStore: Send + Sync + 'static {
         lease_for: Duration,
     ) -> StoreFuture<'a, Vec<ClaimedJob>>;
 
-    /// Extends the lease of a running job by `lease_for` from now.
+    /// Extends the lease of a running job by `lease_for` from now: held by `lease`, also
+    /// past its end while no other worker claimed the job (its token is still the current
+    /// one).
     fn renew<'a>(
         &'a self,
         id: &'a JobId,

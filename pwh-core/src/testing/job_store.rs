@@ -15,8 +15,9 @@ const PAST_SHORT: Duration = Duration::from_millis(400);
 /// Checks that `store` keeps every promise of [`JobStore`], panicking with the broken one:
 /// enqueueing is idempotent (twice, or two copies at once, make one job), claims take due
 /// jobs of the named handlers only with a growing token and count attempts, only the
-/// current token renews or ends a job (a worker whose lease ran out can neither finish nor
-/// block the job), a job whose worker died is claimed again after its lease, retries wait
+/// current token renews or ends a job (a worker whose lease ran out and was taken over can
+/// neither finish nor block the job; one whose lease ran out untaken keeps it), a job whose
+/// worker died is claimed again after its lease, retries wait
 /// their backoff, the last failure makes the job dead and `retry` brings it back, a lease
 /// that ran out on the last attempt makes it dead, and listing, discarding and purging.
 ///
@@ -33,6 +34,7 @@ pub async fn check_job_store<S: JobStore + ?Sized>(store: &S) {
     claims_take_due_jobs_of_the_named_handlers(store).await;
     only_the_current_token_renews_or_ends(store).await;
     a_dead_workers_job_is_claimed_again_after_its_lease(store).await;
+    a_lease_that_ran_out_untaken_is_still_its_holders(store).await;
     retries_wait_then_the_last_failure_is_dead_until_retried(store).await;
     a_lease_that_ran_out_on_the_last_attempt_is_dead(store).await;
     listing_discarding_and_purging(store).await;
@@ -177,6 +179,33 @@ async fn only_the_current_token_renews_or_ends<S: JobStore + ?Sized>(store: &S) 
         .await
         .expect_err("ended already");
     assert_eq!(again.kind(), StoreErrorKind::LeaseLost);
+    assert_eq!(state(store, &j.id).await, Some(JobState::Done));
+}
+
+/// A lease that ran out while no other worker claimed the job (the store was out of reach
+/// for longer than the lease, say) is still its holder's: the token is the current one, so
+/// the holder renews it and ends the job, and the job is not claimed meanwhile.
+async fn a_lease_that_ran_out_untaken_is_still_its_holders<S: JobStore + ?Sized>(store: &S) {
+    let (handler, j) = one_job(store, 5).await;
+    let claimed = store.claim(&[&handler], 1, SHORT).await.expect("claim");
+    let lease = one(&claimed).lease;
+    tokio::time::sleep(PAST_SHORT).await;
+    store
+        .renew(&j.id, lease, LONG)
+        .await
+        .expect("renewed by its holder after running out, as nobody took it");
+    assert!(
+        store
+            .claim(&[&handler], 1, SHORT)
+            .await
+            .expect("claim")
+            .is_empty(),
+        "renewed: not due"
+    );
+    store
+        .end(&j.id, lease, JobEnd::Done)
+        .await
+        .expect("the holder ends");
     assert_eq!(state(store, &j.id).await, Some(JobState::Done));
 }
 

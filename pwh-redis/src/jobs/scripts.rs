@@ -178,18 +178,19 @@ return reply
 }
 
 /// `ARGV`: base, id, token, lease ms. Returns 1 when renewed, 0 when the token does not
-/// hold a live lease on the job.
+/// hold the job (a lease that ran out is still held while nobody claimed the job: its token
+/// is the current one).
 pub(crate) fn renew() -> String {
     with_prelude(
         r"
 local key = job_key(ARGV[2])
-local job = redis.call('HMGET', key, 'state', 'token', 'until', 'handler')
-if job[1] ~= 'running' or job[2] ~= ARGV[3] or tonumber(job[3]) < now then
+local job = redis.call('HMGET', key, 'state', 'token', 'handler')
+if job[1] ~= 'running' or job[2] ~= ARGV[3] then
   return 0
 end
 local lease_until = now + tonumber(ARGV[4])
 redis.call('HSET', key, 'until', lease_until)
-redis.call('ZADD', leases_key(job[4]), lease_until, ARGV[2])
+redis.call('ZADD', leases_key(job[3]), lease_until, ARGV[2])
 return 1
 ",
     )
