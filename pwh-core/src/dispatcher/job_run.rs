@@ -110,7 +110,7 @@ async fn attempt_job(
     let meta = Job::new(job.id, attempt, job.max_attempts, job.received_ms);
     let index = job.index as usize;
     // A handler that never waits runs on the blocking pool, where it may block.
-    let blocking = {
+    let mut blocking = {
         let (inner, handler, webhook, meta, key) = (
             inner.clone(),
             handler.clone(),
@@ -124,8 +124,19 @@ async fn attempt_job(
         })
     };
     let timeout = policy.attempt_timeout();
-    let now = match tokio::time::timeout(timeout, blocking).await {
-        Err(_) => return timed_out(timeout),
+    let now = match tokio::time::timeout(timeout, &mut blocking).await {
+        Err(_) => {
+            // A handler blocking its thread cannot be stopped: the attempt ends when it
+            // returns, its lease kept meanwhile, so that no other run of the job starts
+            // while this one still runs.
+            tracing::warn!(
+                ?timeout,
+                "the job's handler ran past its attempt timeout and cannot be stopped (it \
+                 blocks its thread): the attempt ends, as failed, when it returns"
+            );
+            let _ = blocking.await;
+            return timed_out(timeout);
+        }
         Ok(Err(join)) if join.is_panic() => {
             return Attempt::Failed(HandlerError::new(format!(
                 "the handler panicked: {}",

@@ -51,7 +51,9 @@ impl JobPolicy {
         self
     }
 
-    /// How long one attempt may run before it is cut and counted as failed.
+    /// How long one attempt may run before it is cut and counted as failed. A handler that
+    /// blocks its thread (a deferred `fn`) cannot be cut: its attempt ends, as failed, when
+    /// it returns, its lease kept meanwhile so that no other run of the job starts.
     pub fn timeout(mut self, timeout: Duration) -> Self {
         self.timeout = timeout;
         self
