@@ -280,8 +280,9 @@ pub(crate) fn counts(tx: &Tx<'_>) -> Result<JobCounts, RequestError> {
 }
 
 /// [`JobStore::retry`](pwh_core::jobs::JobStore::retry) at `now`: the dead job `id` (up to
-/// [`PASS_LIMIT`] dead jobs when `None`: one pass) pending again, due at once, with fresh
-/// attempts.
+/// [`PASS_LIMIT`] jobs dead by `now` when `None`: one pass; the passes of one retry share
+/// their `now`, so jobs dying meanwhile do not keep it going) pending again, due at once,
+/// with fresh attempts.
 pub(crate) fn retry(tx: &Tx<'_>, id: Option<&JobId>, now: i64) -> Result<u64, RequestError> {
     const SET: &str = "UPDATE pwh_job SET state = ?1, attempts = 0, at_ms = ?2, updated_ms = ?2";
     let n = match id {
@@ -290,7 +291,8 @@ pub(crate) fn retry(tx: &Tx<'_>, id: Option<&JobId>, now: i64) -> Result<u64, Re
             .execute(params![PENDING, now, DEAD, &id.0[..]])?,
         None => tx
             .prepare_cached(&format!(
-                "{SET} WHERE rowid IN (SELECT rowid FROM pwh_job WHERE state = ?3 LIMIT ?4)"
+                "{SET} WHERE rowid IN \
+                 (SELECT rowid FROM pwh_job WHERE state = ?3 AND updated_ms <= ?2 LIMIT ?4)"
             ))?
             .execute(params![PENDING, now, DEAD, PASS_LIMIT])?,
     };

@@ -11,13 +11,12 @@ use crate::delivery::{LeaseToken, StoreErrorKind};
 use crate::jobs::{JobId, JobStore};
 
 /// One running job's lease, as its run and the keeper share it.
-pub(super) struct JobLease {
+struct JobLease {
     lost: AtomicBool,
 }
 
 impl JobLease {
-    /// Whether another worker took the job over (its lease ran out while this one ran).
-    pub(super) fn is_lost(&self) -> bool {
+    fn is_lost(&self) -> bool {
         self.lost.load(Ordering::Acquire)
     }
 }
@@ -44,23 +43,27 @@ impl LeaseKeeper {
         Ok(Self { leases })
     }
 
-    /// Keeps `lease` on `id` alive until the returned [`Release`] is dropped (when the run
-    /// ends, panics or is cancelled). When these workers already run `id` under an older
-    /// lease (it ran out while the keeper could not renew it, and they claimed the job
-    /// again), the older run is told it was taken over.
-    pub(super) fn hold(self: &Arc<Self>, id: JobId, lease: LeaseToken) -> (Arc<JobLease>, Release) {
+    /// Keeps `lease` on `id` alive until the returned [`Held`] and every handle it gave out
+    /// are dropped (when the run ends, panics or is cancelled, and a blocking handler it
+    /// started has returned). When these workers already run `id` under an older lease (it
+    /// ran out while the keeper could not renew it, and they claimed the job again), the
+    /// older run is told it was taken over.
+    pub(super) fn hold(self: &Arc<Self>, id: JobId, lease: LeaseToken) -> Held {
         let held = Arc::new(JobLease {
             lost: AtomicBool::new(false),
         });
         if let Some((_, older)) = self.lock().insert(id, (lease, held.clone())) {
             older.lost.store(true, Ordering::Release);
         }
-        let release = Release {
+        let release = Arc::new(Release {
             keeper: Arc::clone(self),
             id,
             lease,
-        };
-        (held, release)
+        });
+        Held {
+            lease: held,
+            release,
+        }
     }
 
     /// Stops renewing `lease` on `id` (not a newer lease on it that these workers hold).
@@ -73,6 +76,26 @@ impl LeaseKeeper {
 
     fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<JobId, (LeaseToken, Arc<JobLease>)>> {
         self.leases.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+/// A running job's lease, renewed by the keeper while this or a handle from
+/// [`keep`](Self::keep) lives.
+pub(super) struct Held {
+    lease: Arc<JobLease>,
+    release: Arc<Release>,
+}
+
+impl Held {
+    /// Whether another worker took the job over (its lease ran out while this one ran).
+    pub(super) fn is_lost(&self) -> bool {
+        self.lease.is_lost()
+    }
+
+    /// A handle keeping the lease renewed, for what may outlive the run's task: a blocking
+    /// handler's thread, which nothing can stop.
+    pub(super) fn keep(&self) -> Arc<Release> {
+        Arc::clone(&self.release)
     }
 }
 
@@ -106,9 +129,10 @@ async fn renew_while_kept(leases: Weak<Leases>, store: Arc<dyn JobStore>, lease_
             .collect();
         drop(leases);
         // Every renewal of the round at once, each bounded by the period and in a task of its
-        // own: a renewal that is slow, stalls or panics (a store's bug) costs that renewal,
-        // not the other jobs' (a lease lasts three periods: it is tried again before it runs
-        // out).
+        // own: a renewal that is slow, never answers or panics (a store's bug) costs that
+        // renewal, not the other jobs' (a lease lasts three periods: it is tried again
+        // before it runs out). A store must not block the thread in `renew`: that would
+        // hold up the round, as it would any runtime.
         let renewals: Vec<_> = held
             .into_iter()
             .map(|(id, lease, held)| {

@@ -9,7 +9,7 @@ use std::time::Duration;
 use futures_util::FutureExt;
 use tracing::Instrument;
 
-use super::job_leases::JobLease;
+use super::job_leases::Held;
 use super::{HandlerRef, Inner};
 use crate::context::EventContext;
 use crate::delivery::StoreErrorKind;
@@ -31,7 +31,7 @@ pub(super) async fn run_job(
     handler: HandlerRef,
     policy: JobPolicy,
     claimed: ClaimedJob,
-    lease: Arc<JobLease>,
+    held: Held,
 ) {
     let ClaimedJob {
         job,
@@ -49,7 +49,7 @@ pub(super) async fn run_job(
         Some(store) => store.clone(),
         None => return,
     };
-    let run = attempt_job(&inner, &handler, policy, &job, attempt, &lease);
+    let run = attempt_job(&inner, &handler, policy, &job, attempt, &held);
     let ended = run.instrument(span.clone()).await;
     let end = match ended {
         Attempt::Succeeded => {
@@ -97,7 +97,7 @@ async fn attempt_job(
     policy: JobPolicy,
     job: &crate::jobs::NewJob,
     attempt: u32,
-    lease: &JobLease,
+    held: &Held,
 ) -> Attempt {
     let webhook = match Webhook::parse(&job.payload) {
         Ok(webhook) if webhook.events().len() == 1 => Arc::new(webhook.into_owned()),
@@ -118,33 +118,37 @@ async fn attempt_job(
             meta.clone(),
             job.key.clone(),
         );
+        // Nothing stops a blocking handler: its thread keeps the lease renewed until it
+        // returns, even if this run is cancelled meanwhile (a shutdown past its grace), so
+        // that no other run of the job starts while it still runs.
+        let keep = held.keep();
         tokio::task::spawn_blocking(move || {
+            let _keep = keep;
             let cx = context(&inner, &webhook, index, &key, &meta)?;
             handler.get().call_now(&cx)
         })
     };
     let timeout = policy.attempt_timeout();
-    let now = match tokio::time::timeout(timeout, &mut blocking).await {
+    let joined = match tokio::time::timeout(timeout, &mut blocking).await {
+        Ok(joined) => joined,
         Err(_) => {
-            // A handler blocking its thread cannot be stopped: the attempt ends when it
-            // returns, its lease kept meanwhile, so that no other run of the job starts
-            // while this one still runs.
             tracing::warn!(
                 ?timeout,
                 "the job's handler ran past its attempt timeout and cannot be stopped (it \
-                 blocks its thread): the attempt ends, as failed, when it returns"
+                 blocks its thread): its attempt ends when it returns"
             );
-            let _ = blocking.await;
-            return timed_out(timeout);
+            blocking.await
         }
-        Ok(Err(join)) if join.is_panic() => {
+    };
+    let now = match joined {
+        Err(join) if join.is_panic() => {
             return Attempt::Failed(HandlerError::new(format!(
                 "the handler panicked: {}",
                 super::run::panic_message(join.into_panic().as_ref())
             )))
         }
-        Ok(Err(_)) => return Attempt::Failed(HandlerError::new("the handler was cancelled")),
-        Ok(Ok(now)) => now,
+        Err(_) => return Attempt::Failed(HandlerError::new("the handler was cancelled")),
+        Ok(now) => now,
     };
     let result = match now {
         Some(result) => result,
@@ -154,7 +158,7 @@ async fn attempt_job(
             };
             let call = AssertUnwindSafe(handler.get().call(&cx)).catch_unwind();
             let stopped = async {
-                while !lease.is_lost() {
+                while !held.is_lost() {
                     tokio::time::sleep(Duration::from_millis(100)).await;
                 }
             };
@@ -171,7 +175,7 @@ async fn attempt_job(
             }
         }
     };
-    if lease.is_lost() {
+    if held.is_lost() {
         return Attempt::TakenOver;
     }
     match result {

@@ -159,12 +159,9 @@ impl Workers {
         job: crate::jobs::ClaimedJob,
     ) -> Option<impl std::future::Future<Output = ()> + Send + 'static> {
         let (handler, policy) = setup.handlers.get(&job.job.handler)?.clone();
-        let (lease, release) = setup.keeper.hold(job.job.id, job.lease);
+        let held = setup.keeper.hold(job.job.id, job.lease);
         let inner = self.dispatcher.inner.clone();
-        Some(async move {
-            run_job(inner, handler, policy, job, lease).await;
-            drop(release);
-        })
+        Some(run_job(inner, handler, policy, job, held))
     }
 
     async fn run(self, mut stopped: watch::Receiver<bool>) {

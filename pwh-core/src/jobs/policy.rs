@@ -52,8 +52,8 @@ impl JobPolicy {
     }
 
     /// How long one attempt may run before it is cut and counted as failed. A handler that
-    /// blocks its thread (a deferred `fn`) cannot be cut: its attempt ends, as failed, when
-    /// it returns, its lease kept meanwhile so that no other run of the job starts.
+    /// blocks its thread (a deferred `fn`) cannot be cut: its attempt ends when it returns,
+    /// as what it returned, its lease kept meanwhile so that no other run of the job starts.
     pub fn timeout(mut self, timeout: Duration) -> Self {
         self.timeout = timeout;
         self
