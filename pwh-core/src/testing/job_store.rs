@@ -19,7 +19,8 @@ const PAST_SHORT: Duration = Duration::from_millis(400);
 /// neither finish nor block the job; one whose lease ran out untaken keeps it), a job whose
 /// worker died is claimed again after its lease, retries wait
 /// their backoff, the last failure makes the job dead and `retry` brings it back, a lease
-/// that ran out on the last attempt makes it dead, and listing, discarding and purging.
+/// that ran out on the last attempt makes it dead, and listing, discarding and purging
+/// (also of more jobs than a store may change in one pass).
 ///
 /// Each run uses fresh handler names, so several runs can share one store. It sleeps about
 /// two seconds in all (leases must really run out), so it needs a Tokio runtime with time.
@@ -38,14 +39,16 @@ pub async fn check_job_store<S: JobStore + ?Sized>(store: &S) {
     retries_wait_then_the_last_failure_is_dead_until_retried(store).await;
     a_lease_that_ran_out_on_the_last_attempt_is_dead(store).await;
     listing_discarding_and_purging(store).await;
+    super::bulk_jobs::bulk_changes_reach_every_job(store).await;
 }
 
 /// A handler name no other run uses.
-fn fresh_handler() -> String {
+pub(super) fn fresh_handler() -> String {
     format!("suite::{}", fresh_id())
 }
 
-fn job(handler: &str, index: u32, max_attempts: u32) -> NewJob {
+/// Job `index` of `handler`, from a body of its own.
+pub(super) fn job(handler: &str, index: u32, max_attempts: u32) -> NewJob {
     let body = fresh_id();
     NewJob {
         id: JobId::of(&body, index as usize, handler),

@@ -30,6 +30,7 @@
 //! ```
 
 mod builders;
+mod bulk_jobs;
 mod counted;
 mod data;
 mod delivery_log;
