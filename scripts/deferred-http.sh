@@ -47,15 +47,7 @@ start_app() {
   env "$@" PWH_ADDR="127.0.0.1:$port" PWH_SQLITE_PATH="$db" RUST_LOG=info \
     "$app_bin" >>"$dir/app.log" 2>&1 &
   app_pid=$!
-  for _ in $(seq 1 100); do
-    if curl -fs "$base/state" >/dev/null 2>&1; then
-      return 0
-    fi
-    sleep 0.1
-  done
-  echo "the app did not answer; its log:" >&2
-  tail -n 30 "$dir/app.log" >&2
-  exit 2
+  wait_for_app "the app" "$base" "$dir/app.log"
 }
 
 stop_app() { # SIGTERM, and wait for it to exit

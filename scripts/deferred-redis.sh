@@ -88,15 +88,7 @@ start_app() {
   env PWH_ADDR="127.0.0.1:${ports[$1]}" PWH_REDIS_URL="$redis_url" PWH_EXAMPLE_SLOW_MS=3000 \
     RUST_LOG=info "$app_bin" >>"${logs[$1]}" 2>&1 &
   pids[$1]=$!
-  for _ in $(seq 1 100); do
-    if curl -fs "http://127.0.0.1:${ports[$1]}/state" >/dev/null 2>&1; then
-      return 0
-    fi
-    sleep 0.1
-  done
-  echo "app $1 did not answer; its log:" >&2
-  tail -n 30 "${logs[$1]}" >&2
-  exit 2
+  wait_for_app "app $1" "http://127.0.0.1:${ports[$1]}" "${logs[$1]}"
 }
 
 kill_app() { # SIGKILL app N

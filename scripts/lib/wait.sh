@@ -21,3 +21,18 @@ wait_until() {
     sleep 0.2
   done
 }
+
+# wait_for_app NAME URL LOG: waits up to 10 s for GET URL/state to answer; otherwise prints
+# the last lines of LOG, saying NAME did not answer, and exits the script with 2.
+wait_for_app() {
+  local name=$1 url=$2 log=$3
+  for _ in $(seq 1 100); do
+    if curl -fs "$url/state" >/dev/null 2>&1; then
+      return 0
+    fi
+    sleep 0.1
+  done
+  echo "$name did not answer; its log:" >&2
+  tail -n 30 "$log" >&2
+  exit 2
+}
