@@ -349,3 +349,57 @@ async fn a_store_that_cannot_answer_fails_closed_with_503_or_open_when_told() {
         "without the memory, a replay runs the handler again"
     );
 }
+
+// 8. A copy that found the body busy, and whose next question the deadline cuts, answers
+//    busy (500), not "store unavailable" (503); a store silent from the first question is
+//    unavailable.
+
+/// Answers `begin` with [`Begin::Busy`] (when `busy_first`) for 500 ms after it is made,
+/// then never; each answer over the network, as a remote store's.
+struct BusyThenSilent {
+    busy_first: bool,
+    made: std::time::Instant,
+}
+
+impl DeliveryLog for BusyThenSilent {
+    fn begin<'a>(&'a self, _: &'a DeliveryId, _: LeaseTerms) -> StoreFuture<'a, Begin> {
+        if self.busy_first && self.made.elapsed() < Duration::from_millis(500) {
+            return StoreFuture::new(async {
+                tokio::task::yield_now().await;
+                Ok(Begin::Busy)
+            });
+        }
+        StoreFuture::new(std::future::pending())
+    }
+    fn renew<'a>(
+        &'a self,
+        _: &'a DeliveryId,
+        _: LeaseToken,
+        _: LeaseTerms,
+    ) -> StoreFuture<'a, bool> {
+        refused()
+    }
+    fn finish<'a>(&'a self, _: &'a DeliveryId, _: LeaseToken, _: Done<'a>) -> StoreFuture<'a, ()> {
+        refused()
+    }
+}
+
+#[tokio::test]
+async fn a_copy_whose_next_question_the_deadline_cuts_is_still_busy() {
+    for (busy_first, status) in [(true, 500), (false, 503)] {
+        let harness = Harness::configure(|b| {
+            b.registered_handlers(false)
+                .handler(handler!(runs_only_with_a_store))
+                .delivery_log(BusyThenSilent {
+                    busy_first,
+                    made: std::time::Instant::now(),
+                })
+                .deadline(Some(Duration::from_secs(1)))
+        });
+        let answer = harness
+            .deliver(TestWebhook::new().member_added("presence-b", "8"))
+            .await;
+        assert_eq!(answer.status(), status, "busy first: {busy_first}");
+        assert!(answer.runs().is_empty());
+    }
+}

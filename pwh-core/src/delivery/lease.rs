@@ -82,7 +82,8 @@ impl Memory {
     /// Begins a delivery of `id`. While another delivery holds the body, asks again (every
     /// 10 ms, then less often) until `wait_until`, so that this copy can answer with what the
     /// other achieved. A store that has not answered by `wait_until` is unavailable: a
-    /// request that reaches it later takes no lease.
+    /// request that reaches it later takes no lease. (A question asked again and cut by
+    /// `wait_until` leaves the body as last seen: busy.)
     pub(crate) async fn start(
         &self,
         id: DeliveryId,
@@ -91,6 +92,7 @@ impl Memory {
     ) -> Started<'_> {
         let active = &*self.active;
         let mut pause = Duration::from_millis(10);
+        let mut busy = false;
         loop {
             let log = &*active.log;
             let give_up_in = wait_until.saturating_duration_since(Instant::now());
@@ -105,9 +107,13 @@ impl Memory {
                     )),
                 },
             };
+            if busy && begun.is_err() && Instant::now() >= wait_until {
+                return Started::Busy;
+            }
             if let Some(started) = self.started(id, begun) {
                 return started;
             }
+            busy = true;
             if Instant::now() + pause > wait_until {
                 return Started::Busy;
             }
